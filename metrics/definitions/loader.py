@@ -1,0 +1,459 @@
+"""Load and validate the definitions folder into a :class:`Register`.
+
+``validate(folder)`` returns every issue found, across all files at once;
+``load_register(folder)`` returns the register or raises one
+:class:`~metrics.errors.ValidationFailed` carrying them all.  Nothing loads
+half-valid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from metrics.errors import Issue, ValidationFailed, errors_only, issue
+from metrics.groups import GROUP_CODES
+from metrics.periods import FEED_GRAINS, GRAINS, grain_covers, parse_period
+from metrics.targets import InterimTarget, Target
+
+from .fields import Field, check_refs, check_unique, parse_rows
+from .models import (
+    CADENCES,
+    CLASSIFICATIONS,
+    COLUMN_TYPES,
+    DEFAULT_MULTIPLIER,
+    DIRECTIONS,
+    FEED_KINDS,
+    MEASURES,
+    Agency,
+    Agreement,
+    Feed,
+    FeedColumn,
+    Goal,
+    Kpi,
+    Link,
+    Priority,
+    Region,
+    Register,
+)
+from .tables import find_table, read_table
+
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(), "int": pl.Int64(), "float": pl.Float64(), "date": pl.Date(),
+    "bool": pl.Boolean(),
+}
+
+SPECS: dict[str, list[Field]] = {
+    "agencies": [Field("agency_id", required=True), Field("name", required=True),
+                 Field("lead", default=""), Field("lead_email", default="")],
+    "regions": [Field("region_id", required=True), Field("name", required=True),
+                Field("parent", default="")],
+    "priorities": [Field("priority_id", required=True), Field("name", required=True),
+                   Field("description", default=""), Field("order", "int", default=0)],
+    "goals": [Field("goal_id", required=True), Field("priority_id", required=True),
+              Field("name", required=True)],
+    "kpis": [
+        Field("kpi_id", required=True), Field("name", required=True),
+        Field("goal_id", required=True), Field("agency_id", required=True),
+        Field("measure", "choice", required=True, choices=MEASURES),
+        Field("unit", default=""), Field("direction", "choice", required=True, choices=DIRECTIONS),
+        Field("grain", "choice", default="month", choices=GRAINS),
+        Field("fiscal_start", "int", default=7), Field("feed_id", required=True),
+        Field("owner", default=""), Field("multiplier", "float"), Field("decimals", "int", default=1),
+        Field("filter", default=""), Field("numerator", default=""), Field("denominator", default=""),
+        Field("value", default=""), Field("link_feed", default=""), Field("link_key", default=""),
+        Field("link_date", default=""), Field("link_window_days", "int"),
+        Field("link_filter", default=""),
+        Field("disaggregations", "list", default=("region", "group")),
+        Field("public", "bool", default=True), Field("at_risk_threshold", "float", default=0.9),
+        Field("equity_rule", "bool", default=False), Field("description", default=""),
+        Field("methodology", default=""), Field("noun", default="people"),
+    ],
+    "targets": [
+        Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),
+        Field("baseline_value", "float"), Field("baseline_period", "period"),
+        Field("target_value", "float"), Field("target_date", "date"),
+        Field("set_by", default=""), Field("approved_by", default=""),
+        Field("approved_on", "date"), Field("source", default=""),
+        Field("agreed", "bool", default=True),
+    ],
+    "interim_targets": [
+        Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),
+        Field("date", "date", required=True), Field("value", "float", required=True),
+    ],
+    "feeds": [
+        Field("feed_id", required=True), Field("name", required=True),
+        Field("agency_id", required=True), Field("kind", "choice", required=True, choices=FEED_KINDS),
+        Field("period_column", required=True),
+        Field("period_grain", "choice", default="month", choices=FEED_GRAINS),
+        Field("date_format", default="%Y-%m-%d"), Field("period_pattern", default=""),
+        Field("region_column", default="region"), Field("group_column", default="group"),
+        Field("numerator_column", default="numerator"),
+        Field("denominator_column", default="denominator"), Field("person_key", default=""),
+        Field("cadence", "choice", default="monthly", choices=tuple(CADENCES)),
+        Field("lag_days", "int", default=30), Field("steward", default=""),
+        Field("classification", "choice", default="internal", choices=CLASSIFICATIONS),
+        Field("legal_basis", default=""), Field("agreement_id", default=""),
+        Field("na_values", "list", default=()), Field("thousands", default=""),
+        Field("description", default=""),
+    ],
+    "feed_columns": [
+        Field("feed_id", required=True), Field("column", required=True),
+        Field("type", "choice", default="string", choices=COLUMN_TYPES),
+        Field("required", "bool", default=True), Field("allowed", "list", default=()),
+        Field("min", "float"), Field("max", "float"), Field("description", default=""),
+    ],
+    "code_maps": [
+        Field("feed_id", required=True), Field("column", required=True),
+        Field("from_value", required=True), Field("to_value", required=True),
+    ],
+    "agreements": [
+        Field("agreement_id", required=True), Field("name", required=True),
+        Field("parties", "list", default=()), Field("purpose", default=""),
+        Field("datasets", "list", default=()), Field("legal_basis", default=""),
+        Field("effective", "date"), Field("expires", "date"),
+        Field("status", "choice", default="active", choices=("draft", "active", "expired", "terminated")),
+    ],
+}
+REQUIRED_FILES = ("agencies", "regions", "priorities", "goals", "kpis", "feeds", "feed_columns")
+OPTIONAL_FILES = ("targets", "interim_targets", "code_maps", "agreements")
+
+
+def _read_all(folder: Path, issues: list[Issue]) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    tables: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    for stem in (*REQUIRED_FILES, *OPTIONAL_FILES):
+        path = find_table(folder, stem)
+        if path is None:
+            if stem in REQUIRED_FILES:
+                issues.append(issue("definitions.missing_file", file=f"{stem}.csv"))
+            tables[stem] = (f"{stem}.csv", [])
+            continue
+        rows, header, read_issues = read_table(path)
+        issues.extend(read_issues)
+        tables[stem] = (path.name, parse_rows(path.name, rows, header, SPECS[stem], issues))
+    return tables
+
+
+def _check_expression(text: str, schema: dict[str, pl.DataType], *, file: str, row: int,
+                      column: str, feed: str, issues: list[Issue]) -> None:
+    """Parse ``text`` as a SQL expression and check it against the feed's columns and types."""
+    if not text:
+        return
+    try:
+        expr = pl.sql_expr(text)
+    except Exception as exc:  # noqa: BLE001
+        issues.append(issue("definitions.bad_expression", file=file, row=row, column=column,
+                            value=text, detail=str(exc).splitlines()[0][:160]))
+        return
+    try:
+        roots = expr.meta.root_names()
+    except Exception:  # noqa: BLE001
+        roots = []
+    unknown = [r for r in roots if r not in schema]
+    if unknown:
+        issues.append(issue("definitions.unknown_column", file=file, row=row, column=column,
+                            value=text, detail=unknown[0], feed=feed,
+                            valid=", ".join(schema)))
+        return
+    try:
+        pl.DataFrame(schema=schema).lazy().select(expr.alias("_x")).collect()
+    except Exception as exc:  # noqa: BLE001
+        issues.append(issue("definitions.bad_expression", file=file, row=row, column=column,
+                            value=text, detail="it does not fit the column types ("
+                            + str(exc).splitlines()[0][:140] + ")"))
+
+
+def _feed_schema(feed: Feed) -> dict[str, pl.DataType]:
+    return {c.name: POLARS_TYPES[c.type] for c in feed.columns}
+
+
+def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue],
+                 regions: set[str]) -> dict[str, Feed]:
+    ffile, frows = t["feeds"]
+    cfile, crows = t["feed_columns"]
+    mfile, mrows = t["code_maps"]
+    check_unique(ffile, frows, "feed_id", issues)
+    feed_ids = {r["feed_id"] for r in frows if r["feed_id"]}
+    check_refs(cfile, crows, "feed_id", feed_ids, "feed", issues)
+    check_refs(mfile, mrows, "feed_id", feed_ids, "feed", issues)
+    cols: dict[str, list[FeedColumn]] = {}
+    seen_cols: set[tuple[str, str]] = set()
+    for r in crows:
+        key = (r["feed_id"], r["column"])
+        if key in seen_cols:
+            issues.append(issue("definitions.duplicate_id", file=cfile, row=r["_row"],
+                                column="column", value=f"{key[0]}.{key[1]}", first_row="earlier"))
+        seen_cols.add(key)
+        cols.setdefault(r["feed_id"], []).append(FeedColumn(
+            name=r["column"], type=r["type"] or "string", required=bool(r["required"]),
+            allowed=r["allowed"] or (), min=r["min"], max=r["max"],
+            description=r["description"] or ""))
+    maps: dict[str, list[tuple[str, str, str]]] = {}
+    for r in mrows:
+        maps.setdefault(r["feed_id"], []).append((r["column"], r["from_value"], r["to_value"]))
+    feeds: dict[str, Feed] = {}
+    for r in frows:
+        if not r["feed_id"]:
+            continue
+        fc = tuple(cols.get(r["feed_id"], []))
+        names = {c.name for c in fc}
+        kind = r["kind"] or "aggregate"
+        needed = [("period_column", r["period_column"]), ("region_column", r["region_column"]),
+                  ("group_column", r["group_column"])]
+        if kind == "aggregate":
+            needed += [("numerator_column", r["numerator_column"]),
+                       ("denominator_column", r["denominator_column"])]
+        elif r["person_key"]:
+            needed.append(("person_key", r["person_key"]))
+        for field_name, col in needed:
+            if col and col not in names:
+                issues.append(issue("definitions.unknown_column", file=ffile, row=r["_row"],
+                                    column=field_name, value=col, detail=col, feed=r["feed_id"],
+                                    valid=", ".join(sorted(names)) or "(no columns in feed_columns)"))
+        if r["period_pattern"]:
+            import re
+            try:
+                if re.compile(r["period_pattern"]).groups != 1:
+                    raise re.error("it needs exactly one (group)")
+            except re.error as exc:
+                issues.append(issue("definitions.bad_expression", file=ffile, row=r["_row"],
+                                    column="period_pattern", value=r["period_pattern"],
+                                    detail=str(exc)))
+        for col, _f, to in maps.get(r["feed_id"], []):
+            if col == r["region_column"] and to not in regions:
+                issues.append(issue("definitions.unknown_reference", file=mfile, column="to_value",
+                                    value=to, kind="region", valid=", ".join(sorted(regions))))
+            if col == r["group_column"] and to not in GROUP_CODES:
+                issues.append(issue("definitions.unknown_reference", file=mfile, column="to_value",
+                                    value=to, kind="race and ethnicity code",
+                                    valid=", ".join(GROUP_CODES)))
+        feeds[r["feed_id"]] = Feed(
+            feed_id=r["feed_id"], name=r["name"], agency_id=r["agency_id"] or "", kind=kind,
+            period_column=r["period_column"] or "", period_grain=r["period_grain"] or "month",
+            date_format=r["date_format"] or "%Y-%m-%d", period_pattern=r["period_pattern"] or "",
+            region_column=r["region_column"] or "region", group_column=r["group_column"] or "group",
+            numerator_column=r["numerator_column"] or "numerator",
+            denominator_column=r["denominator_column"] or "denominator",
+            person_key=r["person_key"] or "", cadence=r["cadence"] or "monthly",
+            lag_days=r["lag_days"] if r["lag_days"] is not None else 30,
+            steward=r["steward"] or "", classification=r["classification"] or "internal",
+            legal_basis=r["legal_basis"] or "", agreement_id=r["agreement_id"] or "",
+            na_values=r["na_values"] or (), thousands=r["thousands"] or "",
+            description=r["description"] or "", columns=fc,
+            code_maps=tuple(maps.get(r["feed_id"], [])))
+    return feeds
+
+
+def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue],
+                feeds: dict[str, Feed], goals: set[str], agencies: set[str]) -> dict[str, Kpi]:
+    file, rows = t["kpis"]
+    check_unique(file, rows, "kpi_id", issues)
+    check_refs(file, rows, "goal_id", goals, "goal", issues)
+    check_refs(file, rows, "agency_id", agencies, "agency", issues)
+    check_refs(file, rows, "feed_id", set(feeds), "feed", issues)
+    check_refs(file, rows, "link_feed", set(feeds), "feed", issues)
+    check_refs(file, rows, "disaggregations", {"region", "group"}, "disaggregation", issues)
+    kpis: dict[str, Kpi] = {}
+    for r in rows:
+        if not r["kpi_id"] or not r["measure"]:
+            continue
+        feed = feeds.get(r["feed_id"] or "")
+        measure = r["measure"]
+        row = r["_row"]
+        link = None
+        if feed is not None:
+            schema = _feed_schema(feed)
+            for col in ("filter", "numerator", "denominator", "value"):
+                _check_expression(r[col] or "", schema, file=file, row=row, column=col,
+                                  feed=feed.feed_id, issues=issues)
+            if feed.kind == "record" and measure in ("mean", "median", "sum") and not r["value"]:
+                issues.append(issue("definitions.measure_mismatch", file=file, row=row,
+                                    column="value", detail=f"a {measure} over a record-level feed "
+                                    "needs a 'value' expression (the column to average or add)."))
+            if feed.kind == "aggregate" and measure in ("mean", "median"):
+                issues.append(issue("definitions.measure_mismatch", file=file, row=row,
+                                    column="measure", detail=f"a {measure} needs a record-level "
+                                    f"feed; '{feed.feed_id}' is aggregate."))
+            if feed.kind == "aggregate" and not grain_covers(r["grain"] or "month", feed.period_grain):
+                issues.append(issue("definitions.measure_mismatch", file=file, row=row,
+                                    column="grain", detail=f"the feed '{feed.feed_id}' is "
+                                    f"{feed.period_grain}ly; a {r['grain']} KPI cannot be computed from it."))
+            if r["link_feed"]:
+                lf = feeds.get(r["link_feed"])
+                if measure != "proportion":
+                    issues.append(issue("definitions.measure_mismatch", file=file, row=row,
+                                        column="link_feed", detail="a linked KPI must be a proportion "
+                                        "(share of records found in the linked feed)."))
+                if lf is not None:
+                    lschema = _feed_schema(lf)
+                    for col, where, label in ((r["link_key"], schema, feed.feed_id),
+                                              (r["link_key"], lschema, lf.feed_id),
+                                              (r["link_date"], lschema, lf.feed_id)):
+                        if not col or col not in where:
+                            issues.append(issue("definitions.unknown_column", file=file, row=row,
+                                                column="link_key" if col == r["link_key"] else "link_date",
+                                                value=col or "(empty)", detail=col or "(empty)",
+                                                feed=label, valid=", ".join(where)))
+                    _check_expression(r["link_filter"] or "", lschema, file=file, row=row,
+                                      column="link_filter", feed=lf.feed_id, issues=issues)
+                    link = Link(feed_id=lf.feed_id, key=r["link_key"] or "",
+                                date_column=r["link_date"] or "",
+                                window_days=r["link_window_days"] or 0,
+                                filter=r["link_filter"] or "")
+        mult = r["multiplier"] if r["multiplier"] is not None else DEFAULT_MULTIPLIER[measure]
+        thr = r["at_risk_threshold"] if r["at_risk_threshold"] is not None else 0.9
+        if not 0 < thr <= 1:
+            issues.append(issue("definitions.bad_choice", file=file, row=row,
+                                column="at_risk_threshold", value=thr, valid="a share above 0 and at most 1, e.g. 0.9"))
+        fs = r["fiscal_start"] if r["fiscal_start"] is not None else 7
+        if not 1 <= fs <= 12:
+            issues.append(issue("definitions.bad_choice", file=file, row=row, column="fiscal_start",
+                                value=fs, valid="a month number 1 to 12"))
+        kpis[r["kpi_id"]] = Kpi(
+            kpi_id=r["kpi_id"], name=r["name"], goal_id=r["goal_id"] or "",
+            agency_id=r["agency_id"] or "", measure=measure,
+            unit=r["unit"] or ("%" if measure == "proportion" else ""),
+            direction=r["direction"] or "higher", grain=r["grain"] or "month",
+            feed_id=r["feed_id"] or "", owner=r["owner"] or "", multiplier=mult,
+            decimals=r["decimals"] if r["decimals"] is not None else 1, fiscal_start=fs,
+            filter=r["filter"] or "", numerator=r["numerator"] or "",
+            denominator=r["denominator"] or "", value=r["value"] or "", link=link,
+            disaggregations=r["disaggregations"] or ("region", "group"),
+            public=r["public"] if r["public"] is not None else True, at_risk_threshold=thr,
+            equity_rule=bool(r["equity_rule"]), description=r["description"] or "",
+            methodology=r["methodology"] or "", noun=r["noun"] or "people")
+    return kpis
+
+
+def _build_targets(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue],
+                   kpis: dict[str, Kpi], regions: set[str]) -> tuple[Target, ...]:
+    file, rows = t["targets"]
+    ifile, irows = t["interim_targets"]
+    groups_ok = {*GROUP_CODES, "all"}
+    regions_ok = {*regions, "all"}
+    for f, rs in ((file, rows), (ifile, irows)):
+        check_refs(f, rs, "kpi_id", set(kpis), "KPI", issues)
+        check_refs(f, rs, "region", regions_ok, "region", issues)
+        check_refs(f, rs, "group", groups_ok, "race and ethnicity group", issues)
+    interim: dict[tuple[str, str, str], list[InterimTarget]] = {}
+    for r in irows:
+        if r["date"] is not None and r["value"] is not None:
+            interim.setdefault((r["kpi_id"], r["region"] or "all", r["group"] or "all"), []).append(
+                InterimTarget(r["date"], r["value"]))
+    out: list[Target] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        key = (r["kpi_id"], r["region"] or "all", r["group"] or "all")
+        if key in seen:
+            issues.append(issue("definitions.duplicate_id", file=file, row=r["_row"],
+                                column="kpi_id", value="/".join(key), first_row=seen[key]))
+        seen[key] = r["_row"]
+        agreed = r["agreed"] if r["agreed"] is not None else True
+        base_date = None
+        kpi = kpis.get(r["kpi_id"])
+        if agreed:
+            if r["baseline_value"] is None or r["baseline_period"] is None:
+                issues.append(issue("definitions.target_without_baseline", file=file,
+                                    row=r["_row"], column="baseline_value"))
+            if r["target_value"] is None or r["target_date"] is None:
+                issues.append(issue("definitions.required", file=file, row=r["_row"],
+                                    column="target_value" if r["target_value"] is None else "target_date"))
+        if r["baseline_period"]:
+            base_date = parse_period(r["baseline_period"],
+                                     fiscal_start=kpi.fiscal_start if kpi else 7).end
+            if r["target_date"] is not None and r["target_date"] <= base_date:
+                issues.append(issue("definitions.target_before_baseline", file=file, row=r["_row"],
+                                    column="target_date", value=r["target_date"].isoformat()))
+        out.append(Target(
+            kpi_id=key[0], region=key[1], group=key[2], baseline_value=r["baseline_value"],
+            baseline_date=base_date, target_value=r["target_value"], target_date=r["target_date"],
+            interim=tuple(sorted(interim.get(key, []), key=lambda it: it.date)),
+            set_by=r["set_by"] or "", approved_by=r["approved_by"] or "",
+            approved_on=r["approved_on"], source=r["source"] or "", agreed=agreed))
+    return tuple(out)
+
+
+def _load_geojson(folder: Path, regions: set[str], issues: list[Issue]) -> dict | None:
+    path = folder / "regions.geojson"
+    if not path.exists():
+        return None
+    try:
+        gj = json.loads(path.read_text(encoding="utf8"))
+        feats = gj["features"]
+    except (ValueError, KeyError, TypeError) as exc:
+        issues.append(issue("definitions.bad_geojson", file=path.name,
+                            detail=f"not a GeoJSON FeatureCollection ({exc}); export it again as GeoJSON."))
+        return None
+    for i, f in enumerate(feats):
+        rid = (f.get("properties") or {}).get("region_id")
+        if rid not in regions:
+            issues.append(issue("definitions.bad_geojson", file=path.name, row=i + 1,
+                                column="properties.region_id", value=rid,
+                                detail=f"feature {i + 1} has region_id {rid!r}, which is not in regions; "
+                                f"valid: {', '.join(sorted(regions))}."))
+        f["id"] = rid
+    return gj
+
+
+def validate(folder: str | Path) -> tuple[Register | None, list[Issue]]:
+    """Read and check every file; the register only if there is no error."""
+    folder = Path(folder)
+    issues: list[Issue] = []
+    if not folder.is_dir():
+        issues.append(issue("definitions.missing_file", file=str(folder)))
+        return None, issues
+    t = _read_all(folder, issues)
+    agencies_f, ag_rows = t["agencies"]
+    check_unique(agencies_f, ag_rows, "agency_id", issues)
+    agencies = {r["agency_id"]: Agency(r["agency_id"], r["name"] or "", r["lead"] or "",
+                                       r["lead_email"] or "") for r in ag_rows if r["agency_id"]}
+    rf, rrows = t["regions"]
+    check_unique(rf, rrows, "region_id", issues)
+    regions = {r["region_id"]: Region(r["region_id"], r["name"] or "", r["parent"] or "")
+               for r in rrows if r["region_id"]}
+    check_refs(rf, rrows, "parent", set(regions), "region", issues)
+    for rid in regions:
+        seen, cur = {rid}, regions[rid].parent
+        while cur and cur in regions:
+            if cur in seen:
+                issues.append(issue("definitions.parent_cycle", file=rf, column="parent", value=rid))
+                break
+            seen.add(cur)
+            cur = regions[cur].parent
+    pf, prows = t["priorities"]
+    check_unique(pf, prows, "priority_id", issues)
+    priorities = {r["priority_id"]: Priority(r["priority_id"], r["name"] or "",
+                                             r["description"] or "", r["order"] or 0)
+                  for r in prows if r["priority_id"]}
+    gf, grows = t["goals"]
+    check_unique(gf, grows, "goal_id", issues)
+    check_refs(gf, grows, "priority_id", set(priorities), "priority", issues)
+    goals = {r["goal_id"]: Goal(r["goal_id"], r["priority_id"] or "", r["name"] or "")
+             for r in grows if r["goal_id"]}
+    feeds = _build_feeds(t, issues, set(regions))
+    check_refs(t["feeds"][0], t["feeds"][1], "agency_id", set(agencies), "agency", issues)
+    af, arows = t["agreements"]
+    check_unique(af, arows, "agreement_id", issues)
+    agreements = {r["agreement_id"]: Agreement(
+        r["agreement_id"], r["name"] or "", r["parties"] or (), r["purpose"] or "",
+        r["datasets"] or (), r["legal_basis"] or "", r["effective"], r["expires"],
+        r["status"] or "active") for r in arows if r["agreement_id"]}
+    check_refs(t["feeds"][0], t["feeds"][1], "agreement_id", set(agreements), "agreement", issues)
+    kpis = _build_kpis(t, issues, feeds, set(goals), set(agencies))
+    targets = _build_targets(t, issues, kpis, set(regions))
+    geojson = _load_geojson(folder, set(regions), issues)
+    if errors_only(issues):
+        return None, issues
+    return Register(agencies=agencies, regions=regions, priorities=priorities, goals=goals,
+                    kpis=kpis, feeds=feeds, targets=targets, agreements=agreements,
+                    geojson=geojson, source_dir=str(folder)), issues
+
+
+def load_register(folder: str | Path) -> Register:
+    register, issues = validate(folder)
+    if register is None:
+        raise ValidationFailed(issues=errors_only(issues), what=f"definitions in {folder}")
+    return register

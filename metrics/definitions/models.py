@@ -1,0 +1,210 @@
+"""Frozen, typed models of the register staff maintain.
+
+These are what the rest of StatDesk works with; they are built only by
+:mod:`metrics.definitions.loader`, after every file has validated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from metrics.targets import Target
+
+MEASURES = ("proportion", "rate", "count", "sum", "mean", "median")
+DIRECTIONS = ("higher", "lower")
+FEED_KINDS = ("aggregate", "record")
+CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
+CLASSIFICATIONS = ("public", "internal", "confidential")
+COLUMN_TYPES = ("string", "int", "float", "date", "bool")
+DEFAULT_MULTIPLIER = {"proportion": 100.0, "rate": 100000.0, "count": 1.0, "sum": 1.0,
+                      "mean": 1.0, "median": 1.0}
+
+
+@dataclass(frozen=True)
+class Agency:
+    agency_id: str
+    name: str
+    lead: str = ""
+    lead_email: str = ""
+
+
+@dataclass(frozen=True)
+class Region:
+    region_id: str
+    name: str
+    parent: str = ""
+
+
+@dataclass(frozen=True)
+class Priority:
+    priority_id: str
+    name: str
+    description: str = ""
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Goal:
+    goal_id: str
+    priority_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FeedColumn:
+    name: str
+    type: str = "string"
+    required: bool = True
+    allowed: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed contract: what an agency sends, how often, under what agreement."""
+
+    feed_id: str
+    name: str
+    agency_id: str
+    kind: str  # aggregate | record
+    period_column: str
+    period_grain: str = "month"  # for aggregate feeds: month | quarter | year
+    date_format: str = "%Y-%m-%d"  # for record-level feeds: the period column is a date
+    period_pattern: str = ""  # optional regex with one group, applied before parsing
+    region_column: str = "region"
+    group_column: str = "group"
+    numerator_column: str = "numerator"
+    denominator_column: str = "denominator"
+    person_key: str = ""
+    cadence: str = "monthly"
+    lag_days: int = 30
+    steward: str = ""
+    classification: str = "internal"
+    legal_basis: str = ""
+    agreement_id: str = ""
+    na_values: tuple[str, ...] = ()
+    thousands: str = ""
+    description: str = ""
+    columns: tuple[FeedColumn, ...] = ()
+    code_maps: tuple[tuple[str, str, str], ...] = ()  # (column, from_value, to_value)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> FeedColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def code_map(self, column: str) -> dict[str, str]:
+        return {f: t for c, f, t in self.code_maps if c == column}
+
+
+@dataclass(frozen=True)
+class Link:
+    """Numerator of a linked KPI: records of the KPI's feed followed into another feed."""
+
+    feed_id: str
+    key: str  # person key, same column name in both feeds
+    date_column: str  # date column in the linked feed
+    window_days: int
+    filter: str = ""
+
+
+@dataclass(frozen=True)
+class Kpi:
+    kpi_id: str
+    name: str
+    goal_id: str
+    agency_id: str
+    measure: str
+    unit: str
+    direction: str
+    grain: str
+    feed_id: str
+    owner: str = ""
+    multiplier: float = 1.0
+    decimals: int = 1
+    fiscal_start: int = 7
+    filter: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    value: str = ""
+    link: Link | None = None
+    disaggregations: tuple[str, ...] = ("region", "group")
+    public: bool = True
+    at_risk_threshold: float = 0.9
+    equity_rule: bool = False
+    description: str = ""
+    methodology: str = ""
+    noun: str = "people"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+    def format_value(self, v: float | None) -> str:
+        if v is None or v != v:
+            return "–"
+        if self.unit == "%":
+            return f"{v:,.{self.decimals}f}%"
+        if self.unit == "$":
+            return f"${v:,.{self.decimals}f}"
+        text = f"{v:,.{self.decimals}f}"
+        return f"{text} {self.unit}".strip()
+
+
+@dataclass(frozen=True)
+class Agreement:
+    agreement_id: str
+    name: str
+    parties: tuple[str, ...] = ()
+    purpose: str = ""
+    datasets: tuple[str, ...] = ()
+    legal_basis: str = ""
+    effective: date | None = None
+    expires: date | None = None
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class Register:
+    """Everything the definitions folder says, validated."""
+
+    agencies: dict[str, Agency]
+    regions: dict[str, Region]
+    priorities: dict[str, Priority]
+    goals: dict[str, Goal]
+    kpis: dict[str, Kpi]
+    feeds: dict[str, Feed]
+    targets: tuple[Target, ...] = ()
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    geojson: dict | None = None
+    source_dir: str = ""
+
+    def target_for(self, kpi_id: str, region: str = "all", group: str = "all") -> Target | None:
+        for t in self.targets:
+            if t.kpi_id == kpi_id and t.region == region and t.group == group:
+                return t
+        return None
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        try:
+            return self.kpis[kpi_id]
+        except KeyError:
+            raise KeyError(f"unknown KPI '{kpi_id}'") from None
+
+    def priority_of(self, kpi: Kpi) -> Priority:
+        return self.priorities[self.goals[kpi.goal_id].priority_id]
+
+    def kpis_of_feed(self, feed_id: str) -> list[Kpi]:
+        return [k for k in self.kpis.values()
+                if k.feed_id == feed_id or (k.link is not None and k.link.feed_id == feed_id)]
+
+    def region_name(self, code: str) -> str:
+        if code == "all":
+            return "Statewide"
+        r = self.regions.get(code)
+        return r.name if r else code

@@ -1,0 +1,314 @@
+"""From feeds to observations: KPI x period x region x group, with intervals.
+
+The engine reads each feed's current Parquet files lazily, aggregates every KPI
+of that feed in *one* pass at the finest grain (month x region x group, grouped
+on small integer codes), then rolls coarser levels up from that small result:
+statewide, all groups, and the KPI's period grain.  Ratios are recomputed at each
+level from rolled-up numerators and denominators, never averaged.  Medians,
+which cannot be rolled up, are computed per level from one narrow frame.
+
+The interface is narrow — ``compute(register, sources, kpis)`` returns a Polars
+frame in :data:`OBS_SCHEMA` — so that a second backend (SQL pushed down to a
+warehouse) can sit beside this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from metrics import intervals
+from metrics.definitions import Feed, Kpi, Register
+from metrics.groups import GROUP_CODES
+from metrics.periods import MONTHS_PER, parse_period, period_expr
+
+ALL = "all"
+OBS_SCHEMA: dict[str, pl.DataType] = {
+    "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
+    "period_end": pl.Date(), "region": pl.String(), "group": pl.String(),
+    "numerator": pl.Float64(), "denominator": pl.Float64(), "value": pl.Float64(),
+    "ci_low": pl.Float64(), "ci_high": pl.Float64(), "events": pl.Float64(),
+    "rse": pl.Float64(), "reliable": pl.Boolean(),
+}
+MIN_EVENTS = 20
+MAX_RSE = 0.30
+
+Sources = Mapping[str, Sequence[str]]  # feed_id -> Parquet paths currently in force
+
+
+def empty_observations() -> pl.DataFrame:
+    return pl.DataFrame(schema=OBS_SCHEMA)
+
+
+def _scan(paths: Sequence[str]) -> pl.LazyFrame | None:
+    if not paths:
+        return None
+    return pl.scan_parquet(list(paths))
+
+
+def _expr(text: str, default: pl.Expr) -> pl.Expr:
+    return pl.sql_expr(text) if text else default
+
+
+def _codes(register: Register) -> tuple[pl.Enum, pl.Enum]:
+    return pl.Enum(sorted(register.regions)), pl.Enum(list(GROUP_CODES))
+
+
+def _fine_aggs(kpi: Kpi, feed: Feed) -> list[pl.Expr]:
+    """Aggregations at month x region x group for one KPI (all additive)."""
+    keep = _expr(kpi.filter, pl.lit(True)).fill_null(False)
+    k = kpi.kpi_id
+    if feed.kind == "aggregate":
+        num = _expr(kpi.numerator, pl.col(feed.numerator_column)).cast(pl.Float64)
+        den = _expr(kpi.denominator, pl.col(feed.denominator_column)).cast(pl.Float64)
+    else:
+        one = pl.lit(1.0)
+        num = _expr(kpi.numerator, one).cast(pl.Float64)
+        den = _expr(kpi.denominator, one).cast(pl.Float64)
+    if kpi.measure in ("sum", "mean"):
+        val = pl.sql_expr(kpi.value).cast(pl.Float64) if kpi.value else num
+        v = pl.when(keep).then(val)
+        return [v.sum().alias(f"{k}|num"), v.count().cast(pl.Float64).alias(f"{k}|den"),
+                (v * v).sum().alias(f"{k}|sq")]
+    if kpi.measure == "count":
+        return [pl.when(keep).then(num).sum().alias(f"{k}|num"),
+                pl.lit(None, dtype=pl.Float64).alias(f"{k}|den")]
+    return [pl.when(keep).then(num).sum().alias(f"{k}|num"),
+            pl.when(keep).then(den).sum().alias(f"{k}|den")]
+
+
+def _prepared(lf: pl.LazyFrame, register: Register) -> pl.LazyFrame:
+    renum, genum = _codes(register)
+    return lf.with_columns(pl.col("_region").cast(renum), pl.col("_group").cast(genum))
+
+
+def _linked_numerator(kpi: Kpi, feed: Feed, a: pl.LazyFrame, sources: Sources,
+                      register: Register) -> pl.LazyFrame:
+    """Records of ``a`` (already filtered) with ``_matched`` = found in the linked feed."""
+    assert kpi.link is not None
+    link = kpi.link
+    b = _scan(sources.get(link.feed_id, ()))
+    a = a.with_row_index("_rid")
+    if b is None:
+        return a.with_columns(pl.lit(0.0).alias("_matched"))
+    if link.filter:
+        b = b.filter(pl.sql_expr(link.filter).fill_null(False))
+    b = b.select(pl.col(link.key).alias("_key"), pl.col(link.date_column).alias("_bdate"))
+    pairs = (a.select("_rid", pl.col(link.key).alias("_key"),
+                      pl.col(feed.period_column).alias("_adate"))
+             .join(b, on="_key", how="inner")
+             .filter((pl.col("_bdate") >= pl.col("_adate"))
+                     & (pl.col("_bdate") <= pl.col("_adate") + pl.duration(days=link.window_days)))
+             .select("_rid").unique()
+             .with_columns(pl.lit(1.0).alias("_matched")))
+    return (a.join(pairs, on="_rid", how="left")
+            .with_columns(pl.col("_matched").fill_null(0.0)))
+
+
+def fine_table(register: Register, feed: Feed, kpis: Sequence[Kpi], sources: Sources
+               ) -> pl.DataFrame | None:
+    """One pass over a feed: every additive KPI at month x region x group."""
+    lf = _scan(sources.get(feed.feed_id, ()))
+    if lf is None:
+        return None
+    lf = _prepared(lf, register)
+    plain = [k for k in kpis if k.link is None and k.measure != "median"]
+    keys = ["_month", "_region", "_group"]
+    frames: list[pl.LazyFrame] = []
+    if plain:
+        aggs = [a for k in plain for a in _fine_aggs(k, feed)]
+        frames.append(lf.group_by(keys).agg(aggs))
+    for k in kpis:
+        if k.link is None:
+            continue
+        a = lf.filter(_expr(k.filter, pl.lit(True)).fill_null(False))
+        matched = _linked_numerator(k, feed, a, sources, register)
+        frames.append(matched.group_by(keys).agg(
+            pl.col("_matched").sum().alias(f"{k.kpi_id}|num"),
+            pl.len().cast(pl.Float64).alias(f"{k.kpi_id}|den")))
+    if not frames:
+        return None
+    collected = pl.collect_all(frames, engine="streaming")
+    out = collected[0]
+    for extra in collected[1:]:
+        out = out.join(extra, on=keys, how="full", coalesce=True)
+    return out
+
+
+def _periods(fine: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
+    """Map months to the KPI's periods (rolling windows: each month to 12 windows)."""
+    if kpi.grain == "rolling12":
+        fine = (fine.with_columns(pl.int_ranges(0, 12).alias("_k")).explode("_k")
+                .with_columns(pl.col("_month").dt.offset_by(
+                    pl.format("{}mo", pl.col("_k"))).alias("_end")))
+        return fine.with_columns(period_expr(pl.col("_end"), "rolling12").alias("period")).drop("_k", "_end")
+    return fine.with_columns(period_expr(pl.col("_month"), kpi.grain,
+                                         fiscal_start=kpi.fiscal_start).alias("period"))
+
+
+def _expected_months(label: str, kpi: Kpi, feed: Feed) -> int:
+    p = parse_period(label, fiscal_start=kpi.fiscal_start)
+    months = (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
+    per = MONTHS_PER[feed.period_grain] if feed.kind == "aggregate" else 1
+    return max(1, months // per)
+
+
+def _rollup(cols: pl.DataFrame, kpi: Kpi, feed: Feed, *, has_sq: bool) -> pl.DataFrame:
+    """Four grouping levels from the period x region x group table."""
+    sums = [pl.col("num").sum(), pl.col("den").sum()]
+    if has_sq:
+        sums.append(pl.col("sq").sum())
+    sums.append(pl.col("_month").n_unique().alias("_months"))
+    levels = [
+        cols.group_by("period", "region", "group").agg(sums),
+        cols.group_by("period", "region").agg(sums).with_columns(pl.lit(ALL).alias("group")),
+        cols.group_by("period", "group").agg(sums).with_columns(pl.lit(ALL).alias("region")),
+        cols.group_by("period").agg(sums).with_columns(pl.lit(ALL).alias("region"),
+                                                       pl.lit(ALL).alias("group")),
+    ]
+    cols_order = ["period", "region", "group", "num", "den", *(["sq"] if has_sq else []), "_months"]
+    out = pl.concat([lv.select(cols_order) for lv in levels], how="vertical")
+    # keep only complete periods (statewide months present = months the period spans)
+    full = out.filter((pl.col("region") == ALL) & (pl.col("group") == ALL)).select("period", "_months")
+    labels = full.get_column("period").to_list()
+    exp = pl.DataFrame({"period": labels,
+                        "_expected": [_expected_months(lb, kpi, feed) for lb in labels]},
+                       schema={"period": pl.String, "_expected": pl.Int64})
+    complete = full.join(exp, on="period").filter(pl.col("_months") >= pl.col("_expected"))
+    return out.join(complete.select("period"), on="period", how="semi").drop("_months")
+
+
+def _finish(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
+    """Value, confidence interval and reliability, vectorised with numpy."""
+    num = t.get_column("num").to_numpy().astype(float)
+    den = t.get_column("den").to_numpy().astype(float) if "den" in t.columns else np.full(len(t), np.nan)
+    m = kpi.multiplier
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kpi.measure == "proportion":
+            value = num / den * m
+            lo, hi = intervals.wilson(num, den)
+            lo, hi = lo * m, hi * m
+            events = num
+            p = num / den
+            rse = np.sqrt((1 - p) / (den * p))
+        elif kpi.measure == "rate":
+            value = num / den * m
+            lo, hi = intervals.poisson_rate(num, den, multiplier=m)
+            events = num
+            rse = 1 / np.sqrt(num)
+        elif kpi.measure == "count":
+            value = num * m
+            lo, hi = intervals.poisson_rate(num, np.ones_like(num), multiplier=m)
+            events = num
+            rse = 1 / np.sqrt(num)
+            den = np.full(len(t), np.nan)
+        elif kpi.measure == "sum":
+            value = num * m
+            lo = hi = np.full(len(t), np.nan)
+            events = den
+            rse = np.full(len(t), np.nan)
+            den = np.full(len(t), np.nan)
+        elif kpi.measure == "mean":
+            sq = t.get_column("sq").to_numpy().astype(float)
+            mean = num / den
+            var = (sq - den * mean * mean) / (den - 1)
+            sd = np.sqrt(np.clip(var, 0, None))
+            lo, hi = intervals.t_mean(mean, sd, den)
+            value, lo, hi = mean * m, lo * m, hi * m
+            events = den
+            rse = (sd / np.sqrt(den)) / np.abs(mean)
+        else:  # median
+            value = t.get_column("med").to_numpy().astype(float) * m
+            lo = hi = np.full(len(t), np.nan)
+            events = den
+            rse = np.full(len(t), np.nan)
+            num = np.full(len(t), np.nan)
+    bad_rse = np.where(np.isnan(rse), False, rse > MAX_RSE)
+    reliable = (np.nan_to_num(events, nan=0.0) >= MIN_EVENTS) & ~bad_rse
+    return t.select("period", "region", "group").with_columns(
+        pl.lit(kpi.kpi_id).alias("kpi_id"),
+        pl.Series("numerator", num).fill_nan(None),
+        pl.Series("denominator", den).fill_nan(None),
+        pl.Series("value", np.where(np.isfinite(value), value, np.nan)).fill_nan(None),
+        pl.Series("ci_low", lo).fill_nan(None), pl.Series("ci_high", hi).fill_nan(None),
+        pl.Series("events", events).fill_nan(None),
+        pl.Series("rse", np.where(np.isfinite(rse), rse, np.nan)).fill_nan(None),
+        pl.Series("reliable", reliable),
+    )
+
+
+def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) -> pl.DataFrame | None:
+    lf = _scan(sources.get(feed.feed_id, ()))
+    if lf is None:
+        return None
+    lf = _prepared(lf, register).filter(_expr(kpi.filter, pl.lit(True)).fill_null(False))
+    narrow = lf.select("_month", "_region", "_group",
+                       pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v")
+    narrow = _periods(narrow.collect(engine="streaming").rename({"_region": "region", "_group": "group"})
+                      .with_columns(pl.col("region").cast(pl.String), pl.col("group").cast(pl.String)), kpi)
+    aggs = [pl.len().cast(pl.Float64).alias("den"), pl.col("v").median().alias("med"),
+            pl.col("_month").n_unique().alias("_months")]
+    levels = [narrow.group_by("period", "region", "group").agg(aggs),
+              narrow.group_by("period", "region").agg(aggs).with_columns(pl.lit(ALL).alias("group")),
+              narrow.group_by("period", "group").agg(aggs).with_columns(pl.lit(ALL).alias("region")),
+              narrow.group_by("period").agg(aggs).with_columns(pl.lit(ALL).alias("region"),
+                                                               pl.lit(ALL).alias("group"))]
+    order = ["period", "region", "group", "den", "med", "_months"]
+    out = pl.concat([lv.select(order) for lv in levels])
+    full = out.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
+    ok = [lb for lb, n in zip(full["period"].to_list(), full["_months"].to_list(), strict=True)
+          if n >= _expected_months(lb, kpi, feed)]
+    return out.filter(pl.col("period").is_in(ok)).drop("_months").with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("num"))
+
+
+def _period_bounds(labels: Iterable[str], kpi: Kpi) -> pl.DataFrame:
+    uniq = sorted(set(labels))
+    parsed = [parse_period(lb, fiscal_start=kpi.fiscal_start) for lb in uniq]
+    return pl.DataFrame({"period": uniq, "period_start": [p.start for p in parsed],
+                         "period_end": [p.end for p in parsed]},
+                        schema={"period": pl.String, "period_start": pl.Date, "period_end": pl.Date})
+
+
+def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = None,
+            periods: Mapping[str, set[str]] | None = None) -> pl.DataFrame:
+    """Observations for ``kpis`` (default: all), optionally only the given periods per KPI."""
+    kpis = list(kpis if kpis is not None else register.kpis.values())
+    out: list[pl.DataFrame] = []
+    by_feed: dict[str, list[Kpi]] = {}
+    for k in kpis:
+        by_feed.setdefault(k.feed_id, []).append(k)
+    for feed_id, ks in by_feed.items():
+        feed = register.feeds[feed_id]
+        fine = fine_table(register, feed, ks, sources)
+        for k in ks:
+            if k.measure == "median":
+                t = _median_table(register, feed, k, sources)
+            else:
+                if fine is None or f"{k.kpi_id}|num" not in fine.columns:
+                    continue
+                has_sq = f"{k.kpi_id}|sq" in fine.columns
+                sel = [pl.col("_month"), pl.col("_region").cast(pl.String).alias("region"),
+                       pl.col("_group").cast(pl.String).alias("group"),
+                       pl.col(f"{k.kpi_id}|num").alias("num"), pl.col(f"{k.kpi_id}|den").alias("den")]
+                if has_sq:
+                    sel.append(pl.col(f"{k.kpi_id}|sq").alias("sq"))
+                cols = _periods(fine.select(sel).filter(pl.col("num").is_not_null()
+                                                        | pl.col("den").is_not_null()), k)
+                t = _rollup(cols, k, feed, has_sq=has_sq)
+            if t is None or t.height == 0:
+                continue
+            if periods is not None and k.kpi_id in periods:
+                t = t.filter(pl.col("period").is_in(sorted(periods[k.kpi_id])))
+            if "region" not in k.disaggregations:
+                t = t.filter(pl.col("region") == ALL)
+            if "group" not in k.disaggregations:
+                t = t.filter(pl.col("group") == ALL)
+            obs = _finish(t, k)
+            obs = obs.join(_period_bounds(obs["period"].to_list(), k), on="period", how="left")
+            out.append(obs.select(list(OBS_SCHEMA)))
+    if not out:
+        return empty_observations()
+    return pl.concat(out).sort("kpi_id", "period", "region", "group")

@@ -1,0 +1,249 @@
+"""Applying a checked feed file as one atomic, idempotent batch.
+
+1. The file is read and checked (nothing written).  A refused file records a
+   ``refused`` batch and changes nothing else.
+2. The accepted rows are written as new Parquet files (one per month) under a
+   fresh folder; nothing points at them yet.
+3. One database transaction records the batch, its quarantined rows, points the
+   months it covers at the new files, and replaces the observations of the
+   KPIs and periods it touches.  Until that commit, readers see the old state;
+   a process killed at any point leaves the database as it was.
+
+The same file twice (same feed, same content hash) changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import insert
+from sqlmodel import select
+
+from metrics.engine.compute import compute
+from metrics.engine.store import current_sources, replace_observations
+from metrics.errors import Issue, issue
+from metrics.periods import periods_touching
+from metrics.store.tables import Batch, FeedMonth, QuarantineRow
+from metrics.workspace import Workspace
+
+from .validate import FeedRefused, check_feed, read_feed_file
+
+
+def _fault(point: str) -> None:
+    """Fault injection for tests: STATDESK_FAULT=<point> kills the process here."""
+    if os.environ.get("STATDESK_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def file_hash(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class BatchReport:
+    feed_id: str
+    file_name: str
+    status: str  # applied | refused | duplicate
+    batch_id: int | None = None
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    period_min: str | None = None
+    period_max: str | None = None
+    errors: pl.DataFrame = field(default_factory=pl.DataFrame)
+    issues: list[Issue] = field(default_factory=list)
+    observations_written: int = 0
+    message: str = ""
+
+    def error_counts(self) -> dict[str, int]:
+        if self.errors.height == 0:
+            return {}
+        c = self.errors.group_by("code").len().sort("len", descending=True)
+        return dict(zip(c["code"].to_list(), c["len"].to_list(), strict=True))
+
+    def summary(self) -> str:
+        if self.status == "duplicate":
+            return self.message
+        if self.status == "refused":
+            return "Refused, nothing applied:\n" + "\n".join(f"  - {i}" for i in self.issues)
+        lines = [f"Batch {self.batch_id} applied to feed '{self.feed_id}': {self.rows_accepted} of "
+                 f"{self.rows_total} rows accepted, {self.rows_rejected} quarantined "
+                 f"(periods {self.period_min} to {self.period_max})."]
+        for code, n in self.error_counts().items():
+            lines.append(f"  {code}: {n}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Preview:
+    """The result of checking a file, before anything is applied."""
+
+    feed_id: str
+    file_name: str
+    file_hash: str
+    accepted: pl.DataFrame
+    errors: pl.DataFrame
+    rows_total: int
+    duplicate_of: int | None = None
+    raw: pl.DataFrame | None = None
+
+
+def preview(ws: Workspace, feed_id: str, path: str | Path, *, received_on: date | None = None
+            ) -> Preview:
+    """Check a file against its contract without writing anything. Raises FeedRefused."""
+    register = ws.register
+    if feed_id not in register.feeds:
+        raise FeedRefused([issue("feed.unknown_feed", value=feed_id,
+                                 valid=", ".join(sorted(register.feeds)))])
+    p = Path(path)
+    raw = read_feed_file(p)
+    digest = file_hash(p)
+    with ws.session() as s:
+        dup = s.exec(select(Batch).where(Batch.feed_id == feed_id, Batch.file_hash == digest,
+                                         Batch.status == "applied")).first()
+    accepted, errors = check_feed(raw, register.feeds[feed_id], register,
+                                  received_on=received_on or date.today(), file_name=p.name)
+    return Preview(feed_id, p.name, digest, accepted, errors, raw.height,
+                   dup.id if dup else None, raw)
+
+
+def ingest(ws: Workspace, feed_id: str, path: str | Path, *, received_by: str = "",
+           received_on: date | None = None, file_name: str | None = None) -> BatchReport:
+    """Check ``path`` against the contract of ``feed_id`` and apply it atomically."""
+    p = Path(path)
+    name = file_name or p.name
+    now = datetime.now(UTC)
+    try:
+        pv = preview(ws, feed_id, p, received_on=received_on)
+    except FeedRefused as exc:
+        report = BatchReport(feed_id, name, "refused", issues=exc.issues)
+        if feed_id in ws.register.feeds and p.exists():
+            with ws.session() as s:
+                b = Batch(feed_id=feed_id, file_name=name, file_hash=file_hash(p), received_at=now,
+                          received_by=received_by, status="refused",
+                          message="\n".join(str(i) for i in exc.issues))
+                s.add(b)
+                s.commit()
+                report.batch_id = b.id
+        return report
+    if pv.duplicate_of is not None:
+        return BatchReport(feed_id, name, "duplicate", batch_id=pv.duplicate_of,
+                           rows_total=pv.rows_total,
+                           message=f"This file was already applied as batch {pv.duplicate_of}; "
+                           "nothing changed.")
+    return apply_preview(ws, pv, received_by=received_by, received_at=now, file_name=name)
+
+
+def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
+                  received_at: datetime | None = None, file_name: str | None = None) -> BatchReport:
+    register = ws.register
+    feed = register.feeds[pv.feed_id]
+    now = received_at or datetime.now(UTC)
+    accepted = pv.accepted
+    months = sorted(accepted.get_column("_month").unique().to_list()) if accepted.height else []
+    rel_dir = f"{pv.feed_id}/{now:%Y%m%dT%H%M%S}-{pv.file_hash[:12]}-{uuid.uuid4().hex[:8]}"
+    root = ws.feed_store
+    staging = root / rel_dir
+    staging.mkdir(parents=True, exist_ok=True)
+    new_files: dict[date, tuple[str, int]] = {}
+    for part in accepted.partition_by("_month", as_dict=False, maintain_order=True):
+        m = part.get_column("_month")[0]
+        rel = f"{rel_dir}/{m:%Y-%m}.parquet"
+        part.write_parquet(root / rel, statistics=True)
+        new_files[m] = (rel, part.height)
+    _fault("after_files")
+    kpis = register.kpis_of_feed(pv.feed_id)
+    scope = {k.kpi_id: periods_touching(months, k.grain, fiscal_start=k.fiscal_start) for k in kpis}
+    report = BatchReport(pv.feed_id, file_name or pv.file_name, "applied", rows_total=pv.rows_total,
+                         rows_accepted=accepted.height,
+                         rows_rejected=pv.errors.get_column("row_number").n_unique()
+                         if pv.errors.height else 0,
+                         period_min=f"{months[0]:%Y-%m}" if months else None,
+                         period_max=f"{months[-1]:%Y-%m}" if months else None,
+                         errors=pv.errors)
+    try:
+        with ws.session() as s:
+            batch = Batch(feed_id=pv.feed_id, file_name=report.file_name, file_hash=pv.file_hash,
+                          received_at=now, received_by=received_by,
+                          period_min=report.period_min, period_max=report.period_max,
+                          rows_total=pv.rows_total, rows_accepted=report.rows_accepted,
+                          rows_rejected=report.rows_rejected, status="applied",
+                          storage=rel_dir)
+            s.add(batch)
+            s.flush()
+            report.batch_id = batch.id
+            if pv.errors.height:
+                raw_rows = _raw_records(pv)
+                q = pv.errors.with_columns(
+                    pl.lit(batch.id).alias("batch_id"), pl.lit(pv.feed_id).alias("feed_id"),
+                    pl.col("column").fill_null(""), pl.col("value").fill_null(""),
+                ).join(raw_rows, on="row_number", how="left").with_columns(
+                    pl.col("record").fill_null(""))
+                s.execute(insert(QuarantineRow.__table__), q.to_dicts())  # type: ignore[attr-defined]
+            for m, (rel, n) in new_files.items():
+                fm = s.exec(select(FeedMonth).where(FeedMonth.feed_id == pv.feed_id,
+                                                    FeedMonth.month == m)).first()
+                if fm is None:
+                    fm = FeedMonth(feed_id=pv.feed_id, month=m, batch_id=batch.id, rows=n, path=rel)
+                else:
+                    fm.batch_id, fm.rows, fm.path = batch.id, n, rel  # type: ignore[assignment]
+                s.add(fm)
+            s.flush()
+            if kpis and months:
+                sources = current_sources(s, str(root))
+                obs = compute(register, sources, kpis, periods=scope)
+                report.observations_written = replace_observations(s, obs, scope)
+            _fault("before_commit")
+            s.commit()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fault("after_commit")
+    return report
+
+
+def _raw_records(pv: Preview) -> pl.DataFrame:
+    """The rejected rows as JSON text, kept with the quarantine so nothing is lost."""
+    bad = pv.errors.get_column("row_number").unique().implode()
+    if pv.raw is None:
+        return pl.DataFrame(schema={"row_number": pl.Int64, "record": pl.String})
+    return (pv.raw.with_row_index("row_number", offset=2)
+            .with_columns(pl.col("row_number").cast(pl.Int64))
+            .filter(pl.col("row_number").is_in(bad))
+            .select("row_number", pl.struct(pl.exclude("row_number")).struct.json_encode()
+                    .alias("record")))
+
+
+def quarantine_report(ws: Workspace, feed_id: str | None = None, batch_id: int | None = None
+                      ) -> pl.DataFrame:
+    """CSV-ready error report for an agency: file, row number, column, value, code, message."""
+    with ws.session() as s:
+        q = select(QuarantineRow, Batch.file_name).join(Batch, Batch.id == QuarantineRow.batch_id)
+        if feed_id:
+            q = q.where(QuarantineRow.feed_id == feed_id)
+        if batch_id:
+            q = q.where(QuarantineRow.batch_id == batch_id)
+        rows = [{"batch_id": r.batch_id, "feed_id": r.feed_id, "file": fname,
+                 "row_number": r.row_number, "column": r.column, "value": r.value, "code": r.code,
+                 "message": r.message} for r, fname in s.exec(q)]
+    schema = {"batch_id": pl.Int64, "feed_id": pl.String, "file": pl.String,
+              "row_number": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
+              "message": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def dumps_issues(issues: list[Issue]) -> str:
+    return json.dumps([i.__dict__ for i in issues], indent=2, default=str)

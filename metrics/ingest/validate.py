@@ -1,0 +1,257 @@
+"""Checking a feed file against its contract, in Polars (no Python loops over rows).
+
+:func:`read_feed_file` reads CSV, XLSX or Parquet as text; :func:`check_feed`
+returns the accepted rows, typed and with canonical ``_month``, ``_region`` and
+``_group`` columns, and one row per problem found (row number, column, value,
+stable code, message).  A file that cannot be read or lacks required columns
+is refused whole (:class:`FeedRefused`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from metrics.definitions import Feed, Register
+from metrics.errors import CATALOGUE, Issue, issue
+from metrics.groups import GROUP_CODES
+from metrics.periods import parse_feed_period
+
+ERROR_SCHEMA = {"row_number": pl.Int64, "column": pl.String, "value": pl.String,
+                "code": pl.String, "message": pl.String}
+ROW = "_row_number"
+
+
+@dataclass
+class FeedRefused(Exception):
+    """The whole file is refused; nothing is applied."""
+
+    issues: list[Issue]
+
+    def __str__(self) -> str:
+        return "\n".join(str(i) for i in self.issues)
+
+
+def read_feed_file(path: str | Path) -> pl.DataFrame:
+    """Every column as text, header names stripped; raises FeedRefused."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if not p.exists():
+        raise FeedRefused([issue("feed.unreadable", file=p.name, kind="a file",
+                                 detail="no such file")])
+    try:
+        if suffix == ".csv":
+            df = pl.read_csv(p, infer_schema=False, encoding="utf8")
+        elif suffix in (".xlsx", ".xlsm"):
+            df = pl.read_excel(p, infer_schema_length=0)
+        elif suffix == ".parquet":
+            df = pl.read_parquet(p)
+        else:
+            raise FeedRefused([issue("feed.unsupported_format", file=p.name, value=suffix or p.name)])
+    except FeedRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - report any reader failure
+        kind = {".csv": "CSV", ".xlsx": "XLSX", ".parquet": "Parquet"}.get(suffix, suffix)
+        raise FeedRefused([issue("feed.unreadable", file=p.name, kind=kind,
+                                 detail=str(exc).splitlines()[0][:200])]) from None
+    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
+    df = df.select([(pl.col(c).dt.strftime("%Y-%m-%d") if df.schema[c] in (pl.Date, pl.Datetime)
+                     else pl.col(c).cast(pl.String)) for c in df.columns])
+    if df.height == 0:
+        raise FeedRefused([issue("feed.empty", file=p.name)])
+    return df
+
+
+def _msg(code: str, **fields: object) -> str:
+    data = {"file": "", "column": "", "value": "", "detail": "", "valid": "", "found": "",
+            "kind": "", "feed": "", "first_row": ""}
+    data.update({k: str(v) for k, v in fields.items()})
+    return CATALOGUE[code][1].format(**data)
+
+
+@dataclass(frozen=True)
+class _Check:
+    mask: pl.Expr
+    column: str
+    code: str
+    value: pl.Expr
+    message: pl.Expr
+
+
+def _err(mask: pl.Expr, column: str, code: str, value: pl.Expr, message: pl.Expr | str) -> _Check:
+    """A check: where ``mask`` holds, the row has this error."""
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return _Check(mask.fill_null(False), column, code, value.cast(pl.String), msg)
+
+
+def _run_checks(df: pl.DataFrame, checks: list[_Check]) -> list[pl.DataFrame]:
+    """Evaluate every mask in one pass; build error rows only for checks that fired."""
+    if not checks:
+        return []
+    masks = df.select([c.mask.alias(f"_c{i}") for i, c in enumerate(checks)])
+    fired = masks.select(pl.all().any()).row(0)
+    out = []
+    for i, (c, hit) in enumerate(zip(checks, fired, strict=True)):
+        if not hit:
+            continue
+        out.append(df.filter(masks.get_column(f"_c{i}")).select(
+            pl.col(ROW).alias("row_number"), pl.lit(c.column).alias("column"),
+            c.value.alias("value"), pl.lit(c.code).alias("code"), c.message.alias("message")))
+    return out
+
+
+def _template_expr(code: str, value: pl.Expr, column: str, **fields: object) -> pl.Expr:
+    """Message with the cell value substituted, built by Polars."""
+    marker = "\x00VALUE\x00"
+    text = _msg(code, value=marker, column=column, **fields)
+    before, _, after = text.partition(marker)
+    return pl.concat_str([pl.lit(before), value.cast(pl.String).fill_null(""), pl.lit(after)])
+
+
+def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on: date,
+               file_name: str = "") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(accepted rows, errors). Raises FeedRefused for whole-file problems."""
+    missing = [c.name for c in feed.columns if c.required and c.name not in raw.columns]
+    if missing:
+        found = ", ".join(raw.columns)
+        raise FeedRefused([issue("feed.missing_column", file=file_name, column=m, found=found)
+                           for m in missing])
+    df = raw.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    for c in feed.columns:  # optional columns absent from the file
+        if c.name not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c.name))
+    checks: list[_Check] = []
+    typed: list[pl.Expr] = []
+    na = list(feed.na_values)
+    counts = {feed.numerator_column, feed.denominator_column} if feed.kind == "aggregate" else set()
+    for c in feed.columns:
+        s = pl.col(c.name).str.strip_chars()
+        empty = s.is_null() | (s == "")
+        is_na = s.is_in(na) if na else pl.lit(False)
+        if c.required:
+            checks.append(_err(empty, c.name, "feed.missing_value", s,
+                               _msg("feed.missing_value", column=c.name)))
+        if c.type in ("int", "float"):
+            checks.append(_err(is_na, c.name, "feed.not_available", s,
+                               _template_expr("feed.not_available", s, c.name)))
+            clean = s.str.replace_all(feed.thousands, "", literal=True) if feed.thousands else s
+            num = clean.cast(pl.Float64, strict=False)
+            bad = ~empty & ~is_na & num.is_null()
+            checks.append(_err(bad, c.name, "feed.bad_number", s,
+                               _template_expr("feed.bad_number", s, c.name)))
+            if c.type == "int" or c.name in counts:
+                checks.append(_err(num.is_not_null() & (num != num.round(0)), c.name,
+                                   "feed.not_integer", s, _template_expr("feed.not_integer", s, c.name)))
+            if c.name in counts or (c.min is not None and c.min >= 0):
+                checks.append(_err(num < 0, c.name, "feed.negative_value", s,
+                                   _template_expr("feed.negative_value", s, c.name)))
+            if c.min is not None or c.max is not None:
+                lo = c.min if c.min is not None else float("-inf")
+                hi = c.max if c.max is not None else float("inf")
+                out = (num < lo) | (num > hi)
+                if c.min is not None and c.min >= 0:
+                    out = num > hi
+                checks.append(_err(out, c.name, "feed.value_out_of_range", s,
+                                   _template_expr("feed.value_out_of_range", s, c.name,
+                                                  detail=f"[{c.min}, {c.max}]")))
+            typed.append((num.cast(pl.Int64) if c.type == "int" else num).alias(c.name))
+        elif c.type == "date" and c.name != feed.period_column:
+            d = s.str.to_date(feed.date_format, strict=False)
+            checks.append(_err(~empty & d.is_null(), c.name, "feed.bad_date", s,
+                               _template_expr("feed.bad_date", s, c.name, detail=feed.date_format)))
+            typed.append(d.alias(c.name))
+        elif c.type == "bool":
+            low = s.str.to_lowercase()
+            b = (pl.when(low.is_in(["true", "1", "yes", "y", "t"])).then(True)
+                 .when(low.is_in(["false", "0", "no", "n", "f"])).then(False).otherwise(None))
+            checks.append(_err(~empty & b.is_null(), c.name, "feed.bad_type", s,
+                               _template_expr("feed.bad_type", s, c.name, detail="yes/no value")))
+            typed.append(b.alias(c.name))
+        elif c.name != feed.period_column:
+            typed.append(s.alias(c.name))
+        if c.allowed and c.name not in (feed.region_column, feed.group_column):
+            checks.append(_err(~empty & ~s.is_in(list(c.allowed)), c.name, "feed.bad_value", s,
+                               _template_expr("feed.bad_value", s, c.name, valid=", ".join(c.allowed))))
+    # period -> first day of month
+    ps = pl.col(feed.period_column).str.strip_chars()
+    if feed.period_pattern:
+        ps = ps.str.extract(feed.period_pattern, 1)
+    if feed.kind == "record":
+        d = ps.str.to_date(feed.date_format, strict=False)
+        month = d.dt.truncate("1mo")
+        typed.append(d.alias(feed.period_column))
+        what = f"date ({feed.date_format})"
+    else:
+        month = parse_feed_period(ps, feed.period_grain)
+        typed.append(pl.col(feed.period_column).str.strip_chars().alias(feed.period_column))
+        what = {"month": "month (YYYY-MM)", "quarter": "quarter (YYYY-Qn)",
+                "year": "year (YYYY)"}[feed.period_grain]
+    praw = pl.col(feed.period_column).str.strip_chars()
+    pempty = praw.is_null() | (praw == "")
+    checks.append(_err(~pempty & month.is_null(), feed.period_column, "feed.bad_period", praw,
+                       _template_expr("feed.bad_period", praw, feed.period_column, detail=what)))
+    checks.append(_err(month > pl.lit(received_on), feed.period_column, "feed.period_in_future",
+                       praw, _template_expr("feed.period_in_future", praw, feed.period_column)))
+    # code lists
+    regions = sorted(register.regions)
+    rmap = feed.code_map(feed.region_column)
+    rraw = pl.col(feed.region_column).str.strip_chars()
+    region = rraw.replace(rmap) if rmap else rraw
+    rempty = rraw.is_null() | (rraw == "")
+    checks.append(_err(~rempty & ~region.is_in(regions), feed.region_column, "feed.unknown_region",
+                       rraw, _template_expr("feed.unknown_region", rraw, feed.region_column,
+                                            valid=", ".join(regions[:15]) + (" …" if len(regions) > 15 else ""))))
+    gmap = feed.code_map(feed.group_column)
+    graw = pl.col(feed.group_column).str.strip_chars()
+    group = graw.replace(gmap) if gmap else graw
+    gempty = graw.is_null() | (graw == "")
+    valid_groups = list(GROUP_CODES)
+    shown = ", ".join(sorted(gmap) or valid_groups)
+    checks.append(_err(~gempty & ~group.is_in(valid_groups), feed.group_column, "feed.unknown_group",
+                       graw, _template_expr("feed.unknown_group", graw, feed.group_column, valid=shown)))
+    typed += [month.alias("_month"), region.alias("_region"), group.alias("_group")]
+    typed_df = df.select(pl.col(ROW), *typed)
+    # cross-column checks on typed values
+    cross: list[_Check] = []
+    if feed.kind == "aggregate":
+        n, d = pl.col(feed.numerator_column), pl.col(feed.denominator_column)
+        cross.append(_err((d == 0) & (n > 0), feed.denominator_column, "feed.zero_denominator", d,
+                          _msg("feed.zero_denominator", column=feed.denominator_column)))
+        if any(k.measure == "proportion" for k in register.kpis.values() if k.feed_id == feed.feed_id):
+            cross.append(_err((d > 0) & (n > d), feed.numerator_column,
+                              "feed.numerator_exceeds_denominator", n,
+                              pl.concat_str([pl.lit("The numerator "), n.cast(pl.Int64).cast(pl.String),
+                                             pl.lit(" is larger than the denominator "),
+                                             d.cast(pl.Int64).cast(pl.String),
+                                             pl.lit("; for a proportion it cannot be.")])))
+        key = ["_month", "_region", "_group"] + [
+            c.name for c in feed.columns if c.type == "string" and c.allowed
+            and c.name not in (feed.region_column, feed.group_column)]
+        dup = pl.len().over(key) > 1
+        keytext = pl.concat_str([pl.col(feed.period_column), pl.col("_region"), pl.col("_group")],
+                                separator=" / ")
+        cross.append(_err(dup & pl.col("_month").is_not_null(), feed.period_column,
+                          "feed.duplicate_key", keytext,
+                          _template_expr("feed.duplicate_key", keytext, "period, region and group")))
+    else:
+        cols = [c.name for c in feed.columns]
+        dup = ~pl.struct(cols).is_first_distinct()
+        cross.append(_err(dup, feed.person_key or cols[0], "feed.duplicate_key",
+                          pl.col(feed.person_key or cols[0]),
+                          _msg("feed.duplicate_key", column="values in every column",
+                               value="an identical row")))
+    first = _run_checks(df, checks)
+    if first:  # cross-column checks only on rows whose cells are valid on their own
+        bad_first = pl.concat(first).get_column("row_number").unique().implode()
+        typed_df = typed_df.filter(~pl.col(ROW).is_in(bad_first))
+    parts = first + _run_checks(typed_df, cross)
+    errors = (pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=ERROR_SCHEMA)
+              ).select(list(ERROR_SCHEMA)).sort("row_number", "column")
+    # a row with a bad value in one column may show knock-on errors in cross checks; keep all
+    bad_rows = errors.get_column("row_number").unique()
+    accepted = typed_df.filter(~pl.col(ROW).is_in(bad_rows.implode())).drop(ROW)
+    accepted = accepted.with_columns(pl.col("_region").cast(pl.String), pl.col("_group").cast(pl.String))
+    return accepted, errors

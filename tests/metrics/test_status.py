@@ -1,0 +1,407 @@
+"""Tests for metrics.status: status rules, explanations, pace, change, gaps, equity rule.
+
+Change classes follow the Healthy People rules (HP2020 Final Progress Table metadata;
+PMC8428048 Fig. 1 note; cdc.gov/nchs/healthy-people/hp2030/methods.html): improving when
+the movement toward the target is significant (standard errors available) or at least 10%
+of the targeted change (not available); getting worse when the movement away is significant
+or at least 10% relative to the baseline. Those sources give definitions only, so the
+boundary cases below are built from the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metrics.status import (
+    RISK_ORDER,
+    Change,
+    GapStatus,
+    Status,
+    StatusResult,
+    apply_equity_rule,
+    assess,
+    classify_change,
+    default_fmt,
+    gap_status,
+)
+from metrics.targets import InterimTarget, Target
+
+BASE = date(2025, 6, 30)
+MID = date(2026, 6, 30)  # 365 of 730 days: the straight-line target is half way
+END = date(2027, 6, 30)
+OCT = date(2026, 10, 31)
+
+
+def pct(x: float) -> str:
+    return f"{x:.1f}%"
+
+
+def target(**kw: Any) -> Target:
+    args: dict[str, Any] = dict(kpi_id="k1", baseline_value=60.0, baseline_date=BASE,
+                                target_value=70.0, target_date=END)
+    args.update(kw)
+    return Target(**args)
+
+
+def run(value: float | None, *, on: date | None = MID, direction: str = "higher", **kw: Any
+        ) -> StatusResult:
+    args: dict[str, Any] = dict(target=target(), period_label=None, period_end=on,
+                                value=value, ci_low=None, ci_high=None, reliable=True,
+                                direction=direction, fmt=pct)
+    args.update(kw)
+    return assess(**args)
+
+
+LOWER: dict[str, Any] = dict(baseline_value=20.0, target_value=10.0)  # lower is better: 20 -> 10
+
+
+# --- the separate states ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, float("nan")])
+def test_no_data(value: float | None) -> None:
+    r = run(value, period_label="Oct 2026")
+    assert r.status == Status.NO_DATA == "no data"
+    assert r.explanation == "No data: no value for Oct 2026"
+    assert (r.pace, r.progress_ratio, r.current_value) == ("", None, None)
+
+
+def test_too_few_cases_comes_before_target_checks() -> None:
+    r = run(64.0, reliable=False, target=None, period_label="Oct 2026")
+    assert r.status == Status.TOO_FEW_CASES
+    assert r.explanation.startswith("Too few cases: the value for Oct 2026")
+    assert r.pace == "" and r.current_value == 64.0
+
+
+def test_reliable_unknown_is_not_too_few() -> None:
+    assert run(65.0, reliable=None).status == Status.ON_TRACK
+
+
+def test_no_agreed_target() -> None:
+    r = run(64.0, target=None)
+    assert r.status == Status.NO_AGREED_TARGET
+    assert r.explanation == "No agreed target: no target has been agreed for this KPI"
+    assert run(64.0, target=target(agreed=False)).explanation == r.explanation
+    r = run(64.0, target=target(baseline_value=None, baseline_date=None))
+    assert r.status == "no agreed target"
+    assert r.explanation == "No agreed target: the target has no baseline value or baseline date"
+    assert run(64.0, target=target(target_value=None)).status == Status.NO_AGREED_TARGET
+
+
+def test_period_end_needed_and_direction_checked() -> None:
+    with pytest.raises(ValueError):
+        run(64.0, on=None)
+    with pytest.raises(ValueError):
+        run(64.0, direction="up")
+
+
+# --- met / on track / at risk / off track ------------------------------------------------
+
+
+def test_met_higher_is_better() -> None:
+    r = run(72.4, on=OCT, period_label="Oct 2026")
+    assert r.status == Status.MET
+    assert r.explanation == "Met: 72.4% against a final target of 70.0% (June 2027)"
+    assert r.pace == "target already met"
+    assert run(70.0).status == Status.MET  # exactly at the final target
+
+
+def test_met_lower_is_better() -> None:
+    assert run(10.0, direction="lower", target=target(**LOWER)).status == Status.MET
+    assert run(9.0, direction="lower", target=target(**LOWER)).status == Status.MET
+    assert run(10.5, direction="lower", target=target(**LOWER)).status != Status.MET
+
+
+@pytest.mark.parametrize(("value", "status", "ratio"), [
+    (65.0, Status.ON_TRACK, 1.0),  # exactly 100%
+    (66.0, Status.ON_TRACK, 1.2),
+    (64.999, Status.AT_RISK, 0.9998),
+    (64.5, Status.AT_RISK, 0.9),  # exactly 90%
+    (64.49, Status.OFF_TRACK, 0.898),
+    (62.0, Status.OFF_TRACK, 0.4),
+    (59.0, Status.OFF_TRACK, -0.2),
+])
+def test_progress_ratio_rules_higher(value: float, status: Status, ratio: float) -> None:
+    r = run(value)
+    assert r.status == status
+    assert r.progress_ratio == pytest.approx(ratio)
+    assert r.interim_target == pytest.approx(65.0)
+
+
+@pytest.mark.parametrize(("value", "status", "ratio"), [
+    (15.0, Status.ON_TRACK, 1.0),
+    (14.0, Status.ON_TRACK, 1.2),
+    (15.5, Status.AT_RISK, 0.9),  # exactly 90% of the targeted fall
+    (15.51, Status.OFF_TRACK, 0.898),
+    (17.0, Status.OFF_TRACK, 0.6),
+    (21.0, Status.OFF_TRACK, -0.2),
+])
+def test_progress_ratio_rules_lower(value: float, status: Status, ratio: float) -> None:
+    r = run(value, direction="lower", target=target(**LOWER))
+    assert r.status == status
+    assert r.progress_ratio == pytest.approx(ratio)
+
+
+def test_explanations_in_words() -> None:
+    r = run(64.2, period_label="Oct 2026")
+    assert r.explanation == "Off track: 84% of the pro-rated target for Oct 2026 (rule: below 90%)"
+    r = run(65.15, period_label="Oct 2026")
+    assert r.explanation == ("On track: 103% of the pro-rated target for Oct 2026 (rule: 100% "
+                             "or more, or the target within the 95% interval)")
+    r = run(64.7, period_label="Oct 2026")
+    assert r.explanation == ("At risk: 94% of the pro-rated target for Oct 2026 "
+                             "(rule: 90% or more, below 100%)")
+    assert "moved away from the target" in run(59.0).explanation
+
+
+def test_percent_shown_never_contradicts_the_rule() -> None:
+    assert "89.8%" in run(64.49).explanation  # not "90%" beside "rule: below 90%"
+    assert "99.98%" in run(64.999).explanation
+    assert "(rule: 100% or more" in run(65.0).explanation and "100%" in run(65.0).explanation
+    assert run(64.5).explanation.startswith("At risk: 90% ")
+
+
+def test_threshold_is_set_per_kpi() -> None:
+    r = run(64.0, at_risk_threshold=0.8)  # ratio 0.8
+    assert r.status == Status.AT_RISK and "rule: 80% or more" in r.explanation
+    r = run(63.9, at_risk_threshold=0.8)
+    assert r.status == Status.OFF_TRACK and "rule: below 80%" in r.explanation
+
+
+def test_on_track_when_target_inside_interval() -> None:
+    r = run(64.0, ci_low=62.5, ci_high=65.5, period_label="Jun 2026")
+    assert r.status == Status.ON_TRACK and r.progress_ratio == pytest.approx(0.8)
+    assert r.explanation == (
+        "On track: 80% of the pro-rated target for Jun 2026, and the pro-rated target (65.0%) "
+        "lies within the 95% interval (62.5% to 65.5%) (rule: 100% or more, or the target "
+        "within the 95% interval)")
+    assert run(64.0, ci_low=62.5, ci_high=65.0).status == Status.ON_TRACK  # on the edge
+    assert run(64.0, ci_low=62.5, ci_high=64.9).status == Status.OFF_TRACK
+    assert run(64.6, ci_low=62.5, ci_high=64.9).status == Status.AT_RISK
+    r = run(64.0, ci_low=60.0, ci_high=66.0, confidence=0.998)
+    assert "99.8% interval" in r.explanation
+    assert run(64.0, ci_low=float("nan"), ci_high=66.0).status == Status.OFF_TRACK
+
+
+def test_interim_target_overrides_straight_line() -> None:
+    slow = target(interim=(InterimTarget(MID, 61.0),))
+    r = run(61.0, target=slow)
+    assert r.interim_target == 61.0
+    assert r.status == Status.ON_TRACK and r.progress_ratio == pytest.approx(1.0)
+    assert run(61.0).status == Status.OFF_TRACK  # against the straight line (65)
+    assert run(60.9, target=slow).status == Status.AT_RISK
+
+
+def test_before_the_trajectory_moves() -> None:
+    early = date(2025, 5, 31)
+    r = run(60.0, on=early)
+    assert r.status == Status.ON_TRACK and r.progress_ratio is None
+    r = run(59.0, on=early, period_label="May 2025")
+    assert r.status == Status.OFF_TRACK
+    assert r.explanation.startswith("Off track: 59.0%, short of the pro-rated target of 60.0%")
+    assert run(59.0, on=early, ci_low=58.0, ci_high=60.5).status == Status.ON_TRACK
+
+
+def test_period_label_falls_back_to_period_end() -> None:
+    r = run(64.2, on=OCT)
+    assert r.period_label == "Oct 2026"
+    assert "for Oct 2026" in r.explanation
+
+
+# --- pace ------------------------------------------------------------------------------
+
+
+def test_pace_in_people_per_month() -> None:
+    # 64.5% of 100,000: 70% needs 5,500 more people, over the 12 months to June 2027.
+    r = run(64.5, numerator=64_500, denominator=100_000)
+    assert r.pace == "needs 458 more per month to reach the June 2027 target"
+    r = run(15.5, direction="lower", target=target(**LOWER), numerator=1550,
+            denominator=10_000, on=OCT)  # 5.5 points = 550 fewer over 8 months
+    assert r.pace == "needs 69 fewer per month to reach the June 2027 target"
+    r = run(64.5, numerator=129, denominator=200)  # 11 more over 12 months
+    assert r.pace == "needs 1 more per month to reach the June 2027 target"
+    r = run(67.0, numerator=67, denominator=100)  # 3 more over 12 months
+    assert r.pace == "needs 3 more in all (under 1 per month) to reach the June 2027 target"
+
+
+def test_pace_in_value_units() -> None:
+    r = run(64.0, on=OCT, unit_word="points")  # 6 points over 8 months
+    assert r.pace == "needs to rise by 0.75 points a month to reach the June 2027 target"
+    r = run(17.0, on=OCT, direction="lower", target=target(**LOWER), fmt=default_fmt)
+    assert r.pace == "needs to fall by 0.875 a month to reach the June 2027 target"
+    r = run(64.0, unit_word="points", periods_per_year=4)
+    assert r.pace == "needs to rise by 1.5 points a quarter to reach the June 2027 target"
+
+
+def test_pace_after_the_target_date() -> None:
+    r = run(66.0, on=date(2027, 9, 30))
+    assert r.status == Status.OFF_TRACK
+    assert r.pace == "the June 2027 target date has passed without the target being met"
+
+
+# --- change (Healthy People) -----------------------------------------------------------
+
+
+def test_change_without_standard_errors_ten_percent_rule() -> None:
+    # previous 60, target 70: 10% of the targeted change is 1 point
+    cc = classify_change
+    assert cc(61.0, 60.0, direction="higher", target_value=70.0) == Change.IMPROVING  # exactly
+    assert cc(60.99, 60.0, direction="higher", target_value=70.0) == Change.LITTLE_OR_NO_CHANGE
+    assert cc(60.0, 60.0, direction="higher", target_value=70.0) == Change.LITTLE_OR_NO_CHANGE
+    # away from the target: 10% relative to the previous value (6 points)
+    assert cc(54.0, 60.0, direction="higher", target_value=70.0) == Change.GETTING_WORSE
+    assert cc(54.01, 60.0, direction="higher", target_value=70.0) == Change.LITTLE_OR_NO_CHANGE
+    # lower is better
+    assert cc(19.0, 20.0, direction="lower", target_value=10.0) == Change.IMPROVING
+    assert cc(19.01, 20.0, direction="lower", target_value=10.0) == Change.LITTLE_OR_NO_CHANGE
+    assert cc(22.0, 20.0, direction="lower", target_value=10.0) == Change.GETTING_WORSE
+    assert cc(21.9, 20.0, direction="lower", target_value=10.0) == Change.LITTLE_OR_NO_CHANGE
+
+
+def test_change_without_target_uses_relative_rule() -> None:
+    cc = classify_change
+    assert cc(55.0, 50.0, direction="higher") == Change.IMPROVING
+    assert cc(54.9, 50.0, direction="higher") == Change.LITTLE_OR_NO_CHANGE
+    assert cc(45.0, 50.0, direction="higher") == Change.GETTING_WORSE
+    assert cc(75.0, 72.0, direction="higher", target_value=70.0) == Change.LITTLE_OR_NO_CHANGE
+    assert cc(1.0, 0.0, direction="higher") == Change.IMPROVING
+    assert cc(None, 50.0, direction="higher") == Change.NO_DATA
+    assert cc(50.0, None, direction="higher") == Change.NO_DATA
+
+
+def test_change_with_standard_errors_uses_significance() -> None:
+    cc = classify_change
+    # 61 vs 60 is 10% of the targeted change, but not significant with these intervals
+    args: dict[str, Any] = dict(direction="higher", target_value=70.0)
+    assert cc(61.0, 60.0, current_ci=(59.0, 63.0), previous_ci=(58.0, 62.0),
+              **args) == Change.LITTLE_OR_NO_CHANGE
+    assert cc(65.0, 60.0, current_ci=(63.0, 67.0), previous_ci=(58.0, 62.0),
+              **args) == Change.IMPROVING
+    assert cc(55.0, 60.0, current_ci=(53.0, 57.0), previous_ci=(58.0, 62.0),
+              **args) == Change.GETTING_WORSE
+    # a small move that is significant because the intervals are tight
+    assert cc(60.5, 60.0, current_ci=(60.4, 60.6), previous_ci=(59.9, 60.1),
+              **args) == Change.IMPROVING
+    assert cc(9.0, 10.0, direction="lower", current_ci=(8.5, 9.5),
+              previous_ci=(9.5, 10.5)) == Change.IMPROVING
+    # z-test finds a difference the non-overlap test does not
+    kw: dict[str, Any] = dict(current_ci=(61.1, 64.9), previous_ci=(58.1, 61.9), **args)
+    assert cc(63.0, 60.0, **kw) == Change.IMPROVING
+    assert cc(63.0, 60.0, method="overlap", **kw) == Change.LITTLE_OR_NO_CHANGE
+    assert cc(63.0, 60.0, current_ci=(62.0, 64.0), previous_ci=(59.0, 61.0), method="overlap",
+              **args) == Change.IMPROVING
+    # one interval missing: back to the 10% rule
+    assert cc(61.0, 60.0, current_ci=(59.0, 63.0), **args) == Change.IMPROVING
+
+
+def test_assess_reports_change() -> None:
+    assert run(64.0, previous_value=60.0).change == Change.IMPROVING
+    assert run(64.0, previous_value=64.5).change == Change.LITTLE_OR_NO_CHANGE
+    assert run(64.0).change == "no data"
+    r = run(64.0, ci_low=63.0, ci_high=65.0, previous_value=63.5, previous_ci=(62.5, 64.5))
+    assert r.change == Change.LITTLE_OR_NO_CHANGE
+    # a KPI above target is "met" even when it dipped since last period
+    r = run(71.0, previous_value=75.0)
+    assert (r.status, r.change) == (Status.MET, Change.LITTLE_OR_NO_CHANGE)
+
+
+# --- gap status --------------------------------------------------------------------------
+
+
+def test_gap_status_without_intervals() -> None:
+    assert gap_status(11.0, None, 10.0, None) == GapStatus.WIDENING  # exactly 10%
+    assert gap_status(10.9, None, 10.0, None) == GapStatus.STABLE
+    assert gap_status(9.0, None, 10.0, None) == GapStatus.NARROWING
+    assert gap_status(9.1, None, 10.0, None) == GapStatus.STABLE
+    assert gap_status(-12.0, None, -10.0, None) == GapStatus.WIDENING  # by size
+    assert gap_status(11.5, None, 10.0, None, tolerance=0.2) == GapStatus.STABLE
+    assert gap_status(0.0, None, 0.0, None) == GapStatus.STABLE
+    assert gap_status(2.0, None, 0.0, None) == GapStatus.WIDENING
+    assert gap_status(None, None, 10.0, None) == GapStatus.NO_DATA
+    assert gap_status(10.0, None, float("nan"), None) == "no data"
+
+
+def test_gap_status_with_intervals() -> None:
+    assert gap_status(15.0, (13.0, 17.0), 10.0, (8.0, 12.0)) == GapStatus.WIDENING
+    assert gap_status(5.0, (3.0, 7.0), 10.0, (8.0, 12.0)) == GapStatus.NARROWING
+    # 12 vs 10 is 20% wider, but the intervals say it could be chance
+    assert gap_status(12.0, (9.0, 15.0), 10.0, (7.0, 13.0)) == GapStatus.STABLE
+    assert gap_status(12.0, (9.0, 15.0), 10.0, (7.0, 13.0),
+                      method="overlap") == GapStatus.STABLE
+
+
+# --- equity rule and ordering --------------------------------------------------------------
+
+
+def test_equity_rule_downgrades_on_track() -> None:
+    overall = run(66.0, period_label="Oct 2026")
+    groups = {"White": run(67.0), "Black or African American": run(61.0),
+              "Asian": run(None)}
+    r = apply_equity_rule(overall, groups)
+    assert r.status == Status.AT_RISK
+    assert r.explanation.startswith("At risk: on track overall, 120% of the pro-rated target")
+    assert r.explanation.endswith("(equity rule: Black or African American is off track)")
+    assert (r.pace, r.progress_ratio) == (overall.pace, overall.progress_ratio)
+
+
+def test_equity_rule_names_every_off_track_group_and_covers_met() -> None:
+    groups = {"A": run(61.0), "B": run(65.0), "C": run(60.0), "D": run(59.0)}
+    r = apply_equity_rule(run(71.0), groups)
+    assert r.status == Status.AT_RISK
+    assert r.explanation.startswith("At risk: met overall, 71.0% against a final target")
+    assert r.explanation.endswith("(equity rule: A, C and D are off track)")
+
+
+def test_equity_rule_leaves_other_cases_alone() -> None:
+    off = {"A": run(61.0)}
+    for overall in (run(64.5), run(62.0), run(None)):
+        assert apply_equity_rule(overall, off) == overall
+    fine = {"A": run(66.0), "B": run(64.5), "C": run(64.0, reliable=False), "D": run(None)}
+    assert apply_equity_rule(run(66.0), fine) == run(66.0)
+
+
+def test_risk_order() -> None:
+    statuses = ["met", "on track", "no agreed target", "no data", "too few cases", "at risk",
+                "off track"]
+    assert sorted(statuses, key=RISK_ORDER.__getitem__) == list(reversed(statuses))
+    assert set(RISK_ORDER) == set(Status)
+    assert RISK_ORDER[Status.OFF_TRACK] == RISK_ORDER["off track"] == 0
+
+
+def test_status_values_and_default_fmt() -> None:
+    assert [s.value for s in Status] == ["met", "on track", "at risk", "off track", "no data",
+                                         "too few cases", "no agreed target"]
+    assert [c.value for c in Change][:3] == ["improving", "little or no change",
+                                             "getting worse"]
+    assert [g.value for g in GapStatus] == ["widening", "narrowing", "stable", "no data"]
+    assert [default_fmt(x) for x in (12345.6, 72.44, 0.01234, 0.0)] == [
+        "12,346", "72.4", "0.0123", "0"]
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+@given(st.floats(0, 100), st.sampled_from(["higher", "lower"]))
+def test_status_is_always_explained(value: float, direction: str) -> None:
+    t = target() if direction == "higher" else target(**LOWER)
+    r = run(value, direction=direction, target=t)
+    assert r.status in RISK_ORDER
+    assert r.explanation.lower().startswith(r.status)
+    assert r.pace
+    if r.progress_ratio is not None and r.status != Status.MET:
+        assert (r.status == Status.ON_TRACK) == (r.progress_ratio >= 1 - 1e-9)
+    assert not math.isnan(r.current_value or 0.0)
+
+
+@given(st.floats(-50, 50), st.floats(-50, 50))
+def test_direction_mirror(delta: float, prev: float) -> None:
+    # lower-is-better is the mirror image of higher-is-better
+    up = classify_change(prev + delta, prev, direction="higher", target_value=prev + 10)
+    down = classify_change(-(prev + delta), -prev, direction="lower", target_value=-prev - 10)
+    assert up == down
