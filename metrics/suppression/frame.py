@@ -144,15 +144,19 @@ def _tables(df: pl.DataFrame) -> Iterator[_Table]:
         )
 
 
-def suppress(obs: pl.DataFrame, policy: SuppressionPolicy = PUBLIC, *, verify: bool = True) -> pl.DataFrame:
+def suppress(obs: pl.DataFrame, policy: SuppressionPolicy = PUBLIC, *, verify: bool = False) -> pl.DataFrame:
     """Primary and complementary suppression of an observation frame.
 
     Adds ``suppressed`` (bool) and ``suppression_reason`` (the policy's primary or
     remainder reason, :data:`COMPLEMENTARY_REASON`, or null) and sets ``numerator``,
     ``value``, ``ci_low`` and ``ci_high`` to null on suppressed rows; the denominator is
     kept (see module docs). Tables (one per ``kpi_id, period``) with no small count are
-    left as they are. With ``verify`` every table that has suppressions is audited by
-    linear programming (:func:`.table.complementary_model`).
+    left as they are.
+
+    Every interval is computed exactly while cells are chosen (maximum flow, equal to the
+    attacker's linear programme on these tables); :func:`check` audits the result
+    independently with ``linprog`` before publication. ``verify=True`` runs that LP audit
+    here as well (and repairs any table it fails), at several times the cost.
 
     Raises:
         ValueError: a missing column, a duplicated cell, a negative numerator, or a

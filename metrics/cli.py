@@ -1,0 +1,242 @@
+"""The ``statdesk`` command line.
+
+Every command takes ``--workspace`` (or ``STATDESK_WORKSPACE``; default
+``data/demo``); the database is ``STATDESK_DATABASE_URL`` or the SQLite file in
+the workspace.  Errors print what is wrong and what to do, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+app = typer.Typer(help="StatDesk: performance management and equity review for a results office.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", envvar="STATDESK_WORKSPACE",
+                                                   help="Workspace folder (default data/demo).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="csv, json or parquet.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Today's date for the computation (YYYY-MM-DD).")]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _as_of(value: str | None) -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of '{value}' is not a date; write YYYY-MM-DD.")
+        raise
+
+
+def open_workspace(path: Path | None, *, need_data: bool = True):  # type: ignore[no-untyped-def]
+    from metrics.errors import ValidationFailed
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(path)
+    if not ws.exists():
+        fail(f"no workspace at {ws.root}: it needs a 'definitions' folder. "
+             "Run 'statdesk demo' to build the demo state, or pass --workspace.")
+    try:
+        ws.register  # noqa: B018 - validate now, with every problem listed
+    except ValidationFailed as exc:
+        fail(f"{exc}\nRun 'statdesk validate' for the full report.")
+    try:
+        ws.init_db()
+    except Exception as exc:  # noqa: BLE001
+        fail(f"cannot open the database {ws.database_url.split('@')[-1]}: "
+             f"{str(exc).splitlines()[0]}. Check STATDESK_DATABASE_URL and that the server is up.")
+    return ws
+
+
+def _emit(df: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
+    fmt = fmt.lower()
+    if fmt not in ("csv", "json", "parquet"):
+        fail(f"unknown format '{fmt}'; use csv, json or parquet.")
+    if fmt == "parquet":
+        if out is None:
+            buf = io.BytesIO()
+            df.write_parquet(buf)
+            sys.stdout.buffer.write(buf.getvalue())
+        else:
+            df.write_parquet(out)
+        return
+    text = df.write_csv() if fmt == "csv" else json.dumps(df.to_dicts(), default=str, indent=1)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+
+
+@app.command()
+def validate(workspace: WorkspaceOpt = None,
+             definitions: Annotated[Path | None, typer.Option(help="A definitions folder to check instead.")] = None) -> None:
+    """Check the definitions: every problem at once, with file, row and column."""
+    from metrics.definitions import validate as run
+    from metrics.workspace import Workspace
+
+    folder = definitions or Workspace.open(workspace).definitions_dir
+    register, issues = run(folder)
+    for i in issues:
+        typer.echo(f"{i.level.upper()}: {i}")
+    if register is None:
+        n = sum(1 for i in issues if i.level == "error")
+        fail(f"{n} problem(s) in {folder}; nothing was loaded. Fix them and run 'statdesk validate' again.")
+    typer.echo(f"OK: {len(register.kpis)} KPIs, {len(register.feeds)} feeds, "
+               f"{len(register.regions)} regions, {len(register.targets)} targets in {folder}.")
+
+
+@app.command()
+def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
+           by: Annotated[str, typer.Option(help="Who is loading the file.")] = "",
+           as_of: AsOfOpt = None,
+           errors: Annotated[Path | None, typer.Option(help="Write the error report (CSV) here.")] = None) -> None:
+    """Check FILE against the contract of FEED_ID and apply it as one atomic batch."""
+    from metrics.ingest import ingest as run
+
+    ws = open_workspace(workspace)
+    if feed_id not in ws.register.feeds:
+        fail(f"there is no feed '{feed_id}'. Feeds: {', '.join(sorted(ws.register.feeds))}.")
+    report = run(ws, feed_id, file, received_by=by or os.environ.get("USER", ""),
+                 received_on=_as_of(as_of))
+    typer.echo(report.summary())
+    if errors is not None and report.errors.height:
+        report.errors.with_columns(pl.lit(report.file_name).alias("file")).select(
+            "file", "row_number", "column", "value", "code", "message").write_csv(errors)
+        typer.echo(f"Error report written to {errors}")
+    if report.status == "refused":
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None,
+         seed: Annotated[int, typer.Option(help="Random seed.")] = 20261125,
+         claims: Annotated[int, typer.Option(help="Unemployment claims to generate (record level).")] = 1_050_000,
+         force: Annotated[bool, typer.Option(help="Rebuild even if the workspace exists.")] = False) -> None:
+    """Build the fictional demo state and ingest its feeds."""
+    import shutil
+
+    from metrics.demo import build_demo
+    from metrics.workspace import resolve_workspace
+
+    root = resolve_workspace(workspace)
+    if (root / "definitions").exists():
+        if not force:
+            typer.echo(f"The demo workspace already exists at {root}; use --force to rebuild it.")
+            return
+        shutil.rmtree(root)
+    t0 = time.perf_counter()
+    s = build_demo(root, as_of=_as_of(as_of), seed=seed, claims=claims,
+                   progress=lambda msg: typer.echo(msg))
+    typer.echo(f"Demo state built in {root}: {s.batches} batches, {s.rows_ingested:,} rows accepted "
+               f"({s.record_rows:,} record-level rows), {time.perf_counter() - t0:.1f} s.")
+
+
+@app.command()
+def refresh(workspace: WorkspaceOpt = None) -> None:
+    """Recompute every observation from the feeds in force."""
+    from metrics.engine import recompute_all
+
+    ws = open_workspace(workspace)
+    with ws.session() as s:
+        n = recompute_all(s, ws.register, str(ws.feed_store))
+    typer.echo(f"{n} observations recomputed.")
+
+
+@app.command()
+def observations(kpi_id: str, workspace: WorkspaceOpt = None,
+                 period: Annotated[str | None, typer.Option(help="Only this period.")] = None,
+                 format: FormatOpt = "csv",
+                 output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
+    """Print what the engine computed for KPI_ID, one row per observation."""
+    from metrics.engine import load_observations
+
+    ws = open_workspace(workspace)
+    if kpi_id not in ws.register.kpis:
+        fail(f"there is no KPI '{kpi_id}'. KPIs: {', '.join(sorted(ws.register.kpis))}.")
+    obs = load_observations(ws.engine, [kpi_id])
+    if period is not None:
+        known = obs.get_column("period").unique().sort().to_list()
+        if period not in known:
+            shown = ", ".join(known[-6:]) if known else "none yet"
+            fail(f"KPI '{kpi_id}' has no period '{period}'. Latest periods: {shown}.")
+        obs = obs.filter(pl.col("period") == period)
+    cols = ["kpi_id", "period", "region", "group", "numerator", "denominator", "value", "ci_low",
+            "ci_high", "reliable", "period_start", "period_end", "events", "rse"]
+    _emit(obs.select(cols), format, output)
+
+
+@app.command()
+def status(workspace: WorkspaceOpt = None,
+           period: Annotated[str | None, typer.Option(help="Month reviewed, YYYY-MM (default: latest).")] = None,
+           format: FormatOpt = "csv", as_of: AsOfOpt = None) -> None:
+    """Status of every KPI: status, rule in words, pace, equity gap."""
+    from metrics.engine import load_observations
+    from metrics.feedstate import feed_through
+    from metrics.periods import parse_period
+    from metrics.scorecard import latest_month, scorecard
+
+    ws = open_workspace(workspace)
+    obs = load_observations(ws.engine)
+    month = period or latest_month(obs)
+    if period is not None:
+        try:
+            p = parse_period(period)
+        except ValueError as exc:
+            fail(str(exc))
+        if p.grain != "month":
+            fail(f"--period takes a month (YYYY-MM), not '{period}'.")
+        first = obs.get_column("period_start").min() if obs.height else None
+        if first is None or p.end < first:
+            fail(f"there is no data for {period}; data starts {first}.")
+    with ws.session() as s:
+        through = feed_through(s, ws.register)
+    rows = []
+    for st in scorecard(ws.register, obs, month=month, as_of=_as_of(as_of), feed_through=through):
+        rows.append({"kpi_id": st.kpi_id, "period": st.period, "status": st.status,
+                     "explanation": st.explanation, "pace": st.pace, "change": st.change,
+                     "value": st.value, "interim_target": st.interim_target,
+                     "gap_status": st.gap_status, "gap": st.gap_text,
+                     "data_through": st.data_through.isoformat() if st.data_through else None,
+                     "stale": st.stale})
+    _emit(pl.DataFrame(rows, infer_schema_length=None), format)
+
+
+@app.command()
+def run(workspace: WorkspaceOpt = None,
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
+    """Start the internal app (builds the demo state first if the workspace is empty)."""
+    from metrics.workspace import resolve_workspace
+
+    root = resolve_workspace(workspace)
+    if not (root / "definitions").exists():
+        if root.name == "demo":
+            demo(workspace=root, as_of=None, seed=20261125, claims=1_050_000, force=False)
+        else:
+            fail(f"no workspace at {root}: it needs a 'definitions' folder.")
+    env = {**os.environ, "STATDESK_WORKSPACE": str(root)}
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+           "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    typer.echo(f"StatDesk on http://localhost:{port} (workspace {root})")
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":
+    app()
