@@ -1,0 +1,1 @@
+"""StatDesk's Streamlit apps: the internal dashboard and the public equity site."""

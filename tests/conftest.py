@@ -1,0 +1,51 @@
+"""Shared fixtures: a demo workspace built once per test session (real SQLite, real Parquet)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+AS_OF = date(2026, 11, 25)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo state (fewer claims than the full demo, same shape), built through ingest."""
+    from metrics.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    build_demo(root, as_of=AS_OF, claims=120_000, progress=lambda *_: None)
+    return root
+
+
+@pytest.fixture()
+def demo_copy(demo_workspace: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo workspace that a test may change."""
+    dst = tmp_path / "ws"
+    shutil.copytree(demo_workspace, dst)
+    return dst
+
+
+@pytest.fixture()
+def app_env(demo_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Environment for AppTest runs on the shared demo workspace."""
+    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_workspace))
+    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
+    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return demo_workspace
+
+
+def chromium_path() -> str | None:
+    for p in (os.environ.get("STATDESK_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if p and Path(p).exists():
+            return p
+    return None
