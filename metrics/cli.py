@@ -238,5 +238,8 @@ def run(workspace: WorkspaceOpt = None,
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
+# Commands of each area register themselves on ``app``.
+from metrics import cli_equity, cli_governance, cli_publish, cli_sessions  # noqa: E402,F401
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,3 @@
+"""statdesk commands: equity."""
+
+from metrics.cli import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""statdesk commands: governance."""
+
+from metrics.cli import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""statdesk commands: publish."""
+
+from metrics.cli import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""statdesk commands: sessions."""
+
+from metrics.cli import app  # noqa: F401
