@@ -135,8 +135,9 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
             checks.append(_err(empty, c.name, "feed.missing_value", s,
                                _msg("feed.missing_value", column=c.name)))
         if c.type in ("int", "float"):
-            checks.append(_err(is_na, c.name, "feed.not_available", s,
-                               _template_expr("feed.not_available", s, c.name)))
+            if c.required or c.name in counts:  # an optional figure marked N/A is just missing
+                checks.append(_err(is_na, c.name, "feed.not_available", s,
+                                   _template_expr("feed.not_available", s, c.name)))
             clean = s.str.replace_all(feed.thousands, "", literal=True) if feed.thousands else s
             num = clean.cast(pl.Float64, strict=False)
             bad = ~empty & ~is_na & num.is_null()
