@@ -57,26 +57,36 @@ def _codes(register: Register) -> tuple[pl.Enum, pl.Enum]:
 
 
 def _fine_aggs(kpi: Kpi, feed: Feed) -> list[pl.Expr]:
-    """Aggregations at month x region x group for one KPI (all additive)."""
-    keep = _expr(kpi.filter, pl.lit(True)).fill_null(False)
+    """Aggregations at month x region x group for one KPI (all additive).
+
+    Record-level defaults count rows: the numerator and denominator of a
+    proportion default to "1 per record" among the records the filter keeps.
+    """
+    keep = pl.sql_expr(kpi.filter).fill_null(False) if kpi.filter else None
     k = kpi.kpi_id
-    if feed.kind == "aggregate":
-        num = _expr(kpi.numerator, pl.col(feed.numerator_column)).cast(pl.Float64)
-        den = _expr(kpi.denominator, pl.col(feed.denominator_column)).cast(pl.Float64)
-    else:
-        one = pl.lit(1.0)
-        num = _expr(kpi.numerator, one).cast(pl.Float64)
-        den = _expr(kpi.denominator, one).cast(pl.Float64)
+
+    def total(text: str, column: str | None) -> pl.Expr:
+        if text or column:
+            e = (pl.sql_expr(text) if text else pl.col(column)).cast(pl.Float64)  # type: ignore[arg-type]
+            return (pl.when(keep).then(e) if keep is not None else e).sum()
+        # one per record kept
+        return keep.cast(pl.Float64).sum() if keep is not None else pl.len().cast(pl.Float64)
+
+    agg = feed.kind == "aggregate"
     if kpi.measure in ("sum", "mean"):
-        val = pl.sql_expr(kpi.value).cast(pl.Float64) if kpi.value else num
-        v = pl.when(keep).then(val)
+        if kpi.value:
+            val = pl.sql_expr(kpi.value).cast(pl.Float64)
+        else:
+            val = (pl.sql_expr(kpi.numerator) if kpi.numerator else pl.col(feed.numerator_column)
+                   ).cast(pl.Float64)
+        v = pl.when(keep).then(val) if keep is not None else val
         return [v.sum().alias(f"{k}|num"), v.count().cast(pl.Float64).alias(f"{k}|den"),
                 (v * v).sum().alias(f"{k}|sq")]
+    num = total(kpi.numerator, feed.numerator_column if agg else None).alias(f"{k}|num")
     if kpi.measure == "count":
-        return [pl.when(keep).then(num).sum().alias(f"{k}|num"),
-                pl.lit(None, dtype=pl.Float64).alias(f"{k}|den")]
-    return [pl.when(keep).then(num).sum().alias(f"{k}|num"),
-            pl.when(keep).then(den).sum().alias(f"{k}|den")]
+        return [num, pl.lit(None, dtype=pl.Float64).alias(f"{k}|den")]
+    den = total(kpi.denominator, feed.denominator_column if agg else None).alias(f"{k}|den")
+    return [num, den]
 
 
 def _prepared(lf: pl.LazyFrame, register: Register) -> pl.LazyFrame:
@@ -239,24 +249,44 @@ def _finish(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
     )
 
 
+def _month_periods(months: Sequence, kpi: Kpi) -> pl.DataFrame:
+    """Small table month -> period label(s) of the KPI's grain (12 rows a month for rolling)."""
+    m = pl.DataFrame({"_month": list(months)}, schema={"_month": pl.Date})
+    return _periods(m, kpi)
+
+
 def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) -> pl.DataFrame | None:
+    """Medians per level, from one narrow frame grouped on small integer keys."""
     lf = _scan(sources.get(feed.feed_id, ()))
     if lf is None:
         return None
-    lf = _prepared(lf, register).filter(_expr(kpi.filter, pl.lit(True)).fill_null(False))
-    narrow = lf.select("_month", "_region", "_group",
-                       pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v")
-    narrow = _periods(narrow.collect(engine="streaming").rename({"_region": "region", "_group": "group"})
-                      .with_columns(pl.col("region").cast(pl.String), pl.col("group").cast(pl.String)), kpi)
+    lf = _prepared(lf, register)
+    if kpi.filter:
+        lf = lf.filter(pl.sql_expr(kpi.filter).fill_null(False))
+    narrow = (lf.select("_month", "_region", "_group",
+                        pl.sql_expr(kpi.value).cast(pl.Float64).alias("v"))
+              .drop_nulls("v").collect(engine="streaming"))
+    mp = _month_periods(narrow.get_column("_month").unique().to_list(), kpi)
+    if kpi.grain != "month":  # attach periods through a tiny join (many-to-many for rolling)
+        narrow = narrow.join(mp, on="_month", how="inner")
+        key = "period"
+    else:
+        key = "_month"
     aggs = [pl.len().cast(pl.Float64).alias("den"), pl.col("v").median().alias("med"),
             pl.col("_month").n_unique().alias("_months")]
-    levels = [narrow.group_by("period", "region", "group").agg(aggs),
-              narrow.group_by("period", "region").agg(aggs).with_columns(pl.lit(ALL).alias("group")),
-              narrow.group_by("period", "group").agg(aggs).with_columns(pl.lit(ALL).alias("region")),
-              narrow.group_by("period").agg(aggs).with_columns(pl.lit(ALL).alias("region"),
-                                                               pl.lit(ALL).alias("group"))]
-    order = ["period", "region", "group", "den", "med", "_months"]
-    out = pl.concat([lv.select(order) for lv in levels])
+    levels = [narrow.group_by(key, "_region", "_group").agg(aggs),
+              narrow.group_by(key, "_region").agg(aggs).with_columns(pl.lit(None).alias("_group")),
+              narrow.group_by(key, "_group").agg(aggs).with_columns(pl.lit(None).alias("_region")),
+              narrow.group_by(key).agg(aggs).with_columns(pl.lit(None).alias("_region"),
+                                                          pl.lit(None).alias("_group"))]
+    order = [key, "_region", "_group", "den", "med", "_months"]
+    out = pl.concat([lv.select(order).with_columns(pl.col("_region").cast(pl.String),
+                                                   pl.col("_group").cast(pl.String))
+                     for lv in levels])
+    if key == "_month":
+        out = out.join(mp, on="_month", how="left").drop("_month")
+    out = out.rename({"_region": "region", "_group": "group"}).with_columns(
+        pl.col("region").fill_null(ALL), pl.col("group").fill_null(ALL))
     full = out.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
     ok = [lb for lb, n in zip(full["period"].to_list(), full["_months"].to_list(), strict=True)
           if n >= _expected_months(lb, kpi, feed)]
