@@ -11,13 +11,16 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT.parent) not in sys.path:  # running from a source checkout
     sys.path.insert(0, str(ROOT.parent))
 
+from dashboard.auth import gate  # noqa: E402
 from dashboard.pages_registry import PAGES  # noqa: E402
+from metrics.access import can_open  # noqa: E402
 
 st.set_page_config(page_title="StatDesk", page_icon="📊", layout="wide")
+viewer = gate()  # stops here for anyone who may not see the app
 
 sections: dict[str, list] = {}
 for spec in PAGES:
-    if not (ROOT / spec.path).exists():
+    if not (ROOT / spec.path).exists() or not can_open(viewer, spec.url_path):
         continue
     page = st.Page(str(ROOT / spec.path), title=spec.title, url_path=spec.url_path,
                    icon=spec.icon, default=spec.default)
@@ -26,6 +29,4 @@ for spec in PAGES:
 nav = st.navigation(sections)
 with st.sidebar:
     st.caption("StatDesk · Governor's Office of Results")
-    st.info("Local mode: no sign-in is configured, so StatDesk listens on this computer "
-            "(127.0.0.1) only.", icon="🔒")
 nav.run()

@@ -181,13 +181,17 @@ class AppUser(SQLModel, table=True):
     role: str = "agency_lead"  # governor_staff | agency_lead | data_steward | admin
     agency_id: str = ""
     active: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    updated_by: str = ""
+    version: int = 1
 
 
 class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime
+    at: datetime = Field(index=True)
     actor: str = ""
     action: str  # create | update | delete | publish | ingest
-    entity: str
+    entity: str = Field(index=True)
     entity_id: str = ""
     detail: str = Field(default="", sa_column=Column(Text))

@@ -1,0 +1,173 @@
+"""Who sees what: the viewer, the four roles, and the filters every listing goes through.
+
+Roles
+    ``governor_staff``  the results office: every KPI, feed and commitment.
+    ``agency_lead``     their own agency's KPIs and feeds, plus every public KPI;
+                        may edit their own agency's commitments.
+    ``data_steward``    public KPIs, every feed contract and the catalog; edits the catalog.
+    ``admin``           everything, including the users table.
+
+Functions are pure: they take the register (and a viewer) and never read the clock,
+the environment or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.definitions import Feed, Kpi, Register
+
+GOVERNOR_STAFF = "governor_staff"
+AGENCY_LEAD = "agency_lead"
+DATA_STEWARD = "data_steward"
+ADMIN = "admin"
+ROLES: tuple[str, ...] = (GOVERNOR_STAFF, AGENCY_LEAD, DATA_STEWARD, ADMIN)
+ROLE_LABELS: dict[str, str] = {
+    GOVERNOR_STAFF: "Governor's staff",
+    AGENCY_LEAD: "Agency lead",
+    DATA_STEWARD: "Data steward",
+    ADMIN: "Administrator",
+}
+
+# What each editable entity is, and who may change it.
+COMMITMENT_ENTITIES = frozenset({"commitment", "commitments", "session", "sessions",
+                                 "annotation", "annotations"})
+CATALOG_ENTITIES = frozenset({"catalog", "dataset", "datasets", "agreement", "agreements",
+                              "roadmap", "feed_contract", "feed_contracts"})
+USER_ENTITIES = frozenset({"user", "users"})
+PUBLISH_ENTITIES = frozenset({"publication", "publish"})
+ENTITIES = COMMITMENT_ENTITIES | CATALOG_ENTITIES | USER_ENTITIES | PUBLISH_ENTITIES
+
+# Areas of the app (page keys) and the roles that may open them.
+AREAS: dict[str, frozenset[str]] = {
+    "session": frozenset({GOVERNOR_STAFF, ADMIN, AGENCY_LEAD}),
+    "kpi": frozenset(ROLES),
+    "agency": frozenset(ROLES),
+    "equity": frozenset(ROLES),
+    "commitments": frozenset({GOVERNOR_STAFF, ADMIN, AGENCY_LEAD}),
+    "data-health": frozenset(ROLES),
+    "catalog": frozenset({GOVERNOR_STAFF, ADMIN, DATA_STEWARD}),
+    "publish": frozenset({GOVERNOR_STAFF, ADMIN}),
+}
+
+
+class AccessError(ValueError):
+    """A viewer that cannot exist (unknown role, agency lead without an agency)."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person looking at the app (or running a command)."""
+
+    email: str
+    role: str
+    agency_id: str = ""
+    local: bool = False
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise AccessError(f"unknown role '{self.role}'; use one of {', '.join(ROLES)}.")
+        if self.role == AGENCY_LEAD and not self.agency_id:
+            raise AccessError(f"{self.email or 'this user'} is an agency lead without an agency; "
+                              "give the user an agency.")
+
+    @property
+    def label(self) -> str:
+        """What the app shows as the signed-in identity."""
+        if self.local:
+            return "Local mode"
+        who = self.name or self.email
+        role = ROLE_LABELS[self.role]
+        return f"{who} ({role}, {self.agency_id})" if self.agency_id else f"{who} ({role})"
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (GOVERNOR_STAFF, ADMIN)
+
+
+def local_viewer() -> Viewer:
+    """The viewer when sign-in is not configured: a single-user, on-this-machine session."""
+    return Viewer(email="", role=GOVERNOR_STAFF, local=True, name="Local mode")
+
+
+def _kpi_visible(kpi: Kpi, viewer: Viewer) -> bool:
+    if viewer.sees_everything:
+        return True
+    if viewer.role == AGENCY_LEAD:
+        return kpi.public or kpi.agency_id == viewer.agency_id
+    return bool(kpi.public)  # data steward
+
+
+def visible_kpis(register: Register, viewer: Viewer) -> list[Kpi]:
+    """The KPIs ``viewer`` may see, in register order."""
+    return [k for k in register.kpis.values() if _kpi_visible(k, viewer)]
+
+
+def visible_kpi_ids(register: Register, viewer: Viewer) -> set[str]:
+    return {k.kpi_id for k in visible_kpis(register, viewer)}
+
+
+def can_see_kpi(register: Register, viewer: Viewer, kpi_id: str) -> bool:
+    """False for a KPI the viewer may not see, and for one that does not exist."""
+    kpi = register.kpis.get(kpi_id)
+    return kpi is not None and _kpi_visible(kpi, viewer)
+
+
+def filter_observations(obs: pl.DataFrame, register: Register, viewer: Viewer) -> pl.DataFrame:
+    """Only the rows of KPIs the viewer may see (same columns, same order)."""
+    if viewer.sees_everything:
+        return obs
+    return obs.filter(pl.col("kpi_id").is_in(sorted(visible_kpi_ids(register, viewer))))
+
+
+def filter_kpi_ids(ids: Iterable[str], register: Register, viewer: Viewer) -> list[str]:
+    """Keep the ids (any order kept) of KPIs the viewer may see."""
+    return [i for i in ids if can_see_kpi(register, viewer, i)]
+
+
+def visible_feeds(register: Register, viewer: Viewer) -> list[Feed]:
+    """Feed contracts the viewer may see: an agency lead sees their agency's feeds only."""
+    feeds = list(register.feeds.values())
+    if viewer.role == AGENCY_LEAD:
+        return [f for f in feeds if f.agency_id == viewer.agency_id]
+    return feeds
+
+
+def can_see_feed(register: Register, viewer: Viewer, feed_id: str) -> bool:
+    return any(f.feed_id == feed_id for f in visible_feeds(register, viewer))
+
+
+def can_open(viewer: Viewer, area: str) -> bool:
+    """May the viewer open this area (page key) of the app?"""
+    return viewer.role in AREAS.get(area, frozenset())
+
+
+def can_edit(viewer: Viewer, entity: str, agency_id: str = "") -> bool:
+    """May the viewer create or change ``entity``?
+
+    Commitments (and sessions, annotations): governor's staff and admins, or an agency lead
+    for their own agency (``agency_id`` of the commitment). Catalog (datasets, agreements,
+    roadmap, feed contracts): data stewards and admins. Users: admins. Publishing: staff and
+    admins. An unknown entity is never editable.
+    """
+    role = viewer.role
+    if entity in COMMITMENT_ENTITIES:
+        if role in (GOVERNOR_STAFF, ADMIN):
+            return True
+        return role == AGENCY_LEAD and bool(agency_id) and agency_id == viewer.agency_id
+    if entity in CATALOG_ENTITIES:
+        return role in (DATA_STEWARD, ADMIN)
+    if entity in USER_ENTITIES:
+        return role == ADMIN
+    if entity in PUBLISH_ENTITIES:
+        return role in (GOVERNOR_STAFF, ADMIN)
+    return False
+
+
+__all__ = ["ROLES", "ROLE_LABELS", "AREAS", "AccessError", "Viewer", "local_viewer",
+           "visible_kpis", "visible_kpi_ids", "can_see_kpi", "filter_observations",
+           "filter_kpi_ids", "visible_feeds", "can_see_feed", "can_open", "can_edit"]
