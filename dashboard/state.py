@@ -6,11 +6,13 @@ Pages call these helpers and never open the database themselves.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
 import streamlit as st
 
+from metrics.access import Viewer, filter_observations, visible_kpi_ids
 from metrics.definitions import Register
 from metrics.engine import load_observations
 from metrics.errors import ValidationFailed
@@ -42,8 +44,8 @@ def workspace() -> Workspace:
     return _workspace(os.environ.get("STATDESK_WORKSPACE", "data/demo"), database_url())
 
 
-def register() -> Register:
-    """The validated register; stops the page with the list of problems if it is invalid."""
+def full_register() -> Register:
+    """The validated register, every KPI; stops the page listing the problems if invalid."""
     ws = workspace()
     try:
         return ws.register
@@ -53,6 +55,32 @@ def register() -> Register:
         st.code("\n".join(str(i) for i in exc.issues))
         st.stop()
         raise
+
+
+def viewer() -> Viewer:
+    from dashboard.auth import current_viewer
+
+    return current_viewer()
+
+
+def _viewer_key() -> tuple[str, str]:
+    v = viewer()
+    return v.role, v.agency_id
+
+
+def register() -> Register:
+    """The register as this viewer may see it: KPIs they may not see are left out."""
+    full = full_register()
+    ids = visible_kpi_ids(full, viewer())
+    if len(ids) == len(full.kpis):
+        return full
+    return replace(full, kpis={k: v for k, v in full.kpis.items() if k in ids},
+                   targets=tuple(t for t in full.targets if t.kpi_id in ids))
+
+
+def hidden_from_viewer(kpi_id: str) -> bool:
+    """True when the KPI exists but this viewer may not see it (say so, show nothing of it)."""
+    return kpi_id in full_register().kpis and kpi_id not in register().kpis
 
 
 def version() -> tuple[int, int]:
@@ -66,7 +94,8 @@ def _observations(root: str, ver: tuple[int, int]) -> pl.DataFrame:
 
 
 def observations() -> pl.DataFrame:
-    return _observations(str(workspace().root), version())
+    obs = _observations(str(workspace().root), version())
+    return filter_observations(obs, full_register(), viewer())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -88,13 +117,14 @@ def today() -> date:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _scorecard(root: str, ver: tuple[int, int], month: str | None, as_of: date,
-               detail: bool) -> list[KpiStatus]:
+               detail: bool, viewer_key: tuple[str, str]) -> list[KpiStatus]:
     return scorecard(register(), observations(), month=month, as_of=as_of,
                      feed_through=feeds_through(), detail=detail)
 
 
 def statuses(month: str | None, *, detail: bool = False) -> list[KpiStatus]:
-    return _scorecard(str(workspace().root), version(), month, today(), detail)
+    """Every KPI this viewer may see, with its status for ``month``."""
+    return _scorecard(str(workspace().root), version(), month, today(), detail, _viewer_key())
 
 
 def default_month() -> str | None:
