@@ -1,0 +1,180 @@
+"""Equity review: which gaps widened or narrowed, and the disparity measures per KPI.
+
+URL: ``equity?kpi=<id>&period=<p>&reference=<best|total|group>&region=<code>``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import figures_equity as fe
+from dashboard import state
+from metrics import equity_review as er
+from metrics.groups import ALL, DEFAULT_APPROACH, MULTIRACIAL_APPROACH, unknown_share_finding
+from metrics.groups import label as group_label
+from metrics.periods import display_label
+
+PAGE = "views/equity.py"
+DROP_ON_CHANGE = {"kpi": ("period", "reference"), "period": ("reference",),
+                  "region": ("reference",), "reference": ()}
+LINK = {"link": st.column_config.LinkColumn("equity review", display_text="disparities"),
+        "detail": st.column_config.LinkColumn("KPI detail", display_text="trend and target")}
+
+reg = state.register()
+obs = state.observations()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _review(root: str, ver: tuple[int, int]) -> pl.DataFrame:
+    return er.review(state.register(), state.observations())
+
+
+def _set_param(name: str) -> None:
+    """Widget callback: write the choice into the URL and drop what no longer applies."""
+    st.query_params[name] = st.session_state[f"eq_{name}"]
+    for other in DROP_ON_CHANGE[name]:
+        st.query_params.pop(other, None)
+        st.session_state.pop(f"eq_{other}", None)
+
+
+def _reference_label(ref: str) -> str:
+    names = {"best": "Best group with a reliable rate", "total": "All groups combined"}
+    return names[ref] if ref in names else group_label(ref)
+
+
+def _bad_request(message: str, kpi_id: str | None = None) -> None:
+    st.error(f"{message[:1].upper()}{message[1:]}")
+    st.page_link(PAGE, label="Back to the equity review", icon="⬅️",
+                 query_params={"kpi": kpi_id} if kpi_id else None)
+    st.page_link("views/session.py", label="Back to the stat session", icon="📋")
+    st.stop()
+
+
+def _chart_and_table(fig: object, table: pl.DataFrame, key: str, summary: str, *,
+                     wide: bool = False) -> None:
+    """A text summary, then the chart with its table beside it (below it for wide charts)."""
+    st.write(summary)
+    left, right = (st.container(), st.container()) if wide else st.columns([3, 2])
+    with left:
+        st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+    with right:
+        st.dataframe(table, hide_index=True, key=f"table_{key}", column_config=LINK)
+
+
+st.title("Equity review")
+st.caption(f"Race and ethnicity under OMB SPD 15 (2024). Multiracial approach: "
+           f"{MULTIRACIAL_APPROACH[DEFAULT_APPROACH]}")
+
+params = st.query_params
+review = _review(str(state.workspace().root), state.version())
+rate_ids = [k.kpi_id for k in er.rate_kpis(reg)]
+kpi_id = params.get("kpi") or (review["kpi_id"][0] if review.height else None)
+try:
+    sel = er.resolve(reg, obs, kpi_id, period=params.get("period"),
+                     region=params.get("region"), reference=params.get("reference"))
+except er.EquityRequestError as exc:
+    narrower = any(params.get(p) for p in ("period", "region", "reference"))
+    _bad_request(str(exc), kpi_id if kpi_id in rate_ids and narrower else None)
+    raise
+
+# --- (a) every KPI ------------------------------------------------------------------
+st.header("Which gaps widened or narrowed")
+st.write("For each KPI with a rate, the gap between its worst-off group and the best-off group "
+         "with a reliable rate, now, a year earlier and at baseline. The levels stand beside "
+         "the gaps: a small gap can also mean that every group is doing badly.")
+_chart_and_table(fe.review_figure(review), fe.review_table(review, reg.kpis).select(
+    "KPI", "worst-off group", "gap now", "gap a year ago", "change in a year",
+    "since a year ago", "since baseline", "worst-off group rate", "best-off group rate",
+    "statewide", "target now", "link", "detail"), "review", fe.review_summary(review), wide=True)
+with st.expander("Full table: gaps at baseline, rate ratios and notes"):
+    st.dataframe(fe.review_table(review, reg.kpis), hide_index=True, key="review_full",
+                 column_config=LINK)
+
+# --- selectors ----------------------------------------------------------------------
+kpi = sel.kpi
+st.header(f"{kpi.name}")
+periods = er.periods_of(obs, kpi.kpi_id)[::-1]
+regions = [ALL, *reg.regions]
+table = er.group_table(obs, kpi.kpi_id, sel.period, sel.region)
+reliable = [g for g in er.COMPARED if table.filter(
+    (pl.col("group") == g) & (pl.col("denominator") > 0) & pl.col("reliable").fill_null(True)
+).height]
+references = ["best", "total", *reliable]
+c1, c2, c3, c4 = st.columns(4)
+c1.selectbox("KPI", rate_ids, index=rate_ids.index(kpi.kpi_id), key="eq_kpi",
+             format_func=lambda k: reg.kpis[k].name, on_change=_set_param, args=("kpi",))
+c2.selectbox("Period", periods, index=periods.index(sel.period), key="eq_period",
+             format_func=display_label, on_change=_set_param, args=("period",))
+c3.selectbox("Region", regions, index=regions.index(sel.region), key="eq_region",
+             format_func=lambda r: "Statewide" if r == ALL else reg.region_name(r),
+             on_change=_set_param, args=("region",))
+c4.selectbox("Reference group", references, index=references.index(sel.reference),
+             key="eq_reference", on_change=_set_param, args=("reference",),
+             format_func=_reference_label,
+             help="Groups with an unreliable rate in this period and region are not offered.")
+st.page_link("views/kpi.py", label=f"KPI detail: {kpi.name}", icon="📈",
+             query_params={"id": kpi.kpi_id})
+
+place = "statewide" if sel.region == ALL else reg.region_name(sel.region)
+when = display_label(sel.period)
+
+# --- (b) disparity measures ---------------------------------------------------------
+st.subheader("Disparity measures")
+d = er.kpi_disparities(reg, obs, kpi.kpi_id, period=sel.period, region=sel.region,
+                       reference=sel.reference)
+rows = er.disparity_rows(d)
+ref_label = ("all groups combined" if d["reference_group"] == "total"
+             else group_label(d["reference_group"]) if d["reference_group"] else "no group")
+st.info(f"**Reference: {ref_label}.** {d['reference_note']} Multiracial approach: "
+        f"{DEFAULT_APPROACH} (mutually exclusive groups). {when}, {place}.")
+worst = er.worst_off(d, sel.favourable)
+_chart_and_table(fe.disparity_figure(rows, kpi, ref_label), fe.disparity_table(rows, kpi),
+                 "disparities", fe.disparity_summary(d, kpi, worst))
+st.dataframe(fe.summary_table(d), hide_index=True, key="summary_measures")
+for note in d["notes"]:
+    st.caption(note)
+
+# --- (g) what it would take ---------------------------------------------------------
+st.subheader("What it would take")
+takes = er.what_it_would_take(d, kpi, table)
+if takes:
+    st.markdown("\n".join(f"- {t['sentence']}" for t in takes))
+else:
+    st.write(f"No group with a reliable rate is behind {ref_label} in {when}.")
+
+# --- (c) heatmap --------------------------------------------------------------------
+st.subheader("By region and group")
+cells = er.heatmap_cells(reg, obs, kpi, sel.period)
+_chart_and_table(fe.heatmap_figure(cells, kpi, when), fe.heatmap_table(cells), "heatmap",
+                 fe.heatmap_summary(cells, kpi), wide=True)
+
+# --- (d) small multiples ------------------------------------------------------------
+st.subheader("Each group over time")
+trends = er.group_trends(reg, obs, kpi, sel.region)
+_chart_and_table(fe.trends_figure(trends, kpi, place), fe.trends_table(trends, kpi), "trends",
+                 fe.trends_summary(trends, kpi), wide=True)
+
+# --- (e) unknown share --------------------------------------------------------------
+st.subheader("Race or ethnicity not reported")
+shares = er.unknown_shares(reg, obs, kpi, sel.period)
+state_share = shares.filter(pl.col("region") == ALL)["share"]
+finding = unknown_share_finding(state_share[0] if state_share.len() else None,
+                                what=kpi.noun or "records")
+if finding:
+    st.warning(f"Data quality: {finding}")
+flagged = shares.filter(pl.col("above_warning") & (pl.col("region") != ALL))["region_name"]
+if flagged.len():
+    st.warning("Above 10% unknown in: " + ", ".join(flagged.to_list()) + ".")
+share_text = "–" if not state_share.len() or state_share[0] is None else f"{state_share[0]:.1%}"
+_chart_and_table(fe.unknown_figure(shares), fe.unknown_table(shares), "unknown",
+                 f"Statewide, {share_text} of {kpi.noun or 'records'} in {when} have race or "
+                 f"ethnicity unknown or not reported; {flagged.len()} regions are above 10%. "
+                 "This group is kept apart and never compared.")
+
+# --- (f) Theil decomposition ----------------------------------------------------------
+st.subheader("Between regions and within regions")
+dec = er.decomposition(obs, kpi, sel.period)
+_chart_and_table(fe.theil_figure(dec), fe.theil_table(dec, {r: reg.region_name(r)
+                                                            for r in reg.regions}, kpi),
+                 "theil", fe.theil_summary(dec))
