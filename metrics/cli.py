@@ -15,7 +15,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import polars as pl
 import typer
@@ -29,7 +29,7 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="csv, json or par
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Today's date for the computation (YYYY-MM-DD).")]
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -201,9 +201,12 @@ def status(workspace: WorkspaceOpt = None,
             fail(str(exc))
         if p.grain != "month":
             fail(f"--period takes a month (YYYY-MM), not '{period}'.")
-        first = obs.get_column("period_start").min() if obs.height else None
-        if first is None or p.end < first:
-            fail(f"there is no data for {period}; data starts {first}.")
+        starts: list[date] = obs.get_column("period_start").to_list()
+        ends: list[date] = obs.get_column("period_end").to_list()
+        if not starts or p.end < min(starts):
+            fail(f"there is no data for {period}; data starts {min(starts) if starts else 'nowhere yet'}.")
+        if p.start > max(ends):
+            fail(f"there is no data for {period} yet; the latest month with data is {latest_month(obs)}.")
     with ws.session() as s:
         through = feed_through(s, ws.register)
     rows = []
@@ -239,7 +242,7 @@ def run(workspace: WorkspaceOpt = None,
 
 
 # Commands of each area register themselves on ``app``.
-from metrics import cli_equity, cli_governance, cli_publish, cli_sessions  # noqa: E402,F401
+from metrics import cli_equity, cli_governance, cli_publish, cli_sessions, cli_users  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

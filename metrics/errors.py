@@ -52,7 +52,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "definitions.bad_period": (
         "Bad period",
-        "'{value}' is not a period. Write YYYY-MM (month), YYYY-Qn (quarter), YYYY (year) or FYYYYY (fiscal year).",
+        "'{value}' is not a period. Write YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), "
+        "FYyyyy (fiscal year, e.g. FY2027) or R12-YYYY-MM (12 months to a month).",
     ),
     "definitions.bad_expression": (
         "Bad expression",

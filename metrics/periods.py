@@ -81,6 +81,8 @@ def parse_period(label: str, *, fiscal_start: int = 7) -> Period:
         return Period(date(y - 1, fiscal_start, 1), _month_end(ey, em), s, "fiscal")
     if m := _ROLLING.match(s):
         y, mo = int(m[1]), int(m[2])
+        if not 1 <= mo <= 12:
+            raise ValueError(f"'{label}' has no month {mo}")
         sy, sm = _add_months(y, mo, -11)
         return Period(date(sy, sm, 1), _month_end(y, mo), s, "rolling12")
     raise ValueError(

@@ -354,13 +354,17 @@ def _build_targets(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[
         agreed = r["agreed"] if r["agreed"] is not None else True
         base_date = None
         kpi = kpis.get(r["kpi_id"])
+        # a cell already reported as badly written is not reported again as missing
+        reported = {i.column for i in issues if i.file == file and i.row == r["_row"]}
         if agreed:
-            if r["baseline_value"] is None or r["baseline_period"] is None:
+            if (r["baseline_value"] is None or r["baseline_period"] is None) and not (
+                    reported & {"baseline_value", "baseline_period"}):
                 issues.append(issue("definitions.target_without_baseline", file=file,
                                     row=r["_row"], column="baseline_value"))
-            if r["target_value"] is None or r["target_date"] is None:
-                issues.append(issue("definitions.required", file=file, row=r["_row"],
-                                    column="target_value" if r["target_value"] is None else "target_date"))
+            for col in ("target_value", "target_date"):
+                if r[col] is None and col not in reported:
+                    issues.append(issue("definitions.required", file=file, row=r["_row"],
+                                        column=col))
         if r["baseline_period"]:
             base_date = parse_period(r["baseline_period"],
                                      fiscal_start=kpi.fiscal_start if kpi else 7).end

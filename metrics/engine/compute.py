@@ -73,6 +73,8 @@ def _fine_aggs(kpi: Kpi, feed: Feed) -> list[pl.Expr]:
         return keep.cast(pl.Float64).sum() if keep is not None else pl.len().cast(pl.Float64)
 
     agg = feed.kind == "aggregate"
+    rows = (keep.cast(pl.Float64).sum() if keep is not None else pl.len().cast(pl.Float64)
+            ).alias(f"{k}|rows")  # records the KPI uses: none means no data, not zero
     if kpi.measure in ("sum", "mean"):
         if kpi.value:
             val = pl.sql_expr(kpi.value).cast(pl.Float64)
@@ -81,12 +83,12 @@ def _fine_aggs(kpi: Kpi, feed: Feed) -> list[pl.Expr]:
                    ).cast(pl.Float64)
         v = pl.when(keep).then(val) if keep is not None else val
         return [v.sum().alias(f"{k}|num"), v.count().cast(pl.Float64).alias(f"{k}|den"),
-                (v * v).sum().alias(f"{k}|sq")]
+                (v * v).sum().alias(f"{k}|sq"), rows]
     num = total(kpi.numerator, feed.numerator_column if agg else None).alias(f"{k}|num")
     if kpi.measure == "count":
-        return [num, pl.lit(None, dtype=pl.Float64).alias(f"{k}|den")]
+        return [num, pl.lit(None, dtype=pl.Float64).alias(f"{k}|den"), rows]
     den = total(kpi.denominator, feed.denominator_column if agg else None).alias(f"{k}|den")
-    return [num, den]
+    return [num, den, rows]
 
 
 def _prepared(lf: pl.LazyFrame, register: Register) -> pl.LazyFrame:
@@ -137,7 +139,8 @@ def fine_table(register: Register, feed: Feed, kpis: Sequence[Kpi], sources: Sou
         matched = _linked_numerator(k, feed, a, sources, register)
         frames.append(matched.group_by(keys).agg(
             pl.col("_matched").sum().alias(f"{k.kpi_id}|num"),
-            pl.len().cast(pl.Float64).alias(f"{k.kpi_id}|den")))
+            pl.len().cast(pl.Float64).alias(f"{k.kpi_id}|den"),
+            pl.len().cast(pl.Float64).alias(f"{k.kpi_id}|rows")))
     if not frames:
         return None
     collected = pl.collect_all(frames, engine="streaming")
@@ -325,8 +328,8 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
                        pl.col(f"{k.kpi_id}|num").alias("num"), pl.col(f"{k.kpi_id}|den").alias("den")]
                 if has_sq:
                     sel.append(pl.col(f"{k.kpi_id}|sq").alias("sq"))
-                cols = _periods(fine.select(sel).filter(pl.col("num").is_not_null()
-                                                        | pl.col("den").is_not_null()), k)
+                rows = pl.col(f"{k.kpi_id}|rows").fill_null(0) > 0
+                cols = _periods(fine.filter(rows).select(sel), k)
                 t = _rollup(cols, k, feed, has_sq=has_sq)
             if t is None or t.height == 0:
                 continue

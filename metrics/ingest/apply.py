@@ -21,13 +21,14 @@ import shutil
 import signal
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import insert
 from sqlmodel import select
 
+from metrics.definitions import Kpi
 from metrics.engine.compute import compute
 from metrics.engine.store import current_sources, replace_observations
 from metrics.errors import Issue, issue
@@ -79,9 +80,10 @@ class BatchReport:
             return self.message
         if self.status == "refused":
             return "Refused, nothing applied:\n" + "\n".join(f"  - {i}" for i in self.issues)
+        periods = (f"periods {self.period_min} to {self.period_max}" if self.period_min
+                   else "no period changed")
         lines = [f"Batch {self.batch_id} applied to feed '{self.feed_id}': {self.rows_accepted} of "
-                 f"{self.rows_total} rows accepted, {self.rows_rejected} quarantined "
-                 f"(periods {self.period_min} to {self.period_max})."]
+                 f"{self.rows_total} rows accepted, {self.rows_rejected} quarantined ({periods})."]
         for code, n in self.error_counts().items():
             lines.append(f"  {code}: {n}")
         return "\n".join(lines)
@@ -109,7 +111,7 @@ def preview(ws: Workspace, feed_id: str, path: str | Path, *, received_on: date 
         raise FeedRefused([issue("feed.unknown_feed", value=feed_id,
                                  valid=", ".join(sorted(register.feeds)))])
     p = Path(path)
-    raw = read_feed_file(p)
+    raw = read_feed_file(p, date_format=register.feeds[feed_id].date_format)
     digest = file_hash(p)
     with ws.session() as s:
         dup = s.exec(select(Batch).where(Batch.feed_id == feed_id, Batch.file_hash == digest,
@@ -150,7 +152,6 @@ def ingest(ws: Workspace, feed_id: str, path: str | Path, *, received_by: str = 
 def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                   received_at: datetime | None = None, file_name: str | None = None) -> BatchReport:
     register = ws.register
-    feed = register.feeds[pv.feed_id]
     now = received_at or datetime.now(UTC)
     accepted = pv.accepted
     months = sorted(accepted.get_column("_month").unique().to_list()) if accepted.height else []
@@ -166,7 +167,8 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
         new_files[m] = (rel, part.height)
     _fault("after_files")
     kpis = register.kpis_of_feed(pv.feed_id)
-    scope = {k.kpi_id: periods_touching(months, k.grain, fiscal_start=k.fiscal_start) for k in kpis}
+    scope = {k.kpi_id: periods_touching(_months_affected(k, pv.feed_id, months), k.grain,
+                                        fiscal_start=k.fiscal_start) for k in kpis}
     report = BatchReport(pv.feed_id, file_name or pv.file_name, "applied", rows_total=pv.rows_total,
                          rows_accepted=accepted.height,
                          rows_rejected=pv.errors.get_column("row_number").n_unique()
@@ -213,6 +215,23 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
         raise
     _fault("after_commit")
     return report
+
+
+def _months_affected(kpi: Kpi, feed_id: str, months: list[date]) -> list[date]:
+    """Months of ``kpi`` that new data for ``months`` of ``feed_id`` can change.
+
+    A record of a linked feed dated in month M counts for the KPI's records up to
+    ``window_days`` before it, so the months back to M - window_days change too.
+    """
+    if not months or kpi.link is None or kpi.link.feed_id != feed_id:
+        return months
+    first = months[0] - timedelta(days=kpi.link.window_days)
+    out = {*months}
+    y, m = first.year, first.month
+    while date(y, m, 1) <= months[-1]:
+        out.add(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return sorted(out)
 
 
 def _raw_records(pv: Preview) -> pl.DataFrame:

@@ -35,18 +35,37 @@ class FeedRefused(Exception):
         return "\n".join(str(i) for i in self.issues)
 
 
-def read_feed_file(path: str | Path) -> pl.DataFrame:
-    """Every column as text, header names stripped; raises FeedRefused."""
+def _excel_dates(p: Path, text: pl.DataFrame) -> dict[str, pl.Series]:
+    """Columns that Excel stores as dates (read typed), so they are not read as '... 00:00:00'."""
+    try:
+        typed = pl.read_excel(p)
+    except Exception:  # noqa: BLE001 - mixed columns: keep the text reading
+        return {}
+    if typed.height != text.height or typed.columns != text.columns:
+        return {}
+    return {c: typed.get_column(c) for c in typed.columns
+            if typed.schema[c] in (pl.Date, pl.Datetime)}
+
+
+def read_feed_file(path: str | Path, *, date_format: str = "%Y-%m-%d") -> pl.DataFrame:
+    """Every column as text, header names stripped; raises FeedRefused.
+
+    Cells stored as dates (Parquet date columns, Excel date cells) are written out
+    in ``date_format``, the format the feed's contract reads dates in.
+    """
     p = Path(path)
     suffix = p.suffix.lower()
     if not p.exists():
         raise FeedRefused([issue("feed.unreadable", file=p.name, kind="a file",
                                  detail="no such file")])
+    if suffix in (".csv", ".xlsx", ".xlsm", ".parquet") and p.stat().st_size == 0:
+        raise FeedRefused([issue("feed.empty", file=p.name)])
     try:
         if suffix == ".csv":
             df = pl.read_csv(p, infer_schema=False, encoding="utf8")
         elif suffix in (".xlsx", ".xlsm"):
             df = pl.read_excel(p, infer_schema_length=0)
+            df = df.with_columns(_excel_dates(p, df).values())
         elif suffix == ".parquet":
             df = pl.read_parquet(p)
         else:
@@ -58,7 +77,7 @@ def read_feed_file(path: str | Path) -> pl.DataFrame:
         raise FeedRefused([issue("feed.unreadable", file=p.name, kind=kind,
                                  detail=str(exc).splitlines()[0][:200])]) from None
     df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    df = df.select([(pl.col(c).dt.strftime("%Y-%m-%d") if df.schema[c] in (pl.Date, pl.Datetime)
+    df = df.select([(pl.col(c).dt.strftime(date_format) if df.schema[c] in (pl.Date, pl.Datetime)
                      else pl.col(c).cast(pl.String)) for c in df.columns])
     if df.height == 0:
         raise FeedRefused([issue("feed.empty", file=p.name)])
@@ -214,19 +233,24 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
     checks.append(_err(~gempty & ~group.is_in(valid_groups), feed.group_column, "feed.unknown_group",
                        graw, _template_expr("feed.unknown_group", graw, feed.group_column, valid=shown)))
     typed += [month.alias("_month"), region.alias("_region"), group.alias("_group")]
+    raw_cols: list[str] = []
+    if feed.kind == "aggregate":  # cross checks quote the cells as the agency wrote them
+        raw_cols = ["_raw_num", "_raw_den"]
+        typed += [pl.col(feed.numerator_column).str.strip_chars().alias("_raw_num"),
+                  pl.col(feed.denominator_column).str.strip_chars().alias("_raw_den")]
     typed_df = df.select(pl.col(ROW), *typed)
     # cross-column checks on typed values
     cross: list[_Check] = []
     if feed.kind == "aggregate":
         n, d = pl.col(feed.numerator_column), pl.col(feed.denominator_column)
-        cross.append(_err((d == 0) & (n > 0), feed.denominator_column, "feed.zero_denominator", d,
+        rn, rd = pl.col("_raw_num"), pl.col("_raw_den")
+        cross.append(_err((d == 0) & (n > 0), feed.denominator_column, "feed.zero_denominator", rd,
                           _msg("feed.zero_denominator", column=feed.denominator_column)))
         if any(k.measure == "proportion" for k in register.kpis.values() if k.feed_id == feed.feed_id):
             cross.append(_err((d > 0) & (n > d), feed.numerator_column,
-                              "feed.numerator_exceeds_denominator", n,
-                              pl.concat_str([pl.lit("The numerator "), n.cast(pl.Int64).cast(pl.String),
-                                             pl.lit(" is larger than the denominator "),
-                                             d.cast(pl.Int64).cast(pl.String),
+                              "feed.numerator_exceeds_denominator", rn,
+                              pl.concat_str([pl.lit("The numerator "), rn,
+                                             pl.lit(" is larger than the denominator "), rd,
                                              pl.lit("; for a proportion it cannot be.")])))
         key = ["_month", "_region", "_group"] + [
             c.name for c in feed.columns if c.type == "string" and c.allowed
@@ -253,6 +277,6 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
               ).select(list(ERROR_SCHEMA)).sort("row_number", "column")
     # a row with a bad value in one column may show knock-on errors in cross checks; keep all
     bad_rows = errors.get_column("row_number").unique()
-    accepted = typed_df.filter(~pl.col(ROW).is_in(bad_rows.implode())).drop(ROW)
+    accepted = typed_df.filter(~pl.col(ROW).is_in(bad_rows.implode())).drop(ROW, *raw_cols)
     accepted = accepted.with_columns(pl.col("_region").cast(pl.String), pl.col("_group").cast(pl.String))
     return accepted, errors
