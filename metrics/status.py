@@ -353,11 +353,15 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
     shown = _pct(ratio, (1.0, at_risk_threshold))
     head = f"{shown} of the pro-rated target for {said}"
     if ratio < 0:
-        head += ", having moved away from the target since the baseline"
-    if _ge(ratio, 1.0) or inside:
-        why = "" if _ge(ratio, 1.0) else in_words
-        return result(Status.ON_TRACK, f"On track: {head}{why} (rule: 100% or more, or the "
+        head = (f"moved away from the target since the baseline ({fmt(base)} then, "
+                f"{fmt(cur)} now, against a pro-rated target of {fmt(interim)} for {said})")
+    if _ge(ratio, 1.0):
+        return result(Status.ON_TRACK, f"On track: {head} (rule: 100% or more, or the "
                       f"target within the {conf} interval)", pace, ratio, interim)
+    if inside:
+        return result(Status.ON_TRACK, f"On track: {fmt(cur)} for {said}{in_words}, so the "
+                      f"shortfall ({shown} of the pro-rated target) is within chance (rule: 100% "
+                      f"or more, or the target within the {conf} interval)", pace, ratio, interim)
     if _ge(ratio, at_risk_threshold):
         return result(Status.AT_RISK, f"At risk: {head} (rule: {thr} or more, below 100%)",
                       pace, ratio, interim)
