@@ -172,8 +172,10 @@ def kpi_status(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, *, month: st
     if kpi.equity_rule and groups:
         overall = apply_equity_rule(overall, {label(g): s for g, s in groups.items()})
     gstat, gtext, _worst = equity_gap(kpi, obs_kpi, period)
-    spark = (obs_kpi.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
-             .sort("period_end").get_column("value").tail(12).to_list())
+    state_rows = obs_kpi.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
+    if row is not None:  # never show periods after the one reviewed
+        state_rows = state_rows.filter(pl.col("period_end") <= row["period_end"])
+    spark = state_rows.sort("period_end").get_column("value").tail(12).to_list()
     data_through = row["period_end"] if row else None
     through = (feed_through or {}).get(kpi.feed_id)
     if through is None and kpi.grain == "month":

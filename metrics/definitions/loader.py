@@ -16,18 +16,12 @@ import polars as pl
 
 from metrics.errors import Issue, ValidationFailed, errors_only, issue
 from metrics.groups import GROUP_CODES
-from metrics.periods import FEED_GRAINS, GRAINS, grain_covers, parse_period
+from metrics.periods import grain_covers, parse_period
 from metrics.targets import InterimTarget, Target
 
-from .fields import Field, check_refs, check_unique, parse_rows
+from .fields import check_refs, check_unique, parse_rows
 from .models import (
-    CADENCES,
-    CLASSIFICATIONS,
-    COLUMN_TYPES,
     DEFAULT_MULTIPLIER,
-    DIRECTIONS,
-    FEED_KINDS,
-    MEASURES,
     Agency,
     Agreement,
     Feed,
@@ -39,87 +33,8 @@ from .models import (
     Region,
     Register,
 )
+from .specs import OPTIONAL_FILES, POLARS_TYPES, REQUIRED_FILES, SPECS
 from .tables import find_table, read_table
-
-POLARS_TYPES: dict[str, pl.DataType] = {
-    "string": pl.String(), "int": pl.Int64(), "float": pl.Float64(), "date": pl.Date(),
-    "bool": pl.Boolean(),
-}
-
-SPECS: dict[str, list[Field]] = {
-    "agencies": [Field("agency_id", required=True), Field("name", required=True),
-                 Field("lead", default=""), Field("lead_email", default="")],
-    "regions": [Field("region_id", required=True), Field("name", required=True),
-                Field("parent", default="")],
-    "priorities": [Field("priority_id", required=True), Field("name", required=True),
-                   Field("description", default=""), Field("order", "int", default=0)],
-    "goals": [Field("goal_id", required=True), Field("priority_id", required=True),
-              Field("name", required=True)],
-    "kpis": [
-        Field("kpi_id", required=True), Field("name", required=True),
-        Field("goal_id", required=True), Field("agency_id", required=True),
-        Field("measure", "choice", required=True, choices=MEASURES),
-        Field("unit", default=""), Field("direction", "choice", required=True, choices=DIRECTIONS),
-        Field("grain", "choice", default="month", choices=GRAINS),
-        Field("fiscal_start", "int", default=7), Field("feed_id", required=True),
-        Field("owner", default=""), Field("multiplier", "float"), Field("decimals", "int", default=1),
-        Field("filter", default=""), Field("numerator", default=""), Field("denominator", default=""),
-        Field("value", default=""), Field("link_feed", default=""), Field("link_key", default=""),
-        Field("link_date", default=""), Field("link_window_days", "int"),
-        Field("link_filter", default=""),
-        Field("disaggregations", "list", default=("region", "group")),
-        Field("public", "bool", default=True), Field("at_risk_threshold", "float", default=0.9),
-        Field("equity_rule", "bool", default=False), Field("description", default=""),
-        Field("methodology", default=""), Field("noun", default="people"),
-    ],
-    "targets": [
-        Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),
-        Field("baseline_value", "float"), Field("baseline_period", "period"),
-        Field("target_value", "float"), Field("target_date", "date"),
-        Field("set_by", default=""), Field("approved_by", default=""),
-        Field("approved_on", "date"), Field("source", default=""),
-        Field("agreed", "bool", default=True),
-    ],
-    "interim_targets": [
-        Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),
-        Field("date", "date", required=True), Field("value", "float", required=True),
-    ],
-    "feeds": [
-        Field("feed_id", required=True), Field("name", required=True),
-        Field("agency_id", required=True), Field("kind", "choice", required=True, choices=FEED_KINDS),
-        Field("period_column", required=True),
-        Field("period_grain", "choice", default="month", choices=FEED_GRAINS),
-        Field("date_format", default="%Y-%m-%d"), Field("period_pattern", default=""),
-        Field("region_column", default="region"), Field("group_column", default="group"),
-        Field("numerator_column", default="numerator"),
-        Field("denominator_column", default="denominator"), Field("person_key", default=""),
-        Field("cadence", "choice", default="monthly", choices=tuple(CADENCES)),
-        Field("lag_days", "int", default=30), Field("steward", default=""),
-        Field("classification", "choice", default="internal", choices=CLASSIFICATIONS),
-        Field("legal_basis", default=""), Field("agreement_id", default=""),
-        Field("na_values", "list", default=()), Field("thousands", default=""),
-        Field("description", default=""),
-    ],
-    "feed_columns": [
-        Field("feed_id", required=True), Field("column", required=True),
-        Field("type", "choice", default="string", choices=COLUMN_TYPES),
-        Field("required", "bool", default=True), Field("allowed", "list", default=()),
-        Field("min", "float"), Field("max", "float"), Field("description", default=""),
-    ],
-    "code_maps": [
-        Field("feed_id", required=True), Field("column", required=True),
-        Field("from_value", required=True), Field("to_value", required=True),
-    ],
-    "agreements": [
-        Field("agreement_id", required=True), Field("name", required=True),
-        Field("parties", "list", default=()), Field("purpose", default=""),
-        Field("datasets", "list", default=()), Field("legal_basis", default=""),
-        Field("effective", "date"), Field("expires", "date"),
-        Field("status", "choice", default="active", choices=("draft", "active", "expired", "terminated")),
-    ],
-}
-REQUIRED_FILES = ("agencies", "regions", "priorities", "goals", "kpis", "feeds", "feed_columns")
-OPTIONAL_FILES = ("targets", "interim_targets", "code_maps", "agreements")
 
 
 def _read_all(folder: Path, issues: list[Issue]) -> dict[str, tuple[str, list[dict[str, Any]]]]:
@@ -242,6 +157,7 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             steward=r["steward"] or "", classification=r["classification"] or "internal",
             legal_basis=r["legal_basis"] or "", agreement_id=r["agreement_id"] or "",
             na_values=r["na_values"] or (), thousands=r["thousands"] or "",
+            race_standard=r["race_standard"] or "2024",
             description=r["description"] or "", columns=fc,
             code_maps=tuple(maps.get(r["feed_id"], [])))
     return feeds

@@ -87,6 +87,7 @@ class Feed:
     agreement_id: str = ""
     na_values: tuple[str, ...] = ()
     thousands: str = ""
+    race_standard: str = "2024"  # "1997": collected under the 1997 standard (see groups.MAPPING_1997)
     description: str = ""
     columns: tuple[FeedColumn, ...] = ()
     code_maps: tuple[tuple[str, str, str], ...] = ()  # (column, from_value, to_value)
@@ -97,6 +98,10 @@ class Feed:
 
     def column(self, name: str) -> FeedColumn | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def collected_under_1997(self) -> bool:
+        return self.race_standard == "1997"
 
     def code_map(self, column: str) -> dict[str, str]:
         return {f: t for c, f, t in self.code_maps if c == column}

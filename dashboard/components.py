@@ -1,0 +1,218 @@
+"""Small Streamlit helpers shared by the pages: status chips, tables, URL parameters,
+downloads, links back, open commitments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any, cast
+
+import polars as pl
+import streamlit as st
+
+from dashboard import downloads, state
+from dashboard.figures import status_style
+
+SESSION_PAGE = "views/session.py"
+KPI_PAGE = "views/kpi.py"
+AGENCY_PAGE = "views/agency.py"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _months(root: str, ver: tuple[int, int]) -> list[str]:
+    obs = state.observations()
+    if obs.height == 0:
+        return []
+    ends = obs.get_column("period_end")
+    lo, hi = cast(date, ends.min()), cast(date, ends.max())
+    out = []
+    y, m = hi.year, hi.month
+    while (y, m) >= (lo.year, lo.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out
+
+
+def months_with_data() -> list[str]:
+    """Months with data (YYYY-MM), latest first: every month from the first period end to
+    the last."""
+    return _months(str(state.workspace().root), state.version())
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|$~"})
+
+
+def escape(text: object) -> str:
+    """Text for st.markdown shown literally (no emphasis, links or maths from data)."""
+    return str(text).translate(_MD_SPECIAL)
+
+
+# --- status ---------------------------------------------------------------------------
+
+
+def status_chip(status: str, *, help: str | None = None) -> None:
+    """The status as a badge: icon, word and colour together (never colour alone)."""
+    style = status_style(status)
+    st.badge(status, icon=style.icon, color=style.badge,  # type: ignore[arg-type]
+             help=help)
+
+
+def stale_badge(stale: bool) -> None:
+    if stale:
+        st.badge("stale: the next batch is overdue", icon="⏰", color="orange")
+
+
+def status_counts(counts: Mapping[str, int]) -> None:
+    """One metric per status: how many KPIs have it."""
+    cols = st.columns(len(counts))
+    for col, (status, n) in zip(cols, counts.items(), strict=True):
+        col.metric(f"{status_style(status).icon} {status}", n)
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+def column_config(df: pl.DataFrame, decimals: int | None = None) -> dict[str, Any]:
+    """Formats by column name and type: dates, sparklines, links, measures."""
+    cc: dict[str, Any] = {}
+    for name, dtype in df.schema.items():
+        if dtype == pl.Date:
+            cc[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
+        elif isinstance(dtype, pl.Datetime):
+            cc[name] = st.column_config.DatetimeColumn(name, format="YYYY-MM-DD HH:mm")
+        elif isinstance(dtype, pl.List):
+            cc[name] = st.column_config.LineChartColumn(name, help="Last 12 periods",
+                                                        color="#0072B2")
+        elif name == "Detail":
+            cc[name] = st.column_config.LinkColumn(name, display_text="Open ›",
+                                                   help="Open the KPI's detail page")
+        elif name in ("Value", "CI low", "CI high", "Target trajectory") and decimals is not None:
+            cc[name] = st.column_config.NumberColumn(name, format=f"%.{decimals}f")
+        elif name in ("Numerator", "Denominator"):
+            cc[name] = st.column_config.NumberColumn(name, format="%,.0f")
+        elif name in ("Rule", "Explanation", "Equity gap detail", "Commitment"):
+            cc[name] = st.column_config.TextColumn(name, width="large")
+    return cc
+
+
+def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,
+          hide: Sequence[str] = (), height: int | str = "auto") -> None:
+    """A data table of ``df`` exactly as downloaded (only formatting is added)."""
+    order = [c for c in df.columns if c not in hide] if hide else None
+    st.dataframe(df, key=key, hide_index=True, column_config=column_config(df, decimals),
+                 column_order=order, height=height)  # type: ignore[arg-type]
+
+
+def csv_button(df: pl.DataFrame, *, name: str, key: str, label: str = "CSV") -> None:
+    """Download of one table as shown (built only when pressed)."""
+    st.download_button(f"Download {label}", data=lambda: downloads.to_csv(df),
+                       file_name=f"{name}.csv", mime="text/csv", key=key, on_click="ignore",
+                       icon="⬇️", type="tertiary")
+
+
+def download_buttons(frames: Mapping[str, pl.DataFrame], *, name: str, key: str,
+                     csv_of: str | None = None) -> None:
+    """CSV of one table (``csv_of``, default the first) and an XLSX of all of them.
+
+    The bytes are built only when the button is pressed.
+    """
+    first = csv_of or next(iter(frames))
+    c1, c2 = st.columns(2)
+    with c1:
+        st.download_button(f"Download {first.lower()} (CSV)",
+                           data=lambda: downloads.to_csv(frames[first]),
+                           file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+                           on_click="ignore", icon="⬇️")
+    with c2:
+        st.download_button("Download all tables (Excel)", data=lambda: downloads.to_xlsx(frames),
+                           file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument."
+                                "spreadsheetml.sheet", icon="⬇️")
+
+
+# --- URL parameters -------------------------------------------------------------------
+
+
+def param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value if value not in (None, "") else None
+
+
+def set_param(name: str, value: str | None, default: str | None = None) -> None:
+    """Keep the URL in step with a choice (the default is left out of the URL)."""
+    if value is None or value == default:
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
+def choose(label: str, options: Sequence[str], *, name: str, key: str,
+           format_func: Callable[[str], str] = str, default: str | None = None,
+           container: Any = None) -> tuple[str, str | None]:
+    """A selectbox tied to the URL parameter ``name``.
+
+    Returns (choice, bad) where ``bad`` is the parameter's value when it is not one of
+    ``options`` (the page says so and falls back to ``default``).
+    """
+    asked = param(name)
+    bad = asked if asked is not None and asked not in options else None
+    start = asked if asked in options else (default if default in options else options[0])
+    box = container if container is not None else st
+    seen = f"{key}__url"
+    if (key not in st.session_state or st.session_state[key] not in options
+            or st.session_state.get(seen, "\0") != asked):
+        st.session_state[key] = start  # first run, or the URL changed from outside (a link)
+    value = box.selectbox(label, list(options), key=key, format_func=format_func)
+    set_param(name, value, default)
+    st.session_state[seen] = param(name)
+    return value, bad
+
+
+# --- links ----------------------------------------------------------------------------
+
+
+def back_link(label: str = "Back to the stat session") -> None:
+    st.page_link(SESSION_PAGE, label=label, icon="⬅️")
+
+
+def kpi_link(kpi_id: str, name: str, month: str | None = None, **extra: str) -> None:
+    params = {"id": kpi_id} | ({"month": month} if month else {}) | extra
+    st.page_link(KPI_PAGE, label=name, icon="📈", query_params=params)
+
+
+# --- commitments (module written separately; absent means nothing to show) ------------
+
+
+def open_commitments(as_of: date) -> dict[str, list]:
+    """kpi_id -> open commitments, or {} when commitments are not available."""
+    try:
+        from metrics.commitments import open_by_kpi
+    except ImportError:
+        return {}
+    try:
+        with state.workspace().session() as s:
+            found = open_by_kpi(s, as_of)
+            return {k: list(v) for k, v in found.items()}
+    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        st.warning(f"Open commitments could not be read ({exc}). The rest of the page is "
+                   "unaffected; see Commitments and sessions.", icon="⚠️")
+        return {}
+
+
+def kpi_annotations(kpi_id: str) -> list[tuple[date, str, str]]:
+    """(date, kind, text) of the KPI's annotations, or [] when not available."""
+    try:
+        from metrics.annotations import list_annotations
+    except ImportError:
+        return []
+    out = []
+    try:
+        with state.workspace().session() as s:
+            for a in list_annotations(s, kpi_id):
+                if a.on_date is not None:
+                    out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
+    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        st.warning(f"Annotations could not be read ({exc}).", icon="⚠️")
+        return []
+    return out

@@ -1,0 +1,117 @@
+"""Agency: an agency's KPIs with their status, the health of its feeds, its commitments.
+
+URL: ``agency?id=<agency_id>`` (optional ``month=YYYY-MM``); without an id, pick one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import streamlit as st
+
+from dashboard import components as ui
+from dashboard import downloads, state
+from metrics.feedstate import last_batches, quarantined
+from metrics.periods import display_label, parse_period
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _batches(root: str, ver: tuple[int, int]) -> tuple[dict[str, datetime], dict[str, int]]:
+    with state.workspace().session() as s:
+        return last_batches(s), quarantined(s)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _trends(root: str, ver: tuple[int, int], through: date | None) -> dict[str, list[float]]:
+    return downloads.sparklines(state.observations(), through)
+
+
+reg = state.register()
+st.title("Agency")
+agencies = sorted(reg.agencies, key=lambda a: reg.agencies[a].name)
+asked = ui.param("id")
+if asked is not None and asked not in reg.agencies:
+    st.error(f"There is no agency '{asked}'. Valid agency ids: {', '.join(agencies)}. "
+             "Choose one below or go back to the stat session.", icon="🚫")
+    ui.back_link()
+    del st.query_params["id"]
+    asked = None
+if asked is None:
+    pick = st.selectbox("Choose an agency", agencies, index=None, key="agency_pick",
+                        format_func=lambda a: reg.agencies[a].name,
+                        placeholder="Choose an agency")
+    if pick is None:
+        st.stop()
+    st.query_params["id"] = pick
+    st.rerun()
+agency_id, _ = ui.choose("Agency", agencies, name="id", key="agency_choice",
+                         format_func=lambda a: reg.agencies[a].name)
+agency = reg.agencies[agency_id]
+st.header(agency.name)
+st.caption(f"Lead: {agency.lead or 'not named'}"
+           + (f" · {agency.lead_email}" if agency.lead_email else "") + f" · id `{agency_id}`")
+
+months = ui.months_with_data()
+month = state.default_month()
+if months:
+    month, bad = ui.choose("Month reviewed", months, name="month", key="agency_month",
+                           format_func=display_label, default=month)
+    if bad is not None:
+        st.error(f"There is no month '{bad}' with data; showing {display_label(month)}.",
+                 icon="🚫")
+
+root, ver, as_of = str(state.workspace().root), state.version(), state.today()
+frames = {}
+
+# --- KPIs -------------------------------------------------------------------------------
+st.subheader("KPIs")
+statuses = [s for s in state.statuses(month) if s.agency_id == agency_id]
+if statuses:
+    ui.status_counts(downloads.status_counts(statuses))
+    trends = _trends(root, ver, parse_period(month).end if month else None)
+    frames["KPIs"] = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
+    ui.table(frames["KPIs"], key="agency_kpis", hide=("Agency", "KPI id"))
+    ui.csv_button(frames["KPIs"], name=f"{agency_id}-kpis", key="agency_kpis_csv",
+                  label="KPIs (CSV)")
+else:
+    st.info(f"{agency.name} owns no KPI in the register.")
+
+# --- feeds ------------------------------------------------------------------------------
+st.subheader("Feed health")
+feed_ids = sorted({f for f, feed in reg.feeds.items() if feed.agency_id == agency_id}
+                  | {reg.kpis[s.kpi_id].feed_id for s in statuses})
+if feed_ids:
+    last, held = _batches(root, ver)
+    frames["Feeds"] = downloads.feed_health_table(
+        reg, feed_ids, through=state.feeds_through(), last=last, quarantined=held, as_of=as_of)
+    late = frames["Feeds"].filter(frames["Feeds"]["Freshness"].str.contains("late"))
+    if late.height:
+        st.warning("Late: " + "; ".join(
+            f"{r['Feed']} (data through {r['Data current through'] or 'nothing yet'}, "
+            f"next batch was expected by {r['Next expected'] or 'now'})"
+            for r in late.iter_rows(named=True)), icon="⏰")
+    ui.table(frames["Feeds"], key="agency_feeds")
+    ui.csv_button(frames["Feeds"], name=f"{agency_id}-feeds", key="agency_feeds_csv",
+                  label="feed health (CSV)")
+    st.caption("Late: the feed's next batch is overdue (its cadence plus the agreed lag after "
+               "the period ends). Quarantined rows are rows refused at ingest; see Data health.")
+else:
+    st.info(f"{agency.name} delivers no feed.")
+
+# --- commitments ------------------------------------------------------------------------
+st.subheader("Open commitments")
+open_by_kpi = ui.open_commitments(as_of)
+mine = [c for s in statuses for c in open_by_kpi.get(s.kpi_id, [])]
+mine += [c for items in open_by_kpi.values() for c in items
+         if getattr(c, "agency_id", None) == agency_id and c not in mine]
+if mine:
+    frames["Commitments"] = downloads.commitments_table(mine)
+    ui.table(frames["Commitments"], key="agency_commitments")
+else:
+    st.caption("No open commitments for this agency's KPIs.")
+
+if frames:
+    st.divider()
+    ui.download_buttons(frames, name=f"agency-{agency_id}-{month or 'latest'}",
+                        key="agency_download")
+ui.back_link()

@@ -1,0 +1,103 @@
+"""Agency page (AppTest on the demo state): KPIs, feed health, commitments."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import AS_OF, ROOT
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+def _open(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page("views/agency.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def test_agency_lists_its_kpis_and_shows_the_late_feed(app_env: Path) -> None:
+    at = _open(id="hfa")
+    assert [h.value for h in at.header] == ["Housing Finance Agency"]
+    kpis = _table(at, "Rule")
+    assert sorted(kpis["KPI id"]) == ["eviction_filings", "homelessness"]
+    assert kpis.loc[kpis["KPI id"] == "eviction_filings", "Status"].item() == "❔ no agreed target"
+    feeds = _table(at, "Next expected").set_index("Feed id")
+    assert sorted(feeds.index) == ["hfa_evictions", "hfa_homelessness"]
+    assert "late" in feeds.loc["hfa_evictions", "Freshness"]
+    assert feeds.loc["hfa_homelessness", "Freshness"] == "✅ on time"
+    assert pd.Timestamp(feeds.loc["hfa_evictions", "Data current through"]).date() == date(
+        2026, 8, 31)
+    assert pd.notna(feeds.loc["hfa_evictions", "Last batch"])
+    assert any("Eviction court filings" in w.value for w in at.warning)
+
+
+def test_quarantined_rows_are_counted(app_env: Path) -> None:
+    from metrics.feedstate import quarantined
+    from metrics.workspace import Workspace
+
+    with Workspace.open(app_env).session() as s:
+        held = quarantined(s)["doe_students"]
+    assert held > 0
+    feeds = _table(_open(id="doe"), "Rows quarantined").set_index("Feed id")
+    assert feeds.loc["doe_students", "Rows quarantined"] == held
+    assert (feeds.drop(index="doe_students")["Rows quarantined"] == 0).all()
+
+
+def test_without_id_a_picker_and_unknown_id_an_error(app_env: Path) -> None:
+    at = _open()
+    assert not at.header
+    at.selectbox(key="agency_pick").set_value("doh").run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Department of Health"]
+    at = _open(id="nasa")
+    assert any("nasa" in e.value for e in at.error)
+    assert not at.dataframe
+
+
+def test_agency_commitments_are_listed(demo_copy: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    from metrics import commitments as cm
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(demo_copy)
+    with ws.session() as s:
+        stat = cm.create_session(s, held_on=date(2026, 10, 20), period="2026-09")
+        cm.create_commitment(s, session_id=stat.id, text="Send the August eviction file",
+                             owner="Tom Whitehorse", due_on=date(2026, 11, 1),
+                             kpi_ids=["eviction_filings"], register=ws.register)
+    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
+    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    table = _table(_open(id="hfa"), "Commitment")
+    assert table["Commitment"].tolist() == ["Send the August eviction file"]
+    assert "overdue" in table["Overdue"].item()
+
+
+def test_warm_rerun_is_fast(app_env: Path) -> None:
+    at = _open(id="hfa")
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+    assert not at.exception
+    assert statistics.median(times) < 0.3, times

@@ -1,0 +1,181 @@
+"""KPI detail page (AppTest on the demo state): deep links, charts, tables, bad links."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import AS_OF, ROOT
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+def _open(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page("views/kpi.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _specs(at: AppTest) -> dict[str, dict]:
+    """Plotly figures by title."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def _tables(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def _by_prefix(specs: dict[str, dict], prefix: str) -> dict:
+    found = [s for t, s in specs.items() if t.startswith(prefix)]
+    assert len(found) == 1, list(specs)
+    return found[0]
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+    monkeypatch.setenv("STATDESK_WORKSPACE", str(root))
+    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> None:
+    at = _open(id="prenatal_care")
+    assert at.title[0].value == "Births with prenatal care in the first trimester"
+    specs = _specs(at)
+    assert len(specs) == 5
+    trend = _by_prefix(specs, "Statewide: value against the target trajectory")
+    assert trend["layout"]["title"]["subtitle"]["text"] == at.title[0].value
+    names = [t.get("name") for t in trend["data"]]
+    assert {"Statewide value", "95% confidence interval", "Target trajectory", "Baseline",
+            "Final target"} <= set(names)
+    traj = trend["data"][names.index("Target trajectory")]
+    assert traj["line"]["dash"] == "dash"
+    assert traj["y"][0] == pytest.approx(73.6218) and traj["y"][-1] == pytest.approx(80.0623)
+    assert len(trend["data"][names.index("Statewide value")]["x"]) == 36
+
+    cmap = _by_prefix(specs, "By region")
+    assert cmap["data"][0]["type"] == "choroplethmap"
+    assert sorted(cmap["data"][0]["locations"]) == [f"R{i:02d}" for i in range(1, 11)]
+    assert cmap["layout"]["map"]["style"] == "white-bg"
+    bars = _by_prefix(specs, "Regions ranked")
+    assert bars["data"][0]["type"] == "bar" and len(bars["data"][0]["y"]) == 10
+    assert bars["data"][0]["y"][-1] == "Mesa"  # best region on top
+    assert any("met" in t for t in bars["data"][0]["text"])  # status words on the bars
+    dots = _by_prefix(specs, "By race and ethnicity")
+    ref = [t for t in dots["data"] if t["name"].startswith("Reference")]
+    assert ref and ref[0]["y"] == ["Asian"] and ref[0]["marker"]["symbol"] == "star"
+    heat = _by_prefix(specs, "Region by race and ethnicity")
+    assert heat["data"][0]["type"] == "heatmap" and len(heat["data"][0]["y"]) == 10
+
+    tables = _tables(at)
+    trend_t = next(t for t in tables if "Target trajectory" in t.columns)
+    assert len(trend_t) == 36 and trend_t["Period"].iloc[-1] == "Oct 2026"
+    region_t = next(t for t in tables if "Rank" in t.columns)
+    assert len(region_t) == 10 and region_t["Region"].iloc[0] == "Mesa"
+    group_t = next(t for t in tables if "Reference" in t.columns)
+    assert group_t.loc[group_t["Group"] == "Asian", "Reference"].item() == "best reliable group"
+    assert any("Breakdown" in t.columns for t in tables)
+    # one-sentence descriptions under the charts, generated from the numbers
+    captions = " ".join(c.value for c in at.caption)
+    assert "rose from 78.1% in Nov 2023 to 79.8% in Oct 2026" in captions
+    assert "92.2% in Mesa (best)" in captions
+    # status chip, governance and provenance
+    markdown = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Chief of Staff" in markdown and "Dr. Amara Osei" in markdown
+    assert "Data-sharing agreement: Department of Health" in markdown
+    assert "green-badge[✅ on track]" in markdown  # the chip: icon, word and colour
+
+
+def test_unknown_kpi_says_so_and_links_back(app_env: Path) -> None:
+    at = _open(id="no_such_kpi")
+    assert any("no_such_kpi" in e.value for e in at.error)
+    assert not at.get("plotly_chart")
+    assert "Back to the stat session" in [el.proto.label for el in at.get("page_link")]
+
+
+def test_missing_id_and_bad_filters_give_clear_errors(app_env: Path) -> None:
+    at = _open()
+    assert any("No KPI was chosen" in e.value for e in at.error)
+    for name, value in (("month", "2040-01"), ("region", "R99"), ("group", "martian")):
+        at = _open(id="prenatal_care", **{name: value})
+        assert any(f"'{value}'" in e.value for e in at.error), name
+        assert not at.get("plotly_chart")
+
+
+def test_region_and_group_filters_change_the_view(app_env: Path) -> None:
+    at = _open(id="prenatal_care", region="R06", group="black", month="2025-06")
+    specs = _specs(at)
+    trend = _by_prefix(specs, "Lakeshore, Black or African American: value")
+    series = next(t for t in trend["data"] if t["name"].endswith("value"))
+    assert series["x"][-1].startswith("2025-06-30")
+    tables = _tables(at)
+    region_t = next(t for t in tables if "Rank" in t.columns)
+    assert "Status" not in region_t.columns  # statuses are statewide-group only
+    assert at.selectbox(key="kpi_region").value == "R06"
+
+
+def test_unreliable_points_are_hollow_and_labelled(app_env: Path) -> None:
+    at = _open(id="prenatal_care", region="R07", group="nhpi")
+    trend = next(s for t, s in _specs(at).items() if "target trajectory" in t)
+    weak = [t for t in trend["data"] if t["name"].startswith("Too few cases")]
+    assert weak and weak[0]["marker"]["symbol"] == "circle-open"
+    assert set(weak[0]["text"]) == {"too few"}
+
+
+def test_kpi_without_agreed_target_has_no_trajectory(app_env: Path) -> None:
+    at = _open(id="ui_weekly_benefit")
+    trend = next(s for t, s in _specs(at).items() if "target trajectory" in t)
+    assert "Target trajectory" not in [t.get("name") for t in trend["data"]]
+    assert "no agreed target" in " ".join(c.value for c in at.caption)
+
+
+def test_annotations_appear_on_the_trend(demo_copy: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    from metrics.annotations import add_annotation
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(demo_copy)
+    with ws.session() as s:
+        add_annotation(s, kpi_id="prenatal_care", on_date=date(2025, 3, 1), kind="policy",
+                       text="Medicaid postpartum extension", register=ws.register)
+    _use(monkeypatch, demo_copy)
+    at = _open(id="prenatal_care")
+    trend = next(s for t, s in _specs(at).items() if "target trajectory" in t)
+    texts = [a["text"] for a in trend["layout"].get("annotations", [])]
+    assert any("Medicaid postpartum extension" in t for t in texts)
+
+
+def test_kpi_with_no_data_says_so(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with sqlite3.connect(demo_copy / "statdesk.db") as con:
+        con.execute("DELETE FROM observation WHERE kpi_id = 'graduation_rate'")
+    _use(monkeypatch, demo_copy)
+    at = _open(id="graduation_rate")
+    assert any("no data for this KPI yet" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_warm_rerun_is_fast(app_env: Path) -> None:
+    at = _open(id="prenatal_care")
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+    assert not at.exception
+    assert statistics.median(times) < 0.3, times

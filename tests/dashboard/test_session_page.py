@@ -1,0 +1,144 @@
+"""Stat session page (AppTest on the demo state): scorecard, filters, month, commitments."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import AS_OF, ROOT
+
+APP = str(ROOT / "dashboard" / "app.py")
+STATUS_WORDS = ("off track", "at risk", "on track", "met", "no data", "too few cases",
+                "no agreed target")
+
+
+def _run(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _scorecard(at: AppTest) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if "Rule" in d.value.columns]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _expected(workspace: Path, month: str) -> dict[str, str]:
+    from metrics.engine import load_observations
+    from metrics.feedstate import feed_through
+    from metrics.scorecard import scorecard
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    with ws.session() as s:
+        through = feed_through(s, ws.register)
+    return {k.kpi_id: k.status for k in scorecard(
+        ws.register, load_observations(ws.engine), month=month, as_of=AS_OF,
+        feed_through=through)}
+
+
+def test_scorecard_shows_all_20_kpis_with_their_status_words(app_env: Path) -> None:
+    at = _run()
+    card = _scorecard(at)
+    expected = _expected(app_env, "2026-10")
+    assert len(expected) == 20
+    assert sorted(card["KPI id"]) == sorted(expected)
+    for kid, status in zip(card["KPI id"], card["Status"], strict=True):
+        assert status.endswith(" " + expected[kid])  # icon, then the word
+        assert status.split(" ", 1)[0] not in ("", expected[kid])  # an icon, not colour alone
+    assert [h.value for h in at.subheader] == [
+        "Healthy people and families", "Economic opportunity", "Education from cradle to career",
+        "Safe communities", "Housing and human services"]
+    # within each priority, riskiest first, each with its rule in words and a detail link
+    assert card["Rule"].str.len().min() > 10
+    assert card["Detail"].str.startswith("kpi?id=").all()
+    assert all("month=2026-10" in u for u in card["Detail"])
+    # counts at the top add up and name every status
+    counts = {m.label.split(" ", 1)[1]: int(m.value) for m in at.metric}
+    assert set(counts) == set(STATUS_WORDS)
+    assert sum(counts.values()) == 20
+    assert counts["no agreed target"] == 2  # ui_weekly_benefit and eviction_filings
+    # the late feed makes eviction filings stale; data current through is shown
+    row = card[card["KPI id"] == "eviction_filings"].iloc[0]
+    assert "stale" in row["Freshness"]
+    assert pd.Timestamp(row["Data current through"]).date() == date(2026, 8, 31)
+    assert {"Trend", "Equity gap", "Equity gap detail", "Target (pro-rated)", "Pace"} <= set(
+        card.columns)
+
+
+def test_month_parameter_changes_the_period_reviewed(app_env: Path) -> None:
+    at = _run(month="2025-06")
+    card = _scorecard(at)
+    row = card[card["KPI id"] == "prenatal_care"].iloc[0]
+    assert row["Period"] == "Jun 2025"
+    assert at.selectbox(key="session_month").value == "2025-06"
+    expected = _expected(app_env, "2025-06")
+    assert dict(zip(card["KPI id"], [s.split(" ", 1)[1] for s in card["Status"]],
+                    strict=True)) == expected
+    assert any("Jun 2025" in c.value for c in at.caption)
+
+
+def test_priority_parameter_and_agency_widget_filter_the_scorecard(app_env: Path) -> None:
+    at = _run(priority="economy")
+    card = _scorecard(at)
+    assert [h.value for h in at.subheader] == ["Economic opportunity"]
+    assert len(card) == 5 and set(card["Agency"]) == {"Department of Labor and Workforce"}
+
+    at = _run()
+    at.selectbox(key="session_agency").set_value("hfa").run()
+    assert not at.exception
+    card = _scorecard(at)
+    assert sorted(card["KPI id"]) == ["eviction_filings", "homelessness"]
+    assert at.query_params["agency"] == "hfa"  # the view has a shareable URL
+    assert sum(int(m.value) for m in at.metric) == 2
+
+
+def test_bad_parameters_say_what_is_wrong_and_fall_back(app_env: Path) -> None:
+    at = _run(month="2031-01", priority="moon")
+    errors = " ".join(e.value for e in at.error)
+    assert "2031-01" in errors and "moon" in errors
+    assert len(_scorecard(at)) == 20
+
+
+def test_open_commitments_are_shown_under_their_kpi(demo_copy: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from metrics import commitments as cm
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(demo_copy)
+    with ws.session() as s:
+        stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10")
+        cm.create_commitment(s, session_id=stat.id, text="Mobile clinics in Lakeshore",
+                             owner="Dr. Amara Osei", due_on=date(2026, 12, 31),
+                             kpi_ids=["prenatal_care"], register=ws.register)
+    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
+    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = _run()
+    labels = [e.label for e in at.expander]
+    assert any("Births with prenatal care" in lb and "(1)" in lb for lb in labels)
+    tables = [d.value for d in at.dataframe if "Commitment" in d.value.columns]
+    assert len(tables) == 1 and tables[0]["Commitment"].tolist() == ["Mobile clinics in Lakeshore"]
+
+
+def test_warm_rerun_is_fast(app_env: Path) -> None:
+    at = _run()
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+    assert not at.exception
+    assert statistics.median(times) < 0.3, times
