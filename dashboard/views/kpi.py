@@ -16,7 +16,8 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import downloads, figures, state
-from metrics.groups import ALL, GROUP_CODES, label
+from metrics.governance.quality import kpi_quality
+from metrics.groups import ALL, GROUP_CODES, label, mapping_1997_note
 from metrics.periods import display_label, month_name, parse_period
 from metrics.scorecard import kpi_status
 
@@ -37,6 +38,8 @@ st.title(reg.kpis[asked_id].name if asked_id in reg.kpis else "KPI detail")
 if asked_id is None:
     _stop_with("No KPI was chosen: this page needs a KPI id in its address (kpi?id=...). "
                "Open a KPI from the stat session.")
+if state.hidden_from_viewer(asked_id):
+    _stop_with("You do not have access to this KPI. Ask the results office if you need it.")
 if asked_id not in reg.kpis:
     _stop_with(f"There is no KPI '{asked_id}'. Check the link, or open a KPI from the stat "
                "session.")
@@ -216,8 +219,22 @@ if commitments:
     st.header("Open commitments")
     shown("Commitments", downloads.commitments_table(commitments), "kpi_commitments_table")
 
+# --- data quality ------------------------------------------------------------------------
+st.header("Data quality")
+quality = kpi_quality(reg, state.observations(), kpi_id, as_of=as_of,
+                      feed_through=state.feeds_through())
+if quality.flags:
+    st.warning("Checks that need a look: " + "; ".join(
+        f"{c.check}: {c.finding}" for c in quality.flags), icon="⚠️")
+else:
+    st.success("Every data-quality check passed for this KPI.", icon="✅")
+shown("Data-quality checks", quality.frame(), "kpi_quality_table")
+
 # --- definition and governance ---------------------------------------------------------
 st.header("Definition and governance")
+if feed.collected_under_1997:
+    st.info("Race and ethnicity in this feed were collected under the 1997 standard. "
+            + mapping_1997_note(), icon="ℹ️")
 agreement = reg.agreements.get(feed.agreement_id)
 target = reg.target_for(kpi_id)
 lines = [

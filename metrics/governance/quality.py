@@ -119,6 +119,11 @@ def completeness(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi) -> pl.Data
     regions = sorted(register.regions) if "region" in kpi.disaggregations else []
     groups = list(GROUP_CODES) if "group" in kpi.disaggregations else []
     present = obs_kpi.filter(pl.col("value").is_not_null() | pl.col("numerator").is_not_null())
+    if present.height == 0:
+        return pl.DataFrame(schema={"period": pl.String, "period_start": pl.Date,
+                                    "cells_present": pl.UInt32, "cells_expected": pl.Int32,
+                                    "share": pl.Float64, "regions_absent": pl.String,
+                                    "groups_absent": pl.String})
     out = (present.group_by("period", "period_start").agg(
         pl.len().alias("cells_present"),
         pl.col("region").filter(pl.col("region") != ALL).unique().alias("_r"),

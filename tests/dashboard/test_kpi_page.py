@@ -179,3 +179,39 @@ def test_warm_rerun_is_fast(app_env: Path) -> None:
         times.append(time.perf_counter() - t)
     assert not at.exception
     assert statistics.median(times) < 0.3, times
+
+
+def test_kpi_page_shows_data_quality_checks(app_env: Path) -> None:
+    at = _open(id="eviction_filings")
+    headers = [h.value for h in at.header]
+    assert "Data quality" in headers
+    # the evictions feed is late: the freshness check says so
+    assert any("Freshness" in w.value for w in at.warning)
+
+
+def test_a_kpi_the_viewer_may_not_see_shows_nothing_of_it(
+        demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from metrics.users import add_user
+    from metrics.workspace import Workspace
+
+    _use(monkeypatch, demo_copy)
+    ws = Workspace.open(demo_copy)
+    with ws.session() as s:
+        add_user(s, "lead@health.lakeland.gov", "agency_lead", agency_id="doh")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x" * 32, "client_id": "statdesk-test",
+                          "client_secret": "any",
+                          "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration"}
+    at.user = {"is_logged_in": True, "email": "lead@health.lakeland.gov"}  # type: ignore[attr-defined]
+    at.run()
+    at.query_params["id"] = "repeat_maltreatment"  # an internal Human Services KPI
+    at.switch_page("views/kpi.py").run()
+    assert not at.exception
+    assert any("do not have access" in e.value for e in at.error)
+    assert not at.get("plotly_chart")
+    assert "Children with a repeat maltreatment" not in " ".join(t.value for t in at.title)
+    # their own agency's KPI opens
+    at.query_params["id"] = "prenatal_care"
+    at.switch_page("views/kpi.py").run()
+    assert not at.exception and at.get("plotly_chart")
