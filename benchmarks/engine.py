@@ -69,7 +69,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 # --- the three sides -------------------------------------------------------------------
 
-def side_statdesk(data: Path) -> "object":
+def side_statdesk(data: Path) -> object:
     from metrics.definitions.models import Feed, FeedColumn, Goal, Kpi, Priority, Region, Register
     from metrics.engine import compute
 
@@ -128,14 +128,14 @@ SELECT 'median_days', month, region, "group", NULL, days_n, median_days FROM agg
 """
 
 
-def side_duckdb(data: Path) -> "object":
+def side_duckdb(data: Path) -> object:
     import duckdb
 
     con = duckdb.connect()
     return con.sql(DUCKDB_SQL.format(path=str(data))).pl()
 
 
-def side_pandas(data: Path) -> "object":
+def side_pandas(data: Path) -> object:
     import numpy as np
     import pandas as pd
     import polars as pl

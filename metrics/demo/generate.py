@@ -316,7 +316,7 @@ def write_definitions(folder: Path, targets: list[dict]) -> None:
     _write_csv(folder / "feed_columns.csv", cols)
     _write_csv(folder / "code_maps.csv", maps)
     agreements = []
-    for a, n, lead, _e in AGENCIES:
+    for a, n, _lead, _e in AGENCIES:
         exp = date(2027, 1, 31) if a == "hfa" else date(2028, 6, 30)
         if a == "doc":
             exp = date(2026, 9, 30)
