@@ -119,25 +119,58 @@ st.page_link("views/kpi.py", label=f"KPI detail: {kpi.name}", icon="📈",
 place = "statewide" if sel.region == ALL else reg.region_name(sel.region)
 when = display_label(sel.period)
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _sections(root: str, ver: tuple[int, int], viewer_key: tuple[str, str], kpi_id: str,
+              period: str, region: str, reference: str, favourable: bool) -> dict:
+    """Everything the per-KPI sections draw, computed once per choice (figures included)."""
+    k = reg.kpis[kpi_id]
+    place_ = "statewide" if region == ALL else reg.region_name(region)
+    when_ = display_label(period)
+    tbl = er.group_table(obs, kpi_id, period, region)
+    d = er.kpi_disparities(reg, obs, kpi_id, period=period, region=region, reference=reference)
+    rows = er.disparity_rows(d)
+    ref_label = ("all groups combined" if d["reference_group"] == "total"
+                 else group_label(d["reference_group"]) if d["reference_group"] else "no group")
+    worst = er.worst_off(d, favourable)
+    cells = er.heatmap_cells(reg, obs, k, period)
+    trends = er.group_trends(reg, obs, k, region)
+    shares = er.unknown_shares(reg, obs, k, period)
+    dec = er.decomposition(obs, k, period)
+    return {
+        "d": d, "ref_label": ref_label,
+        "disparity": (fe.disparity_figure(rows, k, ref_label), fe.disparity_table(rows, k),
+                      fe.disparity_summary(d, k, worst)),
+        "summary_table": fe.summary_table(d),
+        "takes": er.what_it_would_take(d, k, tbl),
+        "heatmap": (fe.heatmap_figure(cells, k, when_), fe.heatmap_table(cells),
+                    fe.heatmap_summary(cells, k)),
+        "trends": (fe.trends_figure(trends, k, place_), fe.trends_table(trends, k),
+                   fe.trends_summary(trends, k)),
+        "shares": shares,
+        "unknown": (fe.unknown_figure(shares), fe.unknown_table(shares)),
+        "theil": (fe.theil_figure(dec), fe.theil_table(dec, {r: reg.region_name(r)
+                                                             for r in reg.regions}, k),
+                  fe.theil_summary(dec)),
+    }
+
+
+sec = _sections(str(state.workspace().root), state.version(), state._viewer_key(), kpi.kpi_id,
+                sel.period, sel.region, sel.reference, sel.favourable)
+
 # --- (b) disparity measures ---------------------------------------------------------
 st.subheader("Disparity measures")
-d = er.kpi_disparities(reg, obs, kpi.kpi_id, period=sel.period, region=sel.region,
-                       reference=sel.reference)
-rows = er.disparity_rows(d)
-ref_label = ("all groups combined" if d["reference_group"] == "total"
-             else group_label(d["reference_group"]) if d["reference_group"] else "no group")
+d = sec["d"]
+ref_label = sec["ref_label"]
 st.info(f"**Reference: {ref_label}.** {d['reference_note']} Multiracial approach: "
         f"{DEFAULT_APPROACH} (mutually exclusive groups). {when}, {place}.")
-worst = er.worst_off(d, sel.favourable)
-_chart_and_table(fe.disparity_figure(rows, kpi, ref_label), fe.disparity_table(rows, kpi),
-                 "disparities", fe.disparity_summary(d, kpi, worst))
-st.dataframe(fe.summary_table(d), hide_index=True, key="summary_measures")
+_chart_and_table(*sec["disparity"][:2], "disparities", sec["disparity"][2])
+st.dataframe(sec["summary_table"], hide_index=True, key="summary_measures")
 for note in d["notes"]:
     st.caption(note)
 
 # --- (g) what it would take ---------------------------------------------------------
 st.subheader("What it would take")
-takes = er.what_it_would_take(d, kpi, table)
+takes = sec["takes"]
 if takes:
     st.markdown("\n".join(f"- {t['sentence']}" for t in takes))
 else:
@@ -145,19 +178,15 @@ else:
 
 # --- (c) heatmap --------------------------------------------------------------------
 st.subheader("By region and group")
-cells = er.heatmap_cells(reg, obs, kpi, sel.period)
-_chart_and_table(fe.heatmap_figure(cells, kpi, when), fe.heatmap_table(cells), "heatmap",
-                 fe.heatmap_summary(cells, kpi), wide=True)
+_chart_and_table(*sec["heatmap"][:2], "heatmap", sec["heatmap"][2], wide=True)
 
 # --- (d) small multiples ------------------------------------------------------------
 st.subheader("Each group over time")
-trends = er.group_trends(reg, obs, kpi, sel.region)
-_chart_and_table(fe.trends_figure(trends, kpi, place), fe.trends_table(trends, kpi), "trends",
-                 fe.trends_summary(trends, kpi), wide=True)
+_chart_and_table(*sec["trends"][:2], "trends", sec["trends"][2], wide=True)
 
 # --- (e) unknown share --------------------------------------------------------------
 st.subheader("Race or ethnicity not reported")
-shares = er.unknown_shares(reg, obs, kpi, sel.period)
+shares = sec["shares"]
 state_share = shares.filter(pl.col("region") == ALL)["share"]
 finding = unknown_share_finding(state_share[0] if state_share.len() else None,
                                 what=kpi.noun or "records")
@@ -167,14 +196,12 @@ flagged = shares.filter(pl.col("above_warning") & (pl.col("region") != ALL))["re
 if flagged.len():
     st.warning("Above 10% unknown in: " + ", ".join(flagged.to_list()) + ".")
 share_text = "–" if not state_share.len() or state_share[0] is None else f"{state_share[0]:.1%}"
-_chart_and_table(fe.unknown_figure(shares), fe.unknown_table(shares), "unknown",
+_chart_and_table(*sec["unknown"], "unknown",
                  f"Statewide, {share_text} of {kpi.noun or 'records'} in {when} have race or "
                  f"ethnicity unknown or not reported; {flagged.len()} regions are above 10%. "
                  "This group is kept apart and never compared.")
 
 # --- (f) Theil decomposition ----------------------------------------------------------
 st.subheader("Between regions and within regions")
-dec = er.decomposition(obs, kpi, sel.period)
-_chart_and_table(fe.theil_figure(dec), fe.theil_table(dec, {r: reg.region_name(r)
-                                                            for r in reg.regions}, kpi),
-                 "theil", fe.theil_summary(dec))
+_chart_and_table(*sec["theil"][:2], "theil", sec["theil"][2])
+
