@@ -1,0 +1,174 @@
+"""Time the demo build and page loads in a real browser.
+
+    .venv/bin/python benchmarks/page_load.py [--claims 1050000] [--runs 5]
+                                             [--screenshot docs/screenshot.png]
+
+1. ``statdesk demo`` into a temporary workspace (as of 2026-11-25): wall time and the
+   child's peak resident memory (from ``os.wait4``).
+2. ``streamlit run dashboard/app.py`` on that workspace, then Debian's Chromium loads the
+   stat session page and a KPI detail page as first requests, each in a fresh browser
+   context: seconds until the script has finished and every Plotly chart is drawn.
+   The first load of each page (cold caches) is shown apart; the median is over
+   ``--runs`` loads after it. The server's peak memory is read from /proc.
+
+The machine is shared and noisy: compare figures measured in one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2026-11-25"
+CHROMIUM = os.environ.get("STATDESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
+           '[data-testid="stSkeletonElement"]')
+ALL_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(c => c.querySelector('.main-svg'))"""
+
+
+def build_demo(workspace: Path, claims: int) -> tuple[float, float]:
+    """Run ``statdesk demo``; return (seconds, peak RSS in MiB) of that process."""
+    statdesk = Path(sys.executable).with_name("statdesk")
+    cmd = [str(statdesk), "demo", "--workspace", str(workspace), "--as-of", AS_OF,
+           "--claims", str(claims)]
+    print("+", shlex.join(cmd), flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"statdesk demo failed with exit code {proc.returncode}")
+    return took, usage.ru_maxrss / 1024
+
+
+def start_server(workspace: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
+    env |= {"STATDESK_WORKSPACE": str(workspace), "STATDESK_AS_OF": AS_OF}
+    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless",
+           "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    print("+", shlex.join(cmd), flush=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return proc, base
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    sys.exit("the app did not answer within 90 s")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load(browser: Any, url: str, screenshot: Path | None = None) -> float:
+    """Seconds from navigation to a finished script with every chart drawn (fresh context)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector(READY, timeout=120_000)
+        page.wait_for_function("sel => !document.querySelector(sel)", arg=LOADING,
+                               timeout=120_000)
+        page.wait_for_selector(READY, timeout=120_000)
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=120_000)
+        took = time.perf_counter() - t0
+        if screenshot is not None:
+            save_screenshot(page, screenshot)
+        return took
+    finally:
+        context.close()
+
+
+def save_screenshot(page: Any, path: Path) -> None:
+    """A PNG of the viewport, reduced to a palette so that it stays small."""
+    from PIL import Image
+
+    page.wait_for_timeout(500)
+    raw = path.with_suffix(".raw.png")
+    page.screenshot(path=str(raw))
+    with Image.open(raw) as img:
+        img.convert("RGB").quantize(colors=128, dither=Image.Dither.NONE).save(path, optimize=True)
+    raw.unlink()
+    print(f"Screenshot written to {path} ({path.stat().st_size / 1024:.0f} KiB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--claims", type=int, default=1_050_000,
+                    help="record-level claims in the demo (default: as 'statdesk demo')")
+    ap.add_argument("--runs", type=int, default=5, help="loads per page after the first")
+    ap.add_argument("--kpi", default="prenatal_care", help="the KPI detail page to load")
+    ap.add_argument("--workspace", type=Path,
+                    help="use this built workspace instead of building the demo")
+    ap.add_argument("--screenshot", type=Path, help="save the stat session page as a PNG here")
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"{CHROMIUM} not found: apt-get install chromium")
+    print("Command:", shlex.join([Path(sys.executable).name, *sys.argv]))
+
+    with tempfile.TemporaryDirectory(prefix="statdesk-bench-") as tmp:
+        build = None
+        workspace = args.workspace
+        if workspace is None:
+            workspace = Path(tmp) / "ws"
+            build = build_demo(workspace, args.claims)
+        proc, base = start_server(workspace.resolve())
+        from playwright.sync_api import sync_playwright
+
+        pages = {"stat session (/)": "/", f"KPI detail (/kpi?id={args.kpi})": f"/kpi?id={args.kpi}"}
+        results: dict[str, tuple[float, list[float]]] = {}
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                for name, path in pages.items():
+                    first = load(browser, base + path)
+                    results[name] = (first, [load(browser, base + path) for _ in range(args.runs)])
+                if args.screenshot is not None:
+                    load(browser, base + "/", screenshot=args.screenshot)
+                browser.close()
+            server_peak = peak_rss_mib(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+    print()
+    if build is not None:
+        print(f"| demo build ({args.claims:,} claims) | {build[0]:.1f} s | peak RSS {build[1]:.0f} MiB |")
+    for name, (first, times) in results.items():
+        print(f"| {name}: charts drawn | first {first:.2f} s | median of {len(times)} "
+              f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}) |")
+    print(f"| app server peak RSS | {server_peak:.0f} MiB | |")
+    print(f"| machine | {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} | |")
+
+
+if __name__ == "__main__":
+    main()
