@@ -92,7 +92,8 @@ def test_without_auth_settings_local_mode_sees_everything(env: Path) -> None:
     at = run(None, auth=False)
     assert at.header[0].value == "Local mode"
     assert len(shown_kpis(at)) == 20
-    assert "Local mode" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Local mode" in " ".join(i.value for i in at.sidebar.info)
+    assert "127.0.0.1" in " ".join(i.value for i in at.sidebar.info)
     assert not [b for b in at.button if b.label == "Log in"]
 
 
