@@ -1,3 +1,72 @@
-"""statdesk commands: publish."""
+"""statdesk commands: publish, serve-public."""
 
-from metrics.cli import app  # noqa: F401
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from metrics.cli import AsOfOpt, WorkspaceOpt, _as_of, app, fail, open_workspace
+
+#: Settings the public site must never see.
+PRIVATE_ENV = ("STATDESK_DATABASE_URL", "STATDESK_WORKSPACE")
+
+
+@app.command()
+def publish(out_dir: Annotated[Path, typer.Argument(help="Folder of published snapshots.")],
+            workspace: WorkspaceOpt = None, as_of: AsOfOpt = None,
+            threshold: Annotated[int, typer.Option(help="Counts from 1 to threshold-1 are not published.")] = 11,
+            protection_band: Annotated[float | None, typer.Option(
+                help="Smallest width of a hidden count's interval (default: the threshold).")] = None,
+            by: Annotated[str, typer.Option(help="Who publishes (recorded).")] = "",
+            kpi: Annotated[list[str] | None, typer.Option(help="Publish only this KPI (repeatable).")] = None,
+            ) -> None:
+    """Write an audited public snapshot to OUT_DIR/<version>/ and record it."""
+    from metrics.publish import SnapshotError, build_snapshot
+    from metrics.suppression import DisclosureError, SuppressionPolicy
+
+    try:
+        policy = SuppressionPolicy(threshold, protection_band)
+    except ValueError as exc:
+        fail(f"{exc}. Use --threshold 1 or more and a --protection-band of 0 or more.")
+        raise
+    ws = open_workspace(workspace)
+    try:
+        r = build_snapshot(ws, out_dir, policy=policy, as_of=_as_of(as_of),
+                           published_by=by or os.environ.get("USER", "") or "staff",
+                           kpi_ids=list(kpi) if kpi else None)
+    except DisclosureError as exc:
+        fail(f"the snapshot was refused and nothing was written: {exc}")
+        raise
+    except SnapshotError as exc:
+        fail(str(exc))
+        raise
+    typer.echo(f"Published {r.version} to {r.path}")
+    typer.echo(f"KPIs: {len(r.kpi_ids)}; cells suppressed: {r.primary} primary, "
+               f"{r.complementary} complementary")
+    typer.echo(f"Manifest SHA-256: {r.manifest_hash}")
+
+
+@app.command("serve-public")
+def serve_public(snapshot_dir: Annotated[Path, typer.Argument(help="A snapshot, or a folder of versions (the latest is served).")],
+                 port: Annotated[int, typer.Option(help="Port to listen on.")] = 8502) -> None:
+    """Start the public equity site on a published snapshot (files only, no database)."""
+    from metrics.publish import SnapshotError, latest_version
+
+    try:
+        snap = latest_version(snapshot_dir).resolve()
+    except SnapshotError as exc:
+        fail(str(exc))
+        raise
+    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
+    env["STATDESK_SNAPSHOT"] = str(snap)
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "public_app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+           "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    typer.echo(f"Public site on http://localhost:{port} (snapshot {snap})")
+    raise typer.Exit(subprocess.call(cmd, env=env))

@@ -107,8 +107,11 @@ def _prepared(obs: pl.DataFrame, policy: SuppressionPolicy) -> pl.DataFrame:
     small = primary_mask(n, policy.threshold)
     remainder = primary_mask(n, policy.threshold, denominators=np.where(prop, d, np.nan),
                              suppress_complement=policy.suppress_complement) & ~small
-    reason = np.where(small, policy.primary_reason, np.where(remainder, policy.complement_reason, None))
-    return df.with_columns(_primary=pl.Series(reason.tolist(), dtype=pl.String))
+    reason = [
+        policy.primary_reason if s else policy.complement_reason if r else None
+        for s, r in zip(small.tolist(), remainder.tolist(), strict=True)
+    ]
+    return df.with_columns(_primary=pl.Series(reason, dtype=pl.String))
 
 
 def _tables(df: pl.DataFrame) -> Iterator[_Table]:
@@ -216,7 +219,7 @@ def audit_frame(
     _validate(obs_original, "obs_original")
     df = _hidden_flags(obs_suppressed, _prepared(obs_original, policy))
     df = df.with_columns(_primary=pl.when(pl.col("_hidden")).then(pl.lit("h")).otherwise(None))
-    key_cols = {c: [] for c in (*KEYS, *CELL)}
+    key_cols: dict[str, list[Any]] = {c: [] for c in (*KEYS, *CELL)}
     stats: dict[str, list[Any]] = {c: [] for c in _AUDIT_SCHEMA}
     tables = df.filter(pl.col("_hidden").any().over(*KEYS))
     for tab in _tables(tables):

@@ -121,7 +121,13 @@ def _solve(
         return out
 
     eq_by, ub_by = split(eq_rows), split(ub_rows)
-    blocks_eq, blocks_ub, rhs_eq, rhs_ub, objective, bounds_hi, where = [], [], [], [], [], [], []
+    blocks_eq: list[sparse.csr_matrix] = []
+    blocks_ub: list[sparse.csr_matrix] = []
+    rhs_eq: list[FloatArray] = []
+    rhs_ub: list[FloatArray] = []
+    objective: list[FloatArray] = []
+    bounds_hi: list[FloatArray] = []
+    where: list[np.ndarray] = []
     order: list[int] = []
     offset = 0
     for n, comp in enumerate(comps):

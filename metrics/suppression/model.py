@@ -16,8 +16,9 @@ values:
   the total holds but no member does, such as an unknown region). Counts being
   non-negative, ``sum(members) <= total`` is still known; its slack is modelled as one
   more hidden, non-negative quantity of the line.
-* ``"none"``: no total, or members summing to more than the total (groups that are not
-  mutually exclusive, e.g. race "alone or in combination"): the line gives no equation.
+* ``"none"``: no total, no member present, or members summing to more than the total
+  (groups that are not mutually exclusive, e.g. race "alone or in combination"): the
+  line gives no equation.
 
 This is at least as strict as using only complete lines. A missing inner cell appears in
 a row and in a column; the two slacks are modelled independently.
@@ -134,6 +135,8 @@ def _line_kind(members: FloatArray, total: float, tol: float) -> tuple[LineKind,
     if np.isnan(total):
         return "none", 0.0
     present = members[~np.isnan(members)]
+    if present.size == 0:
+        return "none", 0.0
     total_sum = float(present.sum())
     gap = total - total_sum
     if abs(gap) <= tol * max(1.0, abs(total)):
@@ -155,8 +158,8 @@ def build_model(full: ArrayLike, upper: ArrayLike | None = None, *, tol: float =
         ValueError: on a wrong shape or a negative count.
     """
     vals = np.array(full, dtype=np.float64)
-    if vals.ndim != 2 or vals.shape[0] < 2 or vals.shape[1] < 2:
-        raise ValueError(f"a full table needs shape (R + 1, G + 1) with R, G >= 1, got {vals.shape}")
+    if vals.ndim != 2 or vals.shape[0] < 1 or vals.shape[1] < 1:
+        raise ValueError(f"a full table needs shape (R + 1, G + 1) with R, G >= 0, got {vals.shape}")
     if np.any(vals[~np.isnan(vals)] < 0):
         raise ValueError("counts must be non-negative")
     if upper is None:

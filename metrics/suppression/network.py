@@ -10,8 +10,8 @@ of Castro's and of Kelly, Golden and Assad's network heuristics): each hidden ce
 interval is too narrow gets the cheapest cycle of cells (already-hidden cells and slacks
 cost nothing, a published cell costs ``value + 1``) that lets it move by the missing
 width; a cycle alone already proves the width, so every step is certified. The result is
-deterministic: cells are visited in row-major order and ties are broken by node and edge
-order. If no cycle exists (a-priori bounds too tight), the cell's whole row and column
+deterministic: hidden cells are visited smallest first (then row-major), newly hidden
+cells after them, and ties are broken by node and edge order. If no cycle exists (a-priori bounds too tight), the cell's whole row and column
 are hidden, then the whole table.
 """
 
@@ -258,7 +258,8 @@ def protect(
     required = model.required(band)
     fin, ninf = net.capacities(mask)
     n_r, n_c = model.shape
-    pending: deque[Cell] = deque(c for c in net.edge_of if mask[c])
+    vals = model.values
+    pending: deque[Cell] = deque(sorted((c for c in net.edge_of if mask[c]), key=lambda c: (vals[c], c)))
     queued = set(pending)
     stage: dict[Cell, int] = {}
     unprotected: list[Cell] = []

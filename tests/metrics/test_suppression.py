@@ -537,3 +537,20 @@ def test_property_complementary_array_api(data, band: float) -> None:
     assert (mask[:-1, :-1] | ~primary).all()
     assert all(r.ok for r in audit_table(inner, None, None, None, mask, band=band))
     assert np.array_equal(mask, complementary(inner, primary, band=band, verify=False))
+
+
+def test_one_way_and_statewide_only_tables() -> None:
+    # a KPI reported by region only (group "all"), and one reported statewide only
+    rows = [("by_region", "2025", f"r{i}", "all", float(n), None, float(n), None, None, True)
+            for i, n in enumerate([4, 120, 95, 60])]
+    rows.append(("by_region", "2025", "all", "all", 279.0, None, 279.0, None, None, True))
+    rows.append(("state", "2025", "all", "all", 6.0, None, 6.0, None, None, True))
+    obs = pl.DataFrame(rows, schema=COLUMNS, orient="row")
+    out = suppress(obs, PUBLIC)
+    check(obs, out, PUBLIC)
+    hidden = out.filter(pl.col("suppressed")).select("kpi_id", "region", "suppression_reason").rows()
+    assert hidden == [
+        ("by_region", "r0", "suppressed: fewer than 11"),
+        ("by_region", "r3", COMPLEMENTARY_REASON),  # the smallest partner: 60
+        ("state", "all", "suppressed: fewer than 11"),
+    ]

@@ -1,0 +1,1 @@
+"""Pages of the public equity site (read only the published snapshot files)."""

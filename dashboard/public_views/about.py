@@ -1,0 +1,67 @@
+"""About the data: privacy protection in words, the race and ethnicity standard, statuses."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.public_views.data import SnapshotMissing, month_text, show_missing, snapshot
+
+try:
+    snap = snapshot()
+except SnapshotMissing as exc:
+    show_missing(exc)
+    raise
+
+t = snap.threshold
+st.title("About the data and methods")
+st.write(f"This snapshot (version {snap.manifest.get('version', '')}) holds data current through "
+         f"{month_text(snap.month)}. Every figure comes from the files listed below; nothing "
+         "else is read.")
+
+st.header("How privacy is protected")
+st.write(f"Counts from 1 to {t - 1} are never published, and neither is any figure from which "
+         f"such a count could be worked out. Zero is published. When a count of people or "
+         f"events is below {t}, its rate or percentage is not shown either. When almost everyone "
+         f"in a group has the outcome (fewer than {t} do not), the figure is not shown, because "
+         "it would tell you about the few who do not.")
+st.write("Hiding only the small figures is not enough: a hidden number could be worked out by "
+         "subtracting the published figures from a published total. So other figures are "
+         "hidden too, chosen so that no hidden number can be narrowed down to fewer than "
+         f"{t} possible values from everything published. Before publication, this is checked "
+         "for every hidden number by linear programming (finding the smallest and largest value "
+         "it could take); a snapshot that fails the check is not published.")
+st.write("Wherever a figure is hidden, the tables and charts say why, for example "
+         f"\"suppressed: fewer than {t}\" or \"suppressed: to protect another small cell\".")
+cells = snap.manifest.get("cells_suppressed", {})
+st.write(f"In this snapshot, {cells.get('primary', 0):,} figures are hidden because they are "
+         f"small and {cells.get('complementary', 0):,} more to protect them.")
+
+st.header("Race and ethnicity")
+st.write("Groups follow the federal standard for race and ethnicity (OMB Statistical Policy "
+         "Directive No. 15, revised March 2024): one combined question in which people may "
+         "select all that apply, with seven minimum categories. A person who selects more than "
+         "one category is counted once, in \"Multiracial and/or Multiethnic\", so the groups do "
+         "not overlap. \"Unknown / not reported\" is shown as its own group. Data collected under "
+         "the 1997 standard were mapped to these groups explicitly.")
+st.table({"Code": list(snap.groups), "Group": list(snap.groups.values())})
+
+st.header("How statuses are set")
+rules = snap.rules.get("rules", {})
+st.write(snap.rules.get("trajectory", ""))
+for word, rule in rules.items():
+    st.markdown(f"- **{word}**: {rule}")
+st.write(snap.rules.get("change", ""))
+
+st.header("Files and metadata")
+st.write("Everything shown on this site can be downloaded. The catalog file follows the "
+         "DCAT-US 1.1 schema; the manifest lists the SHA-256 checksum of every file.")
+for name, label, mime in (
+        ("observations.csv", "All published observations (CSV)", "text/csv"),
+        ("data_dictionary.csv", "Data dictionary (CSV)", "text/csv"),
+        ("kpis.json", "Measure definitions (JSON)", "application/json"),
+        ("targets.json", "Approved targets (JSON)", "application/json"),
+        ("status_rules.json", "Status rules (JSON)", "application/json"),
+        ("status.json", "Statuses (JSON)", "application/json"),
+        ("data.json", "DCAT-US catalog (data.json)", "application/json"),
+        ("manifest.json", "Manifest with checksums (JSON)", "application/json")):
+    st.download_button(label, snap.file(name), file_name=name, mime=mime, key=f"about-dl-{name}")

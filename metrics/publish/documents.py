@@ -1,0 +1,228 @@
+"""The documents of a snapshot besides the data: definitions, targets, rules, dictionary, DCAT-US.
+
+Pure functions from the register and published figures to JSON-ready dictionaries and
+frames. Nothing here reads hidden figures: the callers pass only what is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from metrics.definitions import Kpi, Register
+from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.status import Status
+from metrics.targets import Target
+
+__all__ = ["CatalogInfo", "DCAT_US_SCHEMA", "approved", "data_dictionary", "dcat_catalog",
+           "kpi_document", "status_rules", "target_document"]
+
+DCAT_US_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
+MEDIA = {"csv": ("text/csv", "CSV"), "json": ("application/json", "JSON"),
+         "parquet": ("application/vnd.apache.parquet", "Parquet")}
+PERIODICITY = {"month": "R/P1M", "rolling12": "R/P1M", "quarter": "R/P3M", "year": "R/P1Y",
+               "fiscal": "R/P1Y"}
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    """Who publishes the snapshot and where its files will be served (DCAT-US fields).
+
+    Empty ``contact_email`` and ``base_url`` are derived from the agencies' e-mail domain.
+    ``bureau_code`` and ``program_code`` are federal codes; a state uses the
+    placeholders unless a federal programme applies.
+    """
+
+    publisher: str = "Governor's Office of Results"
+    contact_name: str = "Governor's Office of Results"
+    contact_email: str = ""
+    base_url: str = ""
+    license: str = "https://creativecommons.org/publicdomain/zero/1.0/"
+    bureau_code: str = "000:00"
+    program_code: str = "000:000"
+
+    def resolved(self, register: Register) -> CatalogInfo:
+        domain = "example.gov"
+        for a in register.agencies.values():
+            if "@" in a.lead_email:
+                parts = a.lead_email.split("@", 1)[1].split(".")
+                domain = ".".join(parts[-2:])
+                break
+        return CatalogInfo(
+            publisher=self.publisher, contact_name=self.contact_name,
+            contact_email=self.contact_email or f"results@{domain}",
+            base_url=(self.base_url or f"https://data.{domain}/results").rstrip("/"),
+            license=self.license, bureau_code=self.bureau_code, program_code=self.program_code)
+
+
+def approved(target: Target | None) -> bool:
+    """A target the public may see: agreed, complete and approved by someone."""
+    return (target is not None and target.agreed and bool(target.approved_by.strip())
+            and target.target_value is not None and target.target_date is not None)
+
+
+def kpi_document(register: Register, kpi: Kpi) -> dict[str, Any]:
+    goal = register.goals[kpi.goal_id]
+    priority = register.priority_of(kpi)
+    agency = register.agencies.get(kpi.agency_id)
+    return {
+        "kpi_id": kpi.kpi_id, "name": kpi.name, "description": kpi.description,
+        "methodology": kpi.methodology, "measure": kpi.measure, "unit": kpi.unit,
+        "multiplier": kpi.multiplier, "decimals": kpi.decimals, "direction": kpi.direction,
+        "grain": kpi.grain, "fiscal_start": kpi.fiscal_start, "noun": kpi.noun,
+        "disaggregations": list(kpi.disaggregations), "at_risk_threshold": kpi.at_risk_threshold,
+        "equity_rule": kpi.equity_rule, "filter": kpi.filter, "numerator": kpi.numerator,
+        "denominator": kpi.denominator, "value": kpi.value,
+        "goal_id": goal.goal_id, "goal": goal.name, "priority_id": priority.priority_id,
+        "priority": priority.name, "priority_order": priority.order,
+        "agency_id": kpi.agency_id, "agency": agency.name if agency else kpi.agency_id,
+    }
+
+
+def target_document(t: Target) -> dict[str, Any]:
+    return {
+        "kpi_id": t.kpi_id, "region": t.region, "group": t.group,
+        "baseline_value": t.baseline_value,
+        "baseline_date": t.baseline_date.isoformat() if t.baseline_date else None,
+        "target_value": t.target_value,
+        "target_date": t.target_date.isoformat() if t.target_date else None,
+        "interim": [{"date": i.date.isoformat(), "value": i.value} for i in t.interim],
+        "set_by": t.set_by, "approved_by": t.approved_by,
+        "approved_on": t.approved_on.isoformat() if t.approved_on else None, "source": t.source,
+    }
+
+
+def status_rules(kpis: list[Kpi]) -> dict[str, Any]:
+    """The rules every status follows, in words and as parameters, so anyone can recompute them."""
+    return {
+        "statuses": [str(s) for s in Status],
+        "trajectory": ("The interim target on a date is the straight line from the baseline "
+                       "(value, end of the baseline period) to the target (value, date), "
+                       "counted in days; dated interim targets, where set, override it."),
+        "progress_ratio": ("(current - baseline) / (interim target - baseline), with the sign "
+                           "reversed when lower is better."),
+        "rules": {
+            "met": "the current value is at or beyond the final target",
+            "on track": ("progress ratio of 1 or more, or the interim target lies inside the "
+                         "current value's 95% confidence interval"),
+            "at risk": "progress ratio at or above the KPI's at_risk_threshold",
+            "off track": "otherwise",
+            "no data": "no published figure for the period",
+            "too few cases": "the figure rests on fewer than 20 events (unreliable)",
+            "no agreed target": "no target has been agreed and approved",
+        },
+        "change": ("Compared with the previous period: improving, little or no change, or "
+                   "getting worse, using the confidence intervals where they exist, else a "
+                   "10% of the targeted change rule (Healthy People)."),
+        "equity_rule": ("A KPI with equity_rule true cannot be 'on track' while its worst-off "
+                        "group is off track."),
+        "data": ("Statuses are computed from the published (suppressed) figures of this "
+                 "snapshot: observations.csv with targets.json."),
+        "kpis": {k.kpi_id: {"direction": k.direction, "at_risk_threshold": k.at_risk_threshold,
+                            "equity_rule": k.equity_rule, "grain": k.grain}
+                 for k in kpis},
+    }
+
+
+_COLUMNS: list[tuple[str, str, str]] = [
+    ("kpi_id", "string", "KPI identifier (see kpis.json)."),
+    ("period", "string", "Period label: 2026-10 (month), 2026-Q3 (quarter), 2026 (year), "
+                         "FY2027 (fiscal year), R12-2026-10 (twelve months to Oct 2026)."),
+    ("region", "string", "Region code (see regions.json); 'all' is statewide."),
+    ("group", "string", "Race and ethnicity group code (see groups.json); 'all' is all groups."),
+    ("numerator", "number", "Events or people counted (empty when suppressed)."),
+    ("denominator", "number", "People or population at risk (empty when suppressed)."),
+    ("value", "number", "The measure in display units, e.g. percent or per 100,000 (empty when "
+                        "suppressed)."),
+    ("ci_low", "number", "Lower bound of the 95% confidence interval (empty when suppressed)."),
+    ("ci_high", "number", "Upper bound of the 95% confidence interval (empty when suppressed)."),
+    ("reliable", "boolean", "False when the figure rests on fewer than 20 events."),
+    ("period_start", "date", "First day of the period."),
+    ("period_end", "date", "Last day of the period."),
+    ("suppressed", "boolean", "True when the figures of this row are not published."),
+    ("suppression_reason", "string", "Why the row is suppressed: a count below the threshold, "
+                                     "a small remainder, a small group counted, or to protect "
+                                     "another small cell."),
+]
+
+FILES = {
+    "observations.csv": "Every published observation of every KPI.",
+    "kpis/<kpi_id>.csv|.json|.parquet": "The published observations of one KPI.",
+    "kpis.json": "Definitions of the published KPIs.",
+    "targets.json": "Approved targets of the published KPIs.",
+    "status_rules.json": "The rules that turn figures and targets into statuses.",
+    "status.json": "Status of every published KPI, computed from the published figures.",
+    "summaries.json": "Plain-language summaries, by language.",
+    "regions.json": "Region codes and names.",
+    "regions.geojson": "Region boundaries (GeoJSON, properties.region_id).",
+    "groups.json": "Race and ethnicity group codes and labels (OMB SPD 15, 2024).",
+    "data_dictionary.csv|.json": "This dictionary.",
+    "data.json": "DCAT-US 1.1 catalog of this snapshot.",
+    "manifest.json": "SHA-256 of every file and the settings used.",
+}
+
+
+def data_dictionary() -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The dictionary of observation columns, as a frame (CSV) and a document (JSON)."""
+    frame = pl.DataFrame(_COLUMNS, schema=["column", "type", "description"], orient="row")
+    doc = {"files": FILES, "columns": frame.to_dicts(),
+           "groups": {c: GROUP_LABELS[c] for c in GROUP_CODES}}
+    return frame, doc
+
+
+def dcat_catalog(register: Register, kpis: list[Kpi], *, version: str, modified: date,
+                 temporal: dict[str, tuple[date, date]], info: CatalogInfo) -> dict[str, Any]:
+    """A DCAT-US 1.1 (Project Open Data) catalog: one dataset per KPI and one for all."""
+    info = info.resolved(register)
+    root = f"{info.base_url}/{version}"
+
+    def dist(path: str, title: str) -> list[dict[str, Any]]:
+        out = []
+        for ext, (media, fmt) in MEDIA.items():
+            out.append({"@type": "dcat:Distribution", "title": f"{title} ({fmt})",
+                        "downloadURL": f"{root}/{path}.{ext}", "mediaType": media, "format": fmt,
+                        "describedBy": f"{root}/data_dictionary.json",
+                        "describedByType": "application/json"})
+        return out
+
+    common = {
+        "modified": modified.isoformat(),
+        "publisher": {"@type": "org:Organization", "name": info.publisher},
+        "contactPoint": {"@type": "vcard:Contact", "fn": info.contact_name,
+                         "hasEmail": f"mailto:{info.contact_email}"},
+        "accessLevel": "public", "bureauCode": [info.bureau_code],
+        "programCode": [info.program_code], "license": info.license,
+        "describedBy": f"{root}/data_dictionary.json", "describedByType": "application/json",
+        "language": ["en-US"],
+    }
+    datasets = []
+    for k in kpis:
+        priority = register.priority_of(k)
+        words = [priority.name, register.goals[k.goal_id].name, "equity", "race and ethnicity",
+                 "region", k.noun]
+        d = {"@type": "dcat:Dataset", "title": k.name,
+             "description": (k.description or k.name) + " Small counts are suppressed to "
+                            "protect privacy; see the methodology.",
+             "keyword": list(dict.fromkeys(w for w in words if w)),
+             "identifier": f"{info.base_url}/kpi/{k.kpi_id}",
+             "accrualPeriodicity": PERIODICITY.get(k.grain, "irregular"),
+             "distribution": dist(f"kpis/{k.kpi_id}", k.name), **common}
+        if k.kpi_id in temporal:
+            a, b = temporal[k.kpi_id]
+            d["temporal"] = f"{a.isoformat()}/{b.isoformat()}"
+        datasets.append(d)
+    all_obs = {"@type": "dcat:Dataset", "title": "Equity snapshot: all published observations",
+               "description": ("Every published observation of the priority outcomes, by race "
+                               "and ethnicity and by region, after suppression of small counts."),
+               "keyword": ["equity", "performance", "race and ethnicity", "region"],
+               "identifier": f"{info.base_url}/observations",
+               "distribution": [{"@type": "dcat:Distribution", "title": "All observations (CSV)",
+                                 "downloadURL": f"{root}/observations.csv",
+                                 "mediaType": "text/csv", "format": "CSV"}], **common}
+    return {"@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+            "@type": "dcat:Catalog", "conformsTo": DCAT_US_SCHEMA,
+            "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json",
+            "dataset": [all_obs, *datasets]}

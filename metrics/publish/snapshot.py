@@ -1,0 +1,284 @@
+"""Build an immutable, versioned public snapshot.
+
+``build_snapshot(ws, out_dir, as_of=..., published_by=...)`` keeps the public KPIs and
+their approved targets, suppresses every published count (:func:`.disclosure.protect`, one
+function, before anything is written), refuses the snapshot if the audit fails, writes
+every file into a temporary folder and renames it to ``out_dir/<version>/`` at the end
+(``2026-10-v1``: the month of the data, then a number). An existing version is never
+overwritten. With a workspace, the publication is recorded in the ``Publication`` table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from metrics.definitions import Register
+from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.scorecard import KpiStatus, latest_month, scorecard
+from metrics.summaries import LANGUAGES, summarise
+from metrics.suppression import PUBLIC, SuppressionPolicy
+
+from .disclosure import PUBLISHED_COLUMNS, Protected, protect_cached
+from .documents import (
+    CatalogInfo,
+    approved,
+    data_dictionary,
+    dcat_catalog,
+    kpi_document,
+    status_rules,
+    target_document,
+)
+
+__all__ = ["PublicationResult", "SnapshotError", "build_snapshot", "latest_version",
+           "next_version", "public_register", "versions"]
+
+_VERSION = re.compile(r"^(\d{4}-\d{2})-v(\d+)$")
+
+
+class SnapshotError(ValueError):
+    """A snapshot cannot be built as asked (nothing was written)."""
+
+
+@dataclass(frozen=True)
+class PublicationResult:
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+    manifest_hash: str
+    primary: int
+    complementary: int
+    kpi_ids: tuple[str, ...]
+    publication_id: int | None = None
+
+
+def versions(out_dir: Path) -> list[Path]:
+    """Snapshot folders in ``out_dir``, oldest first (by month, then number)."""
+    if not Path(out_dir).is_dir():
+        return []
+    found = [(m[1], int(m[2]), p) for p in Path(out_dir).iterdir()
+             if p.is_dir() and (m := _VERSION.match(p.name)) and (p / "manifest.json").exists()]
+    return [p for *_k, p in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def latest_version(path: Path) -> Path:
+    """``path`` itself when it is a snapshot, else its latest version."""
+    path = Path(path)
+    if (path / "manifest.json").exists():
+        return path
+    found = versions(path)
+    if not found:
+        raise SnapshotError(f"no snapshot in {path}: it holds no manifest.json and no "
+                            "version folder. Run 'statdesk publish' first.")
+    return found[-1]
+
+
+def next_version(out_dir: Path, month: str) -> str:
+    taken = [int(m[2]) for p in (Path(out_dir).iterdir() if Path(out_dir).is_dir() else [])
+             if (m := _VERSION.match(p.name)) and m[1] == month]
+    return f"{month}-v{max(taken, default=0) + 1}"
+
+
+def public_register(register: Register, kpi_ids: list[str] | None = None) -> Register:
+    """The register as the public sees it: public KPIs, approved targets only."""
+    if kpi_ids is not None:
+        unknown = [k for k in kpi_ids if k not in register.kpis]
+        if unknown:
+            raise SnapshotError(f"unknown KPI(s) {', '.join(unknown)}; "
+                                f"KPIs: {', '.join(sorted(register.kpis))}.")
+        private = [k for k in kpi_ids if not register.kpis[k].public]
+        if private:
+            raise SnapshotError(f"KPI(s) {', '.join(private)} are not public and cannot be published.")
+    kpis = {k: v for k, v in register.kpis.items() if v.public and (kpi_ids is None or k in kpi_ids)}
+    targets = tuple(t for t in register.targets if t.kpi_id in kpis and approved(t))
+    return replace(register, kpis=kpis, targets=targets)
+
+
+def _source(source: Any) -> tuple[Register, pl.DataFrame, Any]:
+    if isinstance(source, tuple):
+        register, obs = source
+        return register, obs, None
+    from metrics.engine import load_observations
+
+    return source.register, load_observations(source.engine), source
+
+
+def _status_doc(s: KpiStatus) -> dict[str, Any]:
+    row = s.as_row()
+    row["data_through"] = s.data_through.isoformat() if s.data_through else None
+    row["period_display"] = s.period_display
+    row["reliable"] = s.reliable
+    row["group_status"] = {g: {"status": r.status, "explanation": r.explanation}
+                           for g, r in s.group_status.items()}
+    row["region_status"] = {g: {"status": r.status, "explanation": r.explanation}
+                            for g, r in s.region_status.items()}
+    return row
+
+
+def _write_json(path: Path, doc: Any) -> None:
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str) + "\n",
+                    encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[KpiStatus], *,
+                 version: str, month: str, as_of: date, catalog: CatalogInfo) -> None:
+    kpis = list(reg.kpis.values())
+    (tmp / "kpis").mkdir()
+    files = pub.select(PUBLISHED_COLUMNS)
+    files.write_csv(tmp / "observations.csv")
+    for k in kpis:
+        part = files.filter(pl.col("kpi_id") == k.kpi_id)
+        part.write_csv(tmp / "kpis" / f"{k.kpi_id}.csv")
+        part.write_parquet(tmp / "kpis" / f"{k.kpi_id}.parquet")
+        _write_json(tmp / "kpis" / f"{k.kpi_id}.json", part.to_dicts())
+    frame, doc = data_dictionary()
+    frame.write_csv(tmp / "data_dictionary.csv")
+    _write_json(tmp / "data_dictionary.json", doc)
+    _write_json(tmp / "kpis.json", [kpi_document(reg, k) for k in kpis])
+    _write_json(tmp / "targets.json", [target_document(t) for t in reg.targets])
+    _write_json(tmp / "status_rules.json", status_rules(kpis))
+    _write_json(tmp / "status.json", {"month": month, "as_of": as_of.isoformat(),
+                                      "kpis": [_status_doc(s) for s in statuses]})
+    by_id = {s.kpi_id: s for s in statuses}
+    parts = pub.partition_by("kpi_id", as_dict=True)
+    summaries: dict[str, dict[str, dict[str, Any]]] = {}
+    for lang in LANGUAGES:
+        summaries[lang] = {}
+        for k in kpis:
+            s = by_id[k.kpi_id]
+            sm = summarise(k, parts.get((k.kpi_id,), pub.clear()), period=s.period,
+                           target=reg.target_for(k.kpi_id), status=s.status, language=lang)
+            summaries[lang][k.kpi_id] = {"text": sm.text, "sentences": list(sm.sentences)}
+    _write_json(tmp / "summaries.json", summaries)
+    _write_json(tmp / "regions.json", [{"region_id": r.region_id, "name": r.name}
+                                       for r in reg.regions.values()])
+    _write_json(tmp / "groups.json", {c: GROUP_LABELS[c] for c in GROUP_CODES})
+    if reg.geojson:
+        feats = [{"type": "Feature", "id": f.get("properties", {}).get("region_id"),
+                  "properties": {"region_id": f.get("properties", {}).get("region_id"),
+                                 "name": f.get("properties", {}).get("name", "")},
+                  "geometry": f.get("geometry")} for f in reg.geojson.get("features", [])]
+        _write_json(tmp / "regions.geojson", {"type": "FeatureCollection", "features": feats})
+    temporal: dict[str, tuple[date, date]] = {
+        str(k): (g.get_column("period_start").min(), g.get_column("period_end").max())  # type: ignore[misc]
+        for (k,), g in parts.items()}
+    _write_json(tmp / "data.json", dcat_catalog(reg, kpis, version=version, modified=as_of,
+                                                temporal=temporal, info=catalog))
+
+
+def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolicy = PUBLIC,
+                   as_of: date, published_by: str, version: str | None = None,
+                   kpi_ids: list[str] | None = None, catalog: CatalogInfo | None = None,
+                   published_at: datetime | None = None) -> PublicationResult:
+    """Write the public snapshot of ``source`` (a Workspace, or ``(register, observations)``).
+
+    Raises:
+        DisclosureError: the audit failed; nothing was written.
+        SnapshotError: the version exists, a KPI is unknown or not public, or there is no data.
+    """
+    register, obs, ws = _source(source)
+    reg = public_register(register, kpi_ids)
+    if not reg.kpis:
+        raise SnapshotError("there is no public KPI to publish.")
+    obs = obs.filter(pl.col("kpi_id").is_in(list(reg.kpis)) & (pl.col("period_end") <= as_of))
+    if obs.height == 0:
+        raise SnapshotError(f"there are no observations of the public KPIs up to {as_of}.")
+    protected: Protected = protect_cached(reg, obs, policy)  # raises DisclosureError
+    pub = protected.observations
+    month = latest_month(pub) or f"{as_of:%Y-%m}"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    version = version or next_version(out, month)
+    if not _VERSION.match(version):
+        raise SnapshotError(f"version '{version}' must look like 2026-10-v1.")
+    final = out / version
+    if final.exists():
+        raise SnapshotError(f"snapshot {final} already exists; a published version is never "
+                            "overwritten. Publish a new version instead.")
+    through = None
+    if ws is not None:
+        from metrics.feedstate import feed_through
+
+        with ws.session() as s:
+            through = feed_through(s, register)
+    # Statuses from published figures only: a suppressed row is as good as absent.
+    shown = pub.filter(~pl.col("suppressed"))
+    statuses = scorecard(reg, shown, month=month, as_of=as_of, detail=True, feed_through=through)
+    catalog = catalog or CatalogInfo()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=out))
+    try:
+        _write_files(tmp, reg, pub, statuses, version=version, month=month, as_of=as_of,
+                     catalog=catalog)
+        settings = {"threshold": policy.threshold, "protection_band": policy.band,
+                    "suppress_complement": policy.suppress_complement, "as_of": as_of.isoformat(),
+                    "month": month, "kpis": sorted(reg.kpis), "languages": list(LANGUAGES)}
+        when = published_at or datetime.now(UTC)
+        manifest = {
+            "version": version, "published_at": when.isoformat(timespec="seconds"),
+            "published_by": published_by, "settings": settings,
+            "cells_suppressed": {"primary": protected.primary,
+                                 "complementary": protected.complementary},
+            "catalog": asdict(catalog.resolved(register)),
+            "files": {p.relative_to(tmp).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+                      for p in sorted(tmp.rglob("*")) if p.is_file()},
+        }
+        _write_json(tmp / "manifest.json", manifest)
+        digest = _sha256(tmp / "manifest.json")
+        for p in tmp.rglob("*"):
+            if p.is_file():
+                p.chmod(0o444)
+        tmp.chmod(0o755)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pid = None
+    if ws is not None:
+        try:
+            pid = _record(ws, version, final, settings, digest, protected, published_by, when)
+        except BaseException:
+            _remove(final)
+            raise
+    return PublicationResult(version, final, manifest, digest, protected.primary,
+                             protected.complementary, tuple(sorted(reg.kpis)), pid)
+
+
+def _remove(path: Path) -> None:
+    for p in path.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _record(ws: Any, version: str, path: Path, settings: dict[str, Any], digest: str,
+            protected: Protected, who: str, when: datetime) -> int | None:
+    from metrics.store.tables import AuditEntry, Publication
+
+    with ws.session() as s:
+        row = Publication(published_at=when, published_by=who, version=version, path=str(path),
+                          settings=json.dumps(settings), manifest_hash=digest,
+                          cells_suppressed_primary=protected.primary,
+                          cells_suppressed_complementary=protected.complementary)
+        s.add(row)
+        s.add(AuditEntry(at=when, actor=who, action="publish", entity="publication",
+                         entity_id=version, detail=f"{path} sha256={digest}"))
+        s.commit()
+        s.refresh(row)
+        return row.id
