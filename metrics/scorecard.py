@@ -120,7 +120,7 @@ def equity_gap(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str 
                               & (pl.col("group") != ALL))
 
     fav = kpi.direction == "higher"
-    now = table(period)
+    now = table(period).filter(pl.col("numerator").is_not_null() & (pl.col("denominator") > 0))
     if now.height < 2:
         return "no data", "Too few groups to compare.", None
     d = equity.disparities(now, reference="best", favourable=fav)
@@ -137,7 +137,10 @@ def equity_gap(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str 
     before = table(previous_year_label(period, fiscal_start=kpi.fiscal_start))
     if before.height < 2:
         return "no data", text + "; no figure a year earlier to compare.", worst
-    dp = equity.disparities(before, reference=ref if ref in before["group"].to_list() else "best",
+    usable = before.filter(pl.col("numerator").is_not_null() & (pl.col("denominator") > 0))
+    if usable.height < 2:
+        return "no data", text + "; no figure a year earlier to compare.", worst
+    dp = equity.disparities(usable, reference=ref if ref in usable["group"].to_list() else "best",
                             favourable=fav)
     prev_gap = dp["rate_difference"].get(worst)
     status = gap_status(gap, tuple(d["rate_difference_ci"].get(worst) or (None, None)),

@@ -134,3 +134,30 @@ def test_feed_state(ws: Workspace) -> None:
     assert through["doe_graduation"] == date(2025, 12, 31)  # annual feed: year end
     assert set(batches) == set(ws.register.feeds)
     assert held == {"doe_students": 10}  # 7 bad rows, and two pairs of duplicates
+
+
+def test_equity_gap_ignores_groups_without_a_usable_rate() -> None:
+    """Suppressed (null) numerators in either year are left out, never a crash."""
+    from datetime import date as _date
+
+    import polars as pl
+
+    from metrics.definitions.models import Kpi
+    from metrics.scorecard import equity_gap
+
+    kpi = Kpi(kpi_id="k", name="k", goal_id="g", agency_id="a", measure="proportion", unit="%",
+              direction="higher", grain="year", feed_id="f", multiplier=100)
+
+    def rows(period: str, nums: dict[str, float | None]) -> list[dict]:
+        return [{"kpi_id": "k", "period": period, "period_start": _date(int(period), 1, 1),
+                 "period_end": _date(int(period), 12, 31), "region": "all", "group": g,
+                 "numerator": n, "denominator": 1000.0, "value": None if n is None else n / 10,
+                 "ci_low": None, "ci_high": None, "events": n, "rse": None, "reliable": True}
+                for g, n in nums.items()]
+
+    obs = pl.DataFrame(rows("2025", {"asian": 800.0, "black": 600.0, "white": 700.0})
+                       + rows("2024", {"asian": None, "black": 550.0, "white": 690.0}))
+    status, text, worst = equity_gap(kpi, obs, "2025")
+    assert worst == "black"
+    assert status in ("widening", "narrowing", "stable")
+    assert "Asian" in text
