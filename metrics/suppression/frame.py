@@ -147,6 +147,24 @@ def _tables(df: pl.DataFrame) -> Iterator[_Table]:
         )
 
 
+MARGIN_WEIGHT = 1_000.0
+GRAND_TOTAL_WEIGHT = 1_000_000.0
+
+
+def margin_cost(model: TableModel) -> np.ndarray:
+    """Cost of hiding each cell: ``value + 1`` inside the table, far more for margins.
+
+    Region and group totals, and above all the statewide figure, are the headline
+    numbers; complementary suppression takes them only when no inner cells can do.
+    """
+    vals = np.nan_to_num(model.values, nan=0.0)
+    cost = vals + 1.0
+    cost[-1, :] = (vals[-1, :] + 1.0) * MARGIN_WEIGHT
+    cost[:, -1] = (vals[:, -1] + 1.0) * MARGIN_WEIGHT
+    cost[-1, -1] = (vals[-1, -1] + 1.0) * GRAND_TOTAL_WEIGHT
+    return cost
+
+
 def suppress(obs: pl.DataFrame, policy: SuppressionPolicy = PUBLIC, *, verify: bool = False) -> pl.DataFrame:
     """Primary and complementary suppression of an observation frame.
 
@@ -172,7 +190,9 @@ def suppress(obs: pl.DataFrame, policy: SuppressionPolicy = PUBLIC, *, verify: b
     if any(r is not None for r in reasons):
         tables = df.filter(pl.col("_primary").is_not_null().any().over(*KEYS))
         for tab in _tables(tables):
-            mask = complementary_model(tab.model(), tab.primary, policy.band, verify=verify)
+            model = tab.model()
+            mask = complementary_model(model, tab.primary, policy.band, cost=margin_cost(model),
+                                       verify=verify)
             hidden = mask[tab.pos]
             for row, h in zip(tab.rows.tolist(), hidden.tolist(), strict=True):
                 if h and reasons[row] is None:

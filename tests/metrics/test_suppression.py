@@ -554,3 +554,36 @@ def test_one_way_and_statewide_only_tables() -> None:
         ("by_region", "r3", COMPLEMENTARY_REASON),  # the smallest partner: 60
         ("state", "all", "suppressed: fewer than 11"),
     ]
+
+
+def test_complementary_suppression_prefers_inner_cells_to_the_statewide_total() -> None:
+    """Margins, and above all the statewide figure, are hidden only when nothing else will do."""
+    from metrics.suppression.frame import margin_cost
+    from metrics.suppression.model import build_model
+    from metrics.suppression.table import assemble
+
+    values = np.array([[3.0, 40.0, 50.0], [30.0, 60.0, 70.0], [45.0, 80.0, 90.0]])
+    model = build_model(assemble(values))
+    cost = margin_cost(model)
+    assert cost[-1, -1] > cost[-1, 0] > cost[0, 1]
+    rows = [{"kpi_id": "k", "period": "2026-10", "region": r, "group": g,
+             "numerator": v, "denominator": v * 10, "value": 10.0, "ci_low": None,
+             "ci_high": None, "reliable": True}
+            for r, row in zip(["R1", "R2", "R3"], values, strict=True)
+            for g, v in zip(["a", "b", "c"], row, strict=True)]
+    tot_r = values.sum(axis=1)
+    tot_g = values.sum(axis=0)
+    rows += [{"kpi_id": "k", "period": "2026-10", "region": r, "group": "all",
+              "numerator": v, "denominator": v * 10, "value": 10.0, "ci_low": None,
+              "ci_high": None, "reliable": True} for r, v in zip(["R1", "R2", "R3"], tot_r, strict=True)]
+    rows += [{"kpi_id": "k", "period": "2026-10", "region": "all", "group": g,
+              "numerator": v, "denominator": v * 10, "value": 10.0, "ci_low": None,
+              "ci_high": None, "reliable": True} for g, v in zip(["a", "b", "c"], tot_g, strict=True)]
+    rows.append({"kpi_id": "k", "period": "2026-10", "region": "all", "group": "all",
+                 "numerator": values.sum(), "denominator": values.sum() * 10, "value": 10.0,
+                 "ci_low": None, "ci_high": None, "reliable": True})
+    obs = pl.DataFrame(rows)
+    out = suppress(obs, PUBLIC)
+    hidden = out.filter(pl.col("suppressed"))
+    assert hidden.filter((pl.col("region") == "all") | (pl.col("group") == "all")).height == 0
+    check(obs, out, PUBLIC)
