@@ -24,4 +24,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/data_health.py", "Data health", "data-health", "🩺", "Data"),
     PageSpec("views/catalog.py", "Catalog and governance", "catalog", "🗂️", "Data"),
     PageSpec("views/publish.py", "Publish", "publish", "🌐", "Data"),
+    PageSpec("views/admin.py", "Users and audit log", "admin", "🛡️", "Admin"),
 )
