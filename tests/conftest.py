@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo state (fewer claims than the full demo, same shape), built through ingest."""
+def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo state (fewer claims than the full demo, same shape), built through ingest.
+
+    Never opened by a test: it is only copied, so every copy starts the same.
+    """
     from metrics.demo import build_demo
 
     root = tmp_path_factory.mktemp("demo") / "ws"
@@ -23,11 +26,19 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def demo_workspace(pristine_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace shared by tests that read it (pages may seed catalog tables)."""
+    dst = tmp_path_factory.mktemp("shared") / "ws"
+    shutil.copytree(pristine_demo, dst)
+    return dst
+
+
 @pytest.fixture()
-def demo_copy(demo_workspace: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo workspace that a test may change."""
+def demo_copy(pristine_demo: Path, tmp_path: Path) -> Path:
+    """A private copy of the pristine demo workspace that a test may change."""
     dst = tmp_path / "ws"
-    shutil.copytree(demo_workspace, dst)
+    shutil.copytree(pristine_demo, dst)
     return dst
 
 

@@ -66,7 +66,14 @@ def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> 
             "Final target"} <= set(names)
     traj = trend["data"][names.index("Target trajectory")]
     assert traj["line"]["dash"] == "dash"
-    assert traj["y"][0] == pytest.approx(73.6218) and traj["y"][-1] == pytest.approx(80.0623)
+    from metrics.targets import interim_target
+    from metrics.workspace import Workspace
+
+    target = Workspace.open(app_env).register.target_for("prenatal_care")
+    assert target is not None and target.baseline_date is not None
+    assert traj["y"][0] == pytest.approx(target.baseline_value)
+    assert traj["y"][-1] == pytest.approx(target.target_value)
+    assert interim_target(target, target.baseline_date) == pytest.approx(target.baseline_value)
     assert len(trend["data"][names.index("Statewide value")]["x"]) == 36
 
     cmap = _by_prefix(specs, "By region")
