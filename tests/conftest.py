@@ -42,17 +42,28 @@ def demo_copy(pristine_demo: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def use_workspace(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """Run the app on ``root`` with the tests' fixed date, with fresh Streamlit caches."""
+    import streamlit as st
+
+    monkeypatch.setenv("STATDESK_WORKSPACE", str(root))
+    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
+    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return root
+
+
 @pytest.fixture()
 def app_env(demo_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Environment for AppTest runs on the shared demo workspace."""
-    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_workspace))
-    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
-    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
-    import streamlit as st
+    return use_workspace(monkeypatch, demo_workspace)
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return demo_workspace
+
+@pytest.fixture()
+def copy_env(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Like ``app_env`` but on a private copy the test may change."""
+    return use_workspace(monkeypatch, demo_copy)
 
 
 def chromium_path() -> str | None:

@@ -9,22 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import AS_OF, ROOT
+from tests.apptest import open_view, use_workspace
+from tests.conftest import ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
 
 
 def _open(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("views/agency.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_view("views/agency.py", **params)
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:
@@ -83,10 +77,7 @@ def test_agency_commitments_are_listed(demo_copy: Path, monkeypatch: pytest.Monk
         cm.create_commitment(s, session_id=stat.id, text="Send the August eviction file",
                              owner="Tom Whitehorse", due_on=date(2026, 11, 1),
                              kpi_ids=["eviction_filings"], register=ws.register)
-    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
-    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    use_workspace(monkeypatch, demo_copy)
     table = _table(_open(id="hfa"), "Commitment")
     assert table["Commitment"].tolist() == ["Send the August eviction file"]
     assert "overdue" in table["Overdue"].item()

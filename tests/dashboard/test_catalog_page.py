@@ -5,40 +5,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.governance.inventory import get, save_dataset
 from metrics.governance.roadmap import list_actions
 from metrics.workspace import Workspace
-from tests.conftest import AS_OF, ROOT
+from tests.apptest import open_view
 
-APP = str(ROOT / "dashboard" / "app.py")
 PAGE = "views/catalog.py"
 SAVE = "FormSubmitter:inv_form-Save dataset"
 SAVE_ACTION = "FormSubmitter:rm_form-Save action"
 
 
-@pytest.fixture()
-def copy_env(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import streamlit as st
-
-    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
-    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
-    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return demo_copy
-
-
 def _open(tab: str | None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    if tab is not None:
-        at.query_params["tab"] = tab
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view(PAGE, timeout=90, **({"tab": tab} if tab is not None else {}))
 
 
 def _df(at: AppTest, *columns: str):  # type: ignore[no-untyped-def]

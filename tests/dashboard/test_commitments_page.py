@@ -19,15 +19,8 @@ SAVE = "FormSubmitter:update_commitment-Save status"
 
 
 @pytest.fixture()
-def ws(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
-    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
-    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return Workspace.open(demo_copy)
+def ws(copy_env: Path) -> Workspace:
+    return Workspace.open(copy_env)
 
 
 def _open(session_id: int | None = None) -> AppTest:

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
@@ -38,19 +37,6 @@ def _df(at: AppTest, *columns: str):  # type: ignore[no-untyped-def]
         if set(columns) <= set(d.value.columns):
             return d.value
     raise AssertionError(f"no table with columns {columns}")
-
-
-@pytest.fixture()
-def copy_env(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Like ``app_env`` but on a private copy the test may change."""
-    import streamlit as st
-
-    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
-    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
-    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return demo_copy
 
 
 def test_feed_table_and_programme_panel(app_env: Path) -> None:

@@ -13,19 +13,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_view
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
 
 
 def _open(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("views/kpi.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_view("views/kpi.py", **params)
 
 
 def _specs(at: AppTest) -> dict[str, dict]:

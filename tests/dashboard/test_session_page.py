@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import use_workspace
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -111,7 +112,6 @@ def test_bad_parameters_say_what_is_wrong_and_fall_back(app_env: Path) -> None:
 
 def test_open_commitments_are_shown_under_their_kpi(demo_copy: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
 
     from metrics import commitments as cm
     from metrics.workspace import Workspace
@@ -122,10 +122,7 @@ def test_open_commitments_are_shown_under_their_kpi(demo_copy: Path,
         cm.create_commitment(s, session_id=stat.id, text="Mobile clinics in Lakeshore",
                              owner="Dr. Amara Osei", due_on=date(2026, 12, 31),
                              kpi_ids=["prenatal_care"], register=ws.register)
-    monkeypatch.setenv("STATDESK_WORKSPACE", str(demo_copy))
-    monkeypatch.setenv("STATDESK_AS_OF", AS_OF.isoformat())
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    use_workspace(monkeypatch, demo_copy)
     at = _run()
     labels = [e.label for e in at.expander]
     assert any("Births with prenatal care" in lb and "(1)" in lb for lb in labels)

@@ -137,7 +137,7 @@ def test_every_role_opens_the_kpi_page_and_only_staff_publish() -> None:
         assert can_open(v, "kpi")
         assert can_open(v, "publish") is (role in ("governor_staff", "admin"))
     assert not can_open(STAFF, "no-such-page")
-    assert set(AREAS) >= {"session", "kpi", "agency", "catalog", "publish"}
+    assert set(AREAS) >= {"session", "kpi", "agency", "catalog", "publish", "admin"}
 
 
 def test_viewer_rejects_bad_role_and_lead_without_agency() -> None:
@@ -152,3 +152,19 @@ def test_viewer_labels() -> None:
     assert local_viewer().role == "governor_staff" and local_viewer().local
     assert DOH.label == "amara.osei@health.lakeland.gov (Agency lead, doh)"
     assert Viewer("a@b.gov", "admin", name="Ada").label == "Ada (Administrator)"
+
+
+def test_only_admins_open_the_admin_area() -> None:
+    for role in ROLES:
+        v = Viewer("x@y.gov", role, "doh" if role == "agency_lead" else "")
+        assert can_open(v, "admin") is (role == "admin")
+    assert AREAS["admin"] == frozenset({"admin"})
+
+
+def test_local_mode_opens_every_area() -> None:
+    """One person on their own computer: every page, including users and the audit log."""
+    local = local_viewer()
+    assert local.role == "governor_staff"
+    for area in AREAS:
+        assert can_open(local, area)
+    assert can_open(local, "admin") and not can_open(STAFF, "admin")
