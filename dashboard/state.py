@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from metrics.access import Viewer, filter_observations, visible_kpi_ids
 from metrics.definitions import Register
@@ -41,7 +42,17 @@ def _workspace(root: str, url: str | None) -> Workspace:
 
 
 def workspace() -> Workspace:
-    return _workspace(os.environ.get("STATDESK_WORKSPACE", "data/demo"), database_url())
+    """The workspace; stops the page with a clear message when the database cannot be reached."""
+    try:
+        return _workspace(os.environ.get("STATDESK_WORKSPACE", "data/demo"), database_url())
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() \
+            else type(exc).__name__
+        st.error(f"The database cannot be reached: {reason}. Check STATDESK_DATABASE_URL "
+                 "(or [database] url in .streamlit/secrets.toml) and that the database server "
+                 "is running, then reload the page.", icon="🚫")
+        st.stop()
+        raise
 
 
 def full_register() -> Register:

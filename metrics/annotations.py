@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
+from metrics import audit
 from metrics.definitions import Register
 from metrics.store.tables import Annotation, Observation
 
@@ -72,6 +73,10 @@ def add_annotation(session: Session, *, kpi_id: str, on_date: date | None, kind:
                      created_by=by, created_at=stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC),
                      commitment_id=commitment_id)
     session.add(row)
+    session.flush()
+    audit.record(session, actor=by, action="create", entity="annotation", entity_id=row.id or "",
+                 detail=f"{kpi_id} {on_date.isoformat()} {kind}: {text[:200]}",
+                 at=row.created_at)
     session.commit()
     session.refresh(row)
     return row

@@ -112,8 +112,30 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
     ws = open_workspace(workspace)
     if feed_id not in ws.register.feeds:
         fail(f"there is no feed '{feed_id}'. Feeds: {', '.join(sorted(ws.register.feeds))}.")
-    report = run(ws, feed_id, file, received_by=by or os.environ.get("USER", ""),
-                 received_on=_as_of(as_of))
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        report = run(ws, feed_id, file, received_by=by or os.environ.get("USER", ""),
+                     received_on=_as_of(as_of))
+    except OperationalError as exc:
+        text = str(exc.orig or exc).lower()
+        if "locked" in text or "busy" in text:
+            fail("the database is busy: another program is writing to it. Nothing was applied; "
+                 "wait a moment and try again.")
+        if "disk" in text and "full" in text:
+            fail("the database could not write: is the disk full? Nothing was applied; free "
+                 "some space and run the same command again.")
+        fail(f"the database failed ({str(exc.orig or exc).splitlines()[0]}). Nothing was "
+             "applied; check STATDESK_DATABASE_URL and that the database is up, then try again.")
+    except OSError as exc:
+        import errno
+
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or exc.errno is None:
+            fail(f"could not write the accepted rows{where} ({exc.strerror or exc}): is the "
+                 "disk full? Nothing was applied; free some space and run the same command again.")
+        fail(f"could not read or write{where} ({exc.strerror or exc}). Nothing was applied; "
+             "check the file and the workspace folder, then try again.")
     typer.echo(report.summary())
     if errors is not None and report.errors.height:
         report.errors.with_columns(pl.lit(report.file_name).alias("file")).select(

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
+from metrics import audit
 from metrics.definitions import Register
 from metrics.intervals import z_value
 from metrics.periods import display_label
@@ -126,6 +127,10 @@ def create_session(session: Session, *, held_on: date, period: str, focus_kind: 
     row = StatSession(held_on=held_on, period=period, focus_kind=focus_kind, focus_id=focus_id,
                       title=title.strip(), notes=notes, created_by=by, created_at=_now(at))
     session.add(row)
+    session.flush()
+    audit.record(session, actor=by, action="create", entity="session", entity_id=row.id or "",
+                 detail=f"held {held_on.isoformat()}, reviewing {period}, focus {focus_kind}"
+                 + (f" {focus_id}" if focus_id else ""), at=row.created_at)
     session.commit()
     session.refresh(row)
     return row
@@ -176,6 +181,10 @@ def create_commitment(session: Session, *, session_id: int, text: str, owner: st
                      agency_id=agency_id, due_on=due_on, kpi_ids=";".join(kpis), status="open",
                      version=1, created_by=by, created_at=_now(at))
     session.add(row)
+    session.flush()
+    audit.record(session, actor=by, action="create", entity="commitment", entity_id=row.id or "",
+                 detail=f"session #{session_id}, owner {row.owner}, due {due_on.isoformat()}: "
+                 f"{row.text[:200]}", at=row.created_at)
     session.commit()
     session.refresh(row)
     return row
@@ -238,6 +247,9 @@ def update_status(session: Session, commitment_id: int, *, status: str, note: st
             session.add(Annotation(kpi_id=k, on_date=as_of, kind="commitment",
                                    text=f"Commitment done: {text} ({owner})", public=False,
                                    created_by=by, created_at=stamp, commitment_id=commitment_id))
+    audit.record(session, actor=by, action="update", entity="commitment", entity_id=commitment_id,
+                 detail=f"status {was} -> {status} (version {expected_version + 1})"
+                 + (f": {note.strip()[:200]}" if (note or "").strip() else ""), at=stamp)
     session.commit()
     session.expire_all()
     fresh = session.get(Commitment, commitment_id)

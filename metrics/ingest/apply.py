@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import uuid
@@ -28,6 +29,7 @@ import polars as pl
 from sqlalchemy import insert
 from sqlmodel import select
 
+from metrics import audit
 from metrics.definitions import Kpi
 from metrics.engine.compute import compute
 from metrics.engine.store import current_sources, replace_observations
@@ -138,6 +140,10 @@ def ingest(ws: Workspace, feed_id: str, path: str | Path, *, received_by: str = 
                           received_by=received_by, status="refused",
                           message="\n".join(str(i) for i in exc.issues))
                 s.add(b)
+                s.flush()
+                audit.record(s, actor=received_by, action="ingest", entity="batch",
+                             entity_id=b.id or "", detail=f"refused {feed_id} {name}: "
+                             f"{len(exc.issues)} problem(s), nothing applied", at=now)
                 s.commit()
                 report.batch_id = b.id
         return report
@@ -158,13 +164,17 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
     rel_dir = f"{pv.feed_id}/{now:%Y%m%dT%H%M%S}-{pv.file_hash[:12]}-{uuid.uuid4().hex[:8]}"
     root = ws.feed_store
     staging = root / rel_dir
-    staging.mkdir(parents=True, exist_ok=True)
     new_files: dict[date, tuple[str, int]] = {}
-    for part in accepted.partition_by("_month", as_dict=False, maintain_order=True):
-        m = part.get_column("_month")[0]
-        rel = f"{rel_dir}/{m:%Y-%m}.parquet"
-        part.write_parquet(root / rel, statistics=True)
-        new_files[m] = (rel, part.height)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        for part in accepted.partition_by("_month", as_dict=False, maintain_order=True):
+            m = part.get_column("_month")[0]
+            rel = f"{rel_dir}/{m:%Y-%m}.parquet"
+            _write_parquet(part, root / rel)
+            new_files[m] = (rel, part.height)
+    except BaseException:  # e.g. the disk is full: leave no partial files behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     _fault("after_files")
     kpis = register.kpis_of_feed(pv.feed_id)
     scope = {k.kpi_id: periods_touching(_months_affected(k, pv.feed_id, months), k.grain,
@@ -204,6 +214,11 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                     fm.batch_id, fm.rows, fm.path = batch.id, n, rel  # type: ignore[assignment]
                 s.add(fm)
             s.flush()
+            audit.record(s, actor=received_by, action="ingest", entity="batch",
+                         entity_id=batch.id or "", detail=(
+                             f"applied {pv.feed_id} {report.file_name}: {report.rows_accepted} "
+                             f"of {pv.rows_total} rows accepted, {report.rows_rejected} "
+                             "quarantined"), at=now)
             if kpis and months:
                 sources = current_sources(s, str(root))
                 obs = compute(register, sources, kpis, periods=scope)
@@ -215,6 +230,18 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
         raise
     _fault("after_commit")
     return report
+
+
+def _write_parquet(part: pl.DataFrame, path: Path) -> None:
+    """Write one month's rows; a failed write (disk full, file too large) is an ``OSError``."""
+    try:
+        part.write_parquet(path, statistics=True)
+    except pl.exceptions.PolarsError as exc:
+        found = re.search(r"os error (\d+)", str(exc))
+        if found is None:
+            raise
+        code = int(found.group(1))
+        raise OSError(code, os.strerror(code), str(path)) from exc
 
 
 def _months_affected(kpi: Kpi, feed_id: str, months: list[date]) -> list[date]:

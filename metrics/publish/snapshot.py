@@ -269,7 +269,8 @@ def _remove(path: Path) -> None:
 
 def _record(ws: Any, version: str, path: Path, settings: dict[str, Any], digest: str,
             protected: Protected, who: str, when: datetime) -> int | None:
-    from metrics.store.tables import AuditEntry, Publication
+    from metrics import audit
+    from metrics.store.tables import Publication
 
     with ws.session() as s:
         row = Publication(published_at=when, published_by=who, version=version, path=str(path),
@@ -277,8 +278,8 @@ def _record(ws: Any, version: str, path: Path, settings: dict[str, Any], digest:
                           cells_suppressed_primary=protected.primary,
                           cells_suppressed_complementary=protected.complementary)
         s.add(row)
-        s.add(AuditEntry(at=when, actor=who, action="publish", entity="publication",
-                         entity_id=version, detail=f"{path} sha256={digest}"))
+        audit.record(s, actor=who, action="publish", entity="publication", entity_id=version,
+                     detail=f"{path} sha256={digest}", at=when)
         s.commit()
         s.refresh(row)
         return row.id

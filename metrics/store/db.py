@@ -6,6 +6,7 @@ SQLAlchemy URL (``postgresql+psycopg://...``) works through one setting.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import event, func
@@ -17,16 +18,28 @@ from . import tables
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def busy_timeout_ms() -> int:
+    """How long SQLite waits for another writer: STATDESK_SQLITE_BUSY_TIMEOUT_MS (default 30 s)."""
+    raw = os.environ.get("STATDESK_SQLITE_BUSY_TIMEOUT_MS", "").strip()
+    try:
+        return max(0, int(raw)) if raw else 30000
+    except ValueError:
+        raise ValueError(f"STATDESK_SQLITE_BUSY_TIMEOUT_MS must be a whole number of "
+                         f"milliseconds, not '{raw}'.") from None
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        wait_ms = busy_timeout_ms()
+        engine = create_engine(url, connect_args={"timeout": wait_ms / 1000,
+                                                  "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={wait_ms}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()

@@ -374,7 +374,8 @@ def test_every_change_is_in_the_audit_log(demo_copy: Path, tmp_path: Path) -> No
                          kpi_ids=["graduation_rate"], published_at=at)
     with ws.session() as s:
         new = [(e.actor, e.action, e.entity, e.entity_id, e.detail)
-               for e in reversed(audit.entries(s)) if e.id not in before]
+               for e in sorted(audit.entries(s), key=lambda e: e.id or 0)
+               if e.id not in before]  # in the order the changes were made
     assert [row[:4] for row in new] == [
         ("chief", "create", "session", str(sid)),
         ("chief", "create", "commitment", str(cid)),
