@@ -9,6 +9,7 @@ one-sentence description generated from its numbers (``*_alt`` functions), store
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,11 @@ def trend_alt(trend: pl.DataFrame, target: Target | None, *, series: str, fmt: F
     return text + "."
 
 
+def plain_text(text: str) -> str:
+    """User text for a Plotly label: Plotly reads a few HTML tags, so none may get through."""
+    return html.escape(text, quote=False)
+
+
 def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, series: str,
                  y_title: str, fmt: Fmt,
                  annotations: Sequence[tuple[date, str, str]] = (),
@@ -167,7 +173,7 @@ def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, seri
                     marker={"symbol": symbols[kind], "size": 11, "color": OKABE_ITO["black"]}))
     for on, kind, text in annotations:
         fig.add_vline(x=on, line={"dash": "dot", "color": OKABE_ITO["reddish_purple"]})
-        fig.add_annotation(x=on, y=1, yref="paper", text=f"{kind}: {text}"[:60],
+        fig.add_annotation(x=on, y=1, yref="paper", text=plain_text(f"{kind}: {text}"[:60]),
                            showarrow=False, yanchor="bottom", font={"size": 11})
     fig.update_yaxes(title=y_title)
     fig.update_xaxes(title="Period end")

@@ -153,3 +153,14 @@ def test_sparkline_and_every_figure_has_a_title_and_description() -> None:
     for fig in figs:
         assert fig.layout.title.text
         assert fig.layout.meta["description"].endswith(".")
+
+
+def test_annotation_text_is_shown_as_text_never_markup() -> None:
+    from datetime import date as _d
+
+    note = "Commitment done: <b>mobile</b> <a href='x'>clinics</a>"
+    fig = F.trend_figure(_trend(), None, title="t", series="Statewide value", y_title="%",
+                         fmt=lambda v: f"{v:.1f}%",
+                         annotations=[(_d(2026, 3, 31), "commitment", note)])
+    texts = [a.text for a in fig.layout.annotations if "mobile" in (a.text or "")]
+    assert texts and all("<" not in t and "&lt;b&gt;" in t for t in texts)
