@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -154,12 +155,25 @@ def save_dataset(session: Session, register: Register, values: dict[str, object]
         raise StaleEdit(f"'{dsid}' was saved by {current.updated_by or 'someone else'} since you "
                         f"opened it (version {current.version}, you edited version "
                         f"{expected_version}). Reload it and make your change again.")
+    if expected_version is not None:
+        # claim the version in the database itself: a save that landed in between wins
+        claimed = session.execute(
+            update(Dataset)
+            .where(Dataset.id == current.id,  # type: ignore[union-attr]
+                   Dataset.version == expected_version)
+            .values(version=expected_version + 1)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise StaleEdit(f"'{dsid}' was saved by someone else since you opened it (you "
+                            f"edited version {expected_version}). Reload it and make your "
+                            "change again.")
     changed: list[str] = []
     if current is None:
         current = Dataset(dataset_id=dsid, title=str(clean["title"]), version=1)
         changed = list(EDITABLE)
     else:
-        current.version += 1
+        current.version = (expected_version or 0) + 1
     for k in EDITABLE:
         if k in clean and getattr(current, k) != clean[k]:
             setattr(current, k, clean[k])
