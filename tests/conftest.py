@@ -8,6 +8,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: the same examples on every run (a CI run never fails by chance), no
+# deadline (these machines are shared and noisy). HYPOTHESIS_PROFILE=explore searches anew.
+settings.register_profile("statdesk", derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "statdesk"))
 
 AS_OF = date(2026, 11, 25)
 ROOT = Path(__file__).resolve().parent.parent

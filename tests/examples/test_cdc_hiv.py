@@ -7,6 +7,7 @@ skip when it is absent.
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -19,9 +20,13 @@ from metrics.ingest import ingest, quarantine_report
 from metrics.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = ROOT.parent / "shared" / "realdata" / "cdc_atlasplus_hiv_diagnoses_state_race_2008-2022.csv"
+FILE = "cdc_atlasplus_hiv_diagnoses_state_race_2008-2022.csv"
+PLACES = [Path(p) for p in (os.environ.get("STATDESK_REALDATA", ""),) if p] + [
+    ROOT.parent / "shared" / "realdata", Path("/work/shared/realdata")]
+REAL = next((d / FILE for d in PLACES if (d / FILE).exists()), PLACES[0] / FILE)
 pytestmark = pytest.mark.skipif(
-    not REAL.exists(), reason=f"real CDC AtlasPlus file not present at {REAL} (never committed)")
+    not REAL.exists(), reason=f"real CDC AtlasPlus file {FILE} not found (looked in "
+    f"{', '.join(str(d) for d in PLACES)}; set STATDESK_REALDATA); it is never committed")
 
 
 @pytest.fixture(scope="module")

@@ -536,11 +536,10 @@ def test_proportion_intervals_contain_estimate(x: int, n: int, conf: float) -> N
         lo, hi = (float(v) for v in fn(x, n, confidence=conf))
         assert 0.0 <= lo <= p + 1e-12
         assert p - 1e-12 <= hi <= 1.0
-    # Clopper-Pearson guarantees coverage, so it is never narrower than Wilson at the ends
-    cp = clopper_pearson(x, n, confidence=conf)
-    wi = wilson(x, n, confidence=conf)
+    # at x = 0 the exact upper limit has a closed form: 1 - (alpha/2)^(1/n)
     if x == 0:
-        assert float(cp[1]) >= float(wi[1]) - 1e-12
+        cp_hi = float(clopper_pearson(0, n, confidence=conf)[1])
+        assert cp_hi == pytest.approx(1 - ((1 - conf) / 2) ** (1 / n), rel=1e-9)
 
 
 @given(st.integers(0, 5000))
