@@ -177,6 +177,21 @@ def side_pandas(data: Path) -> object:
 SIDES = {"statdesk": side_statdesk, "duckdb": side_duckdb, "pandas": side_pandas}
 
 
+def peak_mib() -> float:
+    """Peak resident memory of this process in MiB.
+
+    VmHWM belongs to the process's own address space, so unlike ``ru_maxrss`` it does not
+    carry the parent's size over the fork that started this process.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_side(name: str, data: Path, out: Path) -> None:
     """Child process: compute, write the result, print time and peak memory as JSON.
 
@@ -189,7 +204,7 @@ def run_side(name: str, data: Path, out: Path) -> None:
     res = SIDES[name](data)
     elapsed = time.perf_counter() - t0
     res.write_parquet(out)  # type: ignore[attr-defined]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux: KiB)
+    peak = peak_mib()
     print(json.dumps({"side": name, "seconds": elapsed, "peak_mib": peak}))
 
 

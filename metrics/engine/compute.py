@@ -258,8 +258,43 @@ def _month_periods(months: Sequence, kpi: Kpi) -> pl.DataFrame:
     return _periods(m, kpi)
 
 
+HISTOGRAM_MAX_SHARE = 0.25  # medians from value counts when values repeat this much
+
+
+def _median_levels(frame: pl.DataFrame, key: str, weighted: bool) -> pl.DataFrame:
+    """Median, count and months per level, from values (``weighted``: value counts ``c``)."""
+    levels = []
+    for keys in ([key, "_region", "_group"], [key, "_region"], [key, "_group"], [key]):
+        months = frame.group_by(keys).agg(pl.col("_month").n_unique().alias("_months"))
+        if weighted:  # the median is read off the cumulative counts, in value order
+            vals = frame.group_by([*keys, "v"]).agg(pl.col("c").sum()).sort([*keys, "v"])
+            n = pl.col("c").sum().cast(pl.Int64)
+            cum = pl.col("c").cum_sum().cast(pl.Int64)
+            lower = pl.col("v").filter(cum > (n - 1) // 2).first()
+            upper = pl.col("v").filter(cum > n // 2).first()
+            lv = vals.group_by(keys, maintain_order=True).agg(
+                n.cast(pl.Float64).alias("den"), ((lower + upper) / 2).alias("med"))
+        else:
+            lv = frame.group_by(keys).agg(pl.len().cast(pl.Float64).alias("den"),
+                                          pl.col("v").median().alias("med"))
+        lv = lv.join(months, on=keys, how="left", nulls_equal=True)
+        for missing in ("_region", "_group"):
+            if missing not in keys:
+                lv = lv.with_columns(pl.lit(None).alias(missing))
+        levels.append(lv.select(key, "_region", "_group", "den", "med", "_months")
+                      .with_columns(pl.col("_region").cast(pl.String),
+                                    pl.col("_group").cast(pl.String)))
+    return pl.concat(levels)
+
+
 def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) -> pl.DataFrame | None:
-    """Medians per level, from one narrow frame grouped on small integer keys."""
+    """Medians per level.
+
+    Medians cannot be rolled up from finer medians, but value counts can: where values
+    repeat (days, counts, whole dollars) the engine counts each value per month x region x
+    group in one streaming pass and reads every level's median off the cumulative counts,
+    exactly.  Otherwise it falls back to medians over the narrow frame of values.
+    """
     lf = _scan(sources.get(feed.feed_id, ()))
     if lf is None:
         return None
@@ -267,25 +302,19 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
     if kpi.filter:
         lf = lf.filter(pl.sql_expr(kpi.filter).fill_null(False))
     narrow = (lf.select("_month", "_region", "_group",
-                        pl.sql_expr(kpi.value).cast(pl.Float64).alias("v"))
-              .drop_nulls("v").collect(engine="streaming"))
-    mp = _month_periods(narrow.get_column("_month").unique().to_list(), kpi)
+                        pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v"))
+    counts = (narrow.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
+              .collect(engine="streaming"))
+    total = int(counts.get_column("c").sum()) if counts.height else 0
+    weighted = counts.height <= HISTOGRAM_MAX_SHARE * max(total, 1)
+    frame = counts if weighted else narrow.collect(engine="streaming")
+    mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
     if kpi.grain != "month":  # attach periods through a tiny join (many-to-many for rolling)
-        narrow = narrow.join(mp, on="_month", how="inner")
+        frame = frame.join(mp, on="_month", how="inner")
         key = "period"
     else:
         key = "_month"
-    aggs = [pl.len().cast(pl.Float64).alias("den"), pl.col("v").median().alias("med"),
-            pl.col("_month").n_unique().alias("_months")]
-    levels = [narrow.group_by(key, "_region", "_group").agg(aggs),
-              narrow.group_by(key, "_region").agg(aggs).with_columns(pl.lit(None).alias("_group")),
-              narrow.group_by(key, "_group").agg(aggs).with_columns(pl.lit(None).alias("_region")),
-              narrow.group_by(key).agg(aggs).with_columns(pl.lit(None).alias("_region"),
-                                                          pl.lit(None).alias("_group"))]
-    order = [key, "_region", "_group", "den", "med", "_months"]
-    out = pl.concat([lv.select(order).with_columns(pl.col("_region").cast(pl.String),
-                                                   pl.col("_group").cast(pl.String))
-                     for lv in levels])
+    out = _median_levels(frame, key, weighted)
     if key == "_month":
         out = out.join(mp, on="_month", how="left").drop("_month")
     out = out.rename({"_region": "region", "_group": "group"}).with_columns(
