@@ -63,7 +63,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
     )
     # the stored form of an ingested record-level feed: canonical month, region, group
     df = df.with_columns(pl.col("filed_date").dt.truncate("1mo").alias("_month"),
-                         pl.col("region").alias("_region"), pl.col("race_ethnicity").alias("_group"))
+                         pl.col("region").cast(pl.Enum(REGIONS)).alias("_region"),
+                         pl.col("race_ethnicity").cast(pl.Enum(GROUPS)).alias("_group"))
     df.write_parquet(path, row_group_size=1_000_000)
 
 

@@ -43,9 +43,20 @@ def empty_observations() -> pl.DataFrame:
 
 
 def _scan(paths: Sequence[str]) -> pl.LazyFrame | None:
+    """The feed's current files as one lazy frame.
+
+    Canonical ``_region``/``_group`` are stored as enums of the register's codes; files
+    written before the register's code lists changed are read as text and recoded.
+    """
     if not paths:
         return None
-    return pl.scan_parquet(list(paths))
+    kinds = {tuple(str(pl.read_parquet_schema(p).get(c)) for c in ("_region", "_group"))
+             for p in paths}
+    if len(kinds) == 1:
+        return pl.scan_parquet(list(paths))
+    return pl.concat([pl.scan_parquet(p).with_columns(pl.col("_region").cast(pl.String),
+                                                      pl.col("_group").cast(pl.String))
+                      for p in paths], how="vertical_relaxed")
 
 
 def _expr(text: str, default: pl.Expr) -> pl.Expr:

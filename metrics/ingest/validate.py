@@ -278,5 +278,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
     # a row with a bad value in one column may show knock-on errors in cross checks; keep all
     bad_rows = errors.get_column("row_number").unique()
     accepted = typed_df.filter(~pl.col(ROW).is_in(bad_rows.implode())).drop(ROW, *raw_cols)
-    accepted = accepted.with_columns(pl.col("_region").cast(pl.String), pl.col("_group").cast(pl.String))
+    # canonical codes are stored as enums: small, dictionary-encoded, fast to group on
+    accepted = accepted.with_columns(pl.col("_region").cast(pl.Enum(regions)),
+                                     pl.col("_group").cast(pl.Enum(list(GROUP_CODES))))
     return accepted, errors

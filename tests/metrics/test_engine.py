@@ -369,3 +369,21 @@ def test_no_matching_rows_is_missing_not_zero(tmp_path: Path) -> None:
     obs = load_observations(ws.engine, ["count_a", "share_a"])
     assert obs.filter(pl.col("period") == "2026-01").height > 0
     assert obs.filter(pl.col("period") == "2026-02").height == 0
+
+
+def test_feed_files_written_under_different_code_lists_are_read_together(tmp_path: Path) -> None:
+    """A region added to the register later: older files carry the older enum of codes."""
+    from metrics.engine.compute import _scan
+
+    old = pl.DataFrame({"_region": ["R1"], "_group": ["white"], "x": [1]}).with_columns(
+        pl.col("_region").cast(pl.Enum(["R1", "R2"])),
+        pl.col("_group").cast(pl.Enum(["white", "black"])))
+    new = pl.DataFrame({"_region": ["R3"], "_group": ["black"], "x": [2]}).with_columns(
+        pl.col("_region").cast(pl.Enum(["R1", "R2", "R3"])),
+        pl.col("_group").cast(pl.Enum(["white", "black"])))
+    old.write_parquet(tmp_path / "a.parquet")
+    new.write_parquet(tmp_path / "b.parquet")
+    lf = _scan([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")])
+    assert lf is not None
+    got = lf.collect().with_columns(pl.col("_region").cast(pl.String)).sort("x")
+    assert got["_region"].to_list() == ["R1", "R3"] and got["x"].to_list() == [1, 2]
