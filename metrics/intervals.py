@@ -23,7 +23,7 @@ from typing import NamedTuple, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special  # the distribution inverses, without loading scipy.stats
 
 FloatArray = NDArray[np.float64]
 Values: TypeAlias = ArrayLike | Sequence[float | None] | None
@@ -97,7 +97,7 @@ def z_value(confidence: float) -> float:
     """Two-sided standard normal quantile for ``confidence`` (0.95 -> 1.959964...)."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    return float(special.ndtri(0.5 + confidence / 2.0))
 
 
 def _f(a: Values) -> FloatArray:
@@ -148,8 +148,8 @@ def clopper_pearson(x: Values, n: Values, *,
     alpha = 1.0 - confidence
     _ = z_value(confidence)  # validates confidence
     with np.errstate(all="ignore"):
-        low = stats.beta.ppf(alpha / 2.0, xa, na - xa + 1.0)
-        high = stats.beta.ppf(1.0 - alpha / 2.0, xa + 1.0, na - xa)
+        low = special.betaincinv(xa, na - xa + 1.0, alpha / 2.0)
+        high = special.betaincinv(xa + 1.0, na - xa, 1.0 - alpha / 2.0)
     low = np.where(xa == 0, 0.0, low)
     high = np.where(xa == na, 1.0, high)
     bad = ~((na > 0) & (xa >= 0) & (xa <= na))
@@ -230,7 +230,7 @@ def t_mean(mean: Values, sd: Values, n: Values, *,
     alpha = 1.0 - confidence
     _ = z_value(confidence)
     with np.errstate(all="ignore"):
-        half = stats.t.ppf(1.0 - alpha / 2.0, na - 1.0) * s / np.sqrt(na)
+        half = special.stdtrit(na - 1.0, 1.0 - alpha / 2.0) * s / np.sqrt(na)
     bad = ~((na >= 2) & (s >= 0) & np.isfinite(m))
     return _nan_where(bad, m - half), _nan_where(bad, m + half)
 
@@ -292,9 +292,9 @@ def dsr_fay_feuer(counts: Values, pops: Values, std_pops: Values, *,
     alpha = 1.0 - confidence
     _ = z_value(confidence)
     wm = float(np.max(w / p))
-    low = 0.0 if y == 0 else v / (2 * y) * float(stats.chi2.ppf(alpha / 2, 2 * y * y / v))
+    low = 0.0 if y == 0 else v / (2 * y) * float(2 * special.gammaincinv(y * y / v, alpha / 2))
     vu = v + wm * wm
-    high = vu / (2 * (y + wm)) * float(stats.chi2.ppf(1 - alpha / 2, 2 * (y + wm) ** 2 / vu))
+    high = vu / (2 * (y + wm)) * float(2 * special.gammaincinv((y + wm) ** 2 / vu, 1 - alpha / 2))
     return StandardisedRate(y * multiplier, low * multiplier, high * multiplier, total)
 
 
