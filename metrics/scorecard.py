@@ -154,7 +154,7 @@ def kpi_status(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, *, month: st
     period = choose_period(obs_kpi, month)
     row = _row(obs_kpi, period)
     prev_label = None
-    if period:
+    if period and row is not None:
         earlier = obs_kpi.filter((pl.col("region") == ALL) & (pl.col("group") == ALL)
                                  & (pl.col("period_end") < row["period_end"]))
         prev_label = earlier.sort("period_end").get_column("period")[-1] if earlier.height else None
@@ -237,4 +237,4 @@ def latest_month(obs: pl.DataFrame) -> str | None:
     if obs.height == 0:
         return None
     d = obs.get_column("period_end").max()
-    return f"{d:%Y-%m}" if d else None
+    return d.strftime("%Y-%m") if isinstance(d, date) else None

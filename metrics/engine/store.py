@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from metrics.definitions import Register
 from metrics.store.tables import FeedMonth, Observation
@@ -18,7 +18,7 @@ from .compute import OBS_SCHEMA, compute
 def current_sources(session: Session, root: str) -> dict[str, list[str]]:
     """feed_id -> the Parquet files in force (the latest batch for every month)."""
     out: dict[str, list[str]] = {}
-    for fm in session.exec(select(FeedMonth).order_by(FeedMonth.feed_id, FeedMonth.month)):
+    for fm in session.exec(select(FeedMonth).order_by(col(FeedMonth.feed_id), col(FeedMonth.month))):
         out.setdefault(fm.feed_id, []).append(f"{root}/{fm.path}")
     return out
 

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from metrics.definitions import Register
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
@@ -159,8 +159,8 @@ def save_dataset(session: Session, register: Register, values: dict[str, object]
         # claim the version in the database itself: a save that landed in between wins
         claimed = session.execute(
             update(Dataset)
-            .where(Dataset.id == current.id,  # type: ignore[union-attr]
-                   Dataset.version == expected_version)
+            .where(col(Dataset.id) == current.id,  # type: ignore[union-attr,arg-type]
+                   col(Dataset.version) == expected_version)
             .values(version=expected_version + 1)
             .execution_options(synchronize_session=False))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from metrics import audit
 from metrics.definitions import Kpi
@@ -209,7 +209,8 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                 fm = s.exec(select(FeedMonth).where(FeedMonth.feed_id == pv.feed_id,
                                                     FeedMonth.month == m)).first()
                 if fm is None:
-                    fm = FeedMonth(feed_id=pv.feed_id, month=m, batch_id=batch.id, rows=n, path=rel)
+                    fm = FeedMonth(feed_id=pv.feed_id, month=m, batch_id=int(batch.id or 0), rows=n,
+                                   path=rel)
                 else:
                     fm.batch_id, fm.rows, fm.path = batch.id, n, rel  # type: ignore[assignment]
                 s.add(fm)
@@ -277,7 +278,7 @@ def quarantine_report(ws: Workspace, feed_id: str | None = None, batch_id: int |
                       ) -> pl.DataFrame:
     """CSV-ready error report for an agency: file, row number, column, value, code, message."""
     with ws.session() as s:
-        q = select(QuarantineRow, Batch.file_name).join(Batch, Batch.id == QuarantineRow.batch_id)
+        q = select(QuarantineRow, Batch.file_name).join(Batch, col(Batch.id) == col(QuarantineRow.batch_id))
         if feed_id:
             q = q.where(QuarantineRow.feed_id == feed_id)
         if batch_id:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from . import tables
 
@@ -70,7 +70,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def data_version(session: Session) -> tuple[int, int]:
     """Changes whenever a batch is applied or observations are recomputed."""
     b = session.exec(select(func.max(tables.Batch.id))).one() or 0
-    o = session.exec(select(func.count(tables.Observation.id))).one() or 0
+    o = session.exec(select(func.count(col(tables.Observation.id)))).one() or 0
     return int(b), int(o)
 
 
