@@ -19,7 +19,7 @@ AGENCY_PAGE = "views/agency.py"
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _months(root: str, ver: tuple[int, int]) -> list[str]:
+def _months(root: str, ver: tuple[int, ...]) -> list[str]:
     obs = state.observations()
     if obs.height == 0:
         return []

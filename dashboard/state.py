@@ -55,11 +55,21 @@ def workspace() -> Workspace:
         raise
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _register(root: str, ver: tuple[int, ...]) -> Register:
+    """The definitions with the targets agreed in the app, once per data version."""
+    from metrics.target_edits import effective_register
+
+    ws = workspace()
+    with ws.session() as s:
+        return effective_register(ws.definitions_register, s)
+
+
 def full_register() -> Register:
     """The validated register, every KPI; stops the page listing the problems if invalid."""
     ws = workspace()
     try:
-        return ws.register
+        return _register(str(ws.root), version())
     except ValidationFailed as exc:
         st.error("The definitions have problems, so nothing can be shown. "
                  "Fix them and run `statdesk validate`:")
@@ -94,13 +104,13 @@ def hidden_from_viewer(kpi_id: str) -> bool:
     return kpi_id in full_register().kpis and kpi_id not in register().kpis
 
 
-def version() -> tuple[int, int]:
+def version() -> tuple[int, ...]:
     with workspace().session() as s:
         return data_version(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _observations(root: str, ver: tuple[int, int]) -> pl.DataFrame:
+def _observations(root: str, ver: tuple[int, ...]) -> pl.DataFrame:
     return load_observations(workspace().engine)
 
 
@@ -110,7 +120,7 @@ def observations() -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _feed_through(root: str, ver: tuple[int, int]) -> dict[str, date]:
+def _feed_through(root: str, ver: tuple[int, ...]) -> dict[str, date]:
     ws = workspace()
     with ws.session() as s:
         return feed_through(s, ws.register)
@@ -127,7 +137,7 @@ def today() -> date:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _scorecard(root: str, ver: tuple[int, int], month: str | None, as_of: date,
+def _scorecard(root: str, ver: tuple[int, ...], month: str | None, as_of: date,
                detail: bool, viewer_key: tuple[str, str]) -> list[KpiStatus]:
     return scorecard(register(), observations(), month=month, as_of=as_of,
                      feed_through=feeds_through(), detail=detail)

@@ -39,7 +39,9 @@ CATALOG_ENTITIES = frozenset({"catalog", "dataset", "datasets", "agreement", "ag
                               "roadmap", "feed_contract", "feed_contracts"})
 USER_ENTITIES = frozenset({"user", "users"})
 PUBLISH_ENTITIES = frozenset({"publication", "publish"})
-ENTITIES = COMMITMENT_ENTITIES | CATALOG_ENTITIES | USER_ENTITIES | PUBLISH_ENTITIES
+TARGET_ENTITIES = frozenset({"target", "targets"})
+ENTITIES = (COMMITMENT_ENTITIES | CATALOG_ENTITIES | USER_ENTITIES | PUBLISH_ENTITIES
+            | TARGET_ENTITIES)
 
 # Areas of the app (page keys) and the roles that may open them.
 AREAS: dict[str, frozenset[str]] = {
@@ -169,7 +171,7 @@ def can_edit(viewer: Viewer, entity: str, agency_id: str = "") -> bool:
         return role in (DATA_STEWARD, ADMIN)
     if entity in USER_ENTITIES:
         return role == ADMIN
-    if entity in PUBLISH_ENTITIES:
+    if entity in PUBLISH_ENTITIES or entity in TARGET_ENTITIES:
         return role in (GOVERNOR_STAFF, ADMIN)
     return False
 

@@ -74,11 +74,25 @@ class Workspace:
         return Session(self.engine, expire_on_commit=False)
 
     @cached_property
-    def register(self) -> Register:
+    def definitions_register(self) -> Register:
+        """The register as the definitions folder says it."""
         return load_register(self.definitions_dir)
+
+    @cached_property
+    def register(self) -> Register:
+        """The register in force: the definitions, with targets agreed in the app."""
+        from metrics.target_edits import effective_register
+
+        base = self.definitions_register
+        try:
+            with self.session() as s:
+                return effective_register(base, s)
+        except Exception:  # noqa: BLE001 - no database yet: the definitions alone
+            return base
 
     def reload(self) -> Register:
         self.__dict__.pop("register", None)
+        self.__dict__.pop("definitions_register", None)
         return self.register
 
     def exists(self) -> bool:

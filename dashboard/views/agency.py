@@ -16,13 +16,13 @@ from metrics.periods import display_label, parse_period
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _batches(root: str, ver: tuple[int, int]) -> tuple[dict[str, datetime], dict[str, int]]:
+def _batches(root: str, ver: tuple[int, ...]) -> tuple[dict[str, datetime], dict[str, int]]:
     with state.workspace().session() as s:
         return last_batches(s), quarantined(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _trends(root: str, ver: tuple[int, int], through: date | None) -> dict[str, list[float]]:
+def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, list[float]]:
     return downloads.sparklines(state.observations(), through)
 
 

@@ -155,7 +155,7 @@ else:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _quality(root: str, v: tuple[int, int], feed_id: str, day: date) -> tuple[pl.DataFrame,
+def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date) -> tuple[pl.DataFrame,
                                                                                pl.DataFrame]:
     with ws.session() as s:
         q = dict(quarantine_by_code(s, feed_id).select("code", "problems").iter_rows())

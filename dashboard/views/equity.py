@@ -26,7 +26,7 @@ obs = state.observations()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _review(root: str, ver: tuple[int, int]) -> pl.DataFrame:
+def _review(root: str, ver: tuple[int, ...]) -> pl.DataFrame:
     return er.review(state.register(), state.observations())
 
 
@@ -120,7 +120,7 @@ place = "statewide" if sel.region == ALL else reg.region_name(sel.region)
 when = display_label(sel.period)
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _sections(root: str, ver: tuple[int, int], viewer_key: tuple[str, str], kpi_id: str,
+def _sections(root: str, ver: tuple[int, ...], viewer_key: tuple[str, str], kpi_id: str,
               period: str, region: str, reference: str, favourable: bool) -> dict:
     """Everything the per-KPI sections draw, computed once per choice (figures included)."""
     k = reg.kpis[kpi_id]

@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import downloads, figures, state
+from dashboard.target_form import target_form
 from metrics.governance.quality import kpi_quality
 from metrics.groups import ALL, GROUP_CODES, label, mapping_1997_note
 from metrics.periods import display_label, month_name, parse_period
@@ -68,7 +69,7 @@ group, _ = ui.choose("Race and ethnicity", [ALL, *GROUP_CODES], name="group", ke
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _model(root: str, ver: tuple[int, int], kpi_id: str, month: str | None, region: str,
+def _model(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, region: str,
            group: str, as_of: date) -> dict[str, Any]:
     """Status and every table of the page (computed once per data version and view)."""
     k = reg.kpis[kpi_id]
@@ -95,7 +96,7 @@ def _model(root: str, ver: tuple[int, int], kpi_id: str, month: str | None, regi
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _figures(root: str, ver: tuple[int, int], kpi_id: str, month: str | None, region: str,
+def _figures(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, region: str,
              group: str, as_of: date, notes: tuple[tuple[date, str, str], ...]
              ) -> dict[str, go.Figure]:
     """The page's figures, built once per view and reused as they are (never mutated):
@@ -272,6 +273,7 @@ st.markdown("\n".join(f"- {line}" for line in lines))
 if agreement is not None and agreement.status == "expired":
     st.warning(f"The data-sharing agreement for this feed ({agreement.name}) has expired. "
                "Renew it before the next batch is received.", icon="⚠️")
+target_form(kpi)
 
 if frames:
     st.divider()

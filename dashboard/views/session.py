@@ -18,7 +18,7 @@ ALL = "all"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _trends(root: str, ver: tuple[int, int], through: date | None) -> dict[str, list[float]]:
+def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, list[float]]:
     return downloads.sparklines(state.observations(), through)
 
 

@@ -67,11 +67,12 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def data_version(session: Session) -> tuple[int, int]:
-    """Changes whenever a batch is applied or observations are recomputed."""
+def data_version(session: Session) -> tuple[int, int, int]:
+    """Changes whenever a batch is applied, observations are recomputed or a target saved."""
     b = session.exec(select(func.max(tables.Batch.id))).one() or 0
     o = session.exec(select(func.count(col(tables.Observation.id)))).one() or 0
-    return int(b), int(o)
+    t = session.exec(select(func.coalesce(func.sum(col(tables.TargetRecord.version)), 0))).one()
+    return int(b), int(o), int(t or 0)
 
 
 __all__ = ["SQLModel", "Session", "make_engine", "migrate", "data_version"]

@@ -195,3 +195,25 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(index=True)
     entity_id: str = ""
     detail: str = Field(default="", sa_column=Column(Text))
+
+
+class TargetRecord(SQLModel, table=True):
+    """A target agreed in the app; it takes the place of the register's for its KPI/scope."""
+
+    __table_args__ = (UniqueConstraint("kpi_id", "region", "group"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: str = Field(index=True)
+    region: str = "all"
+    group: str = "all"
+    baseline_value: float | None = None
+    baseline_period: str | None = None
+    target_value: float | None = None
+    target_date: date | None = None
+    set_by: str = ""
+    approved_by: str = ""
+    approved_on: date | None = None
+    source: str = Field(default="", sa_column=Column(Text))
+    agreed: bool = True
+    version: int = 1
+    updated_by: str = ""
+    updated_at: datetime | None = None

@@ -217,3 +217,34 @@ def test_a_kpi_the_viewer_may_not_see_shows_nothing_of_it(
     at.query_params["id"] = "prenatal_care"
     at.switch_page("views/kpi.py").run()
     assert not at.exception and at.get("plotly_chart")
+
+
+def test_staff_change_a_target_on_the_kpi_page_and_a_stale_form_is_refused(copy_env: Path) -> None:
+    from datetime import UTC, datetime
+
+    from metrics.target_edits import current_version, save_target
+    from metrics.workspace import Workspace
+
+    at = _open(id="snap_timeliness")
+    form = "snap_timeliness"
+    at.number_input(key=f"tf_tv_{form}").set_value(97.5)
+    at.text_input(key=f"tf_sb_{form}").set_value("Results office")
+    at.text_input(key=f"tf_ab_{form}").set_value("Chief of Staff")
+    at.button(key=f"FormSubmitter:target_form_{form}-Save target").click().run()
+    assert not at.exception and not at.error
+    ws = Workspace.open(copy_env)
+    with ws.session() as s:
+        assert current_version(s, "snap_timeliness") == 1
+    assert ws.register.target_for("snap_timeliness").target_value == 97.5
+    assert any("97.5%" in m.value for m in at.markdown)
+    # someone else saves from another screen; this form still holds version 1
+    with ws.session() as s:
+        save_target(s, ws.definitions_register, "snap_timeliness",
+                    {"baseline_value": 88.0, "baseline_period": "2024-10", "target_value": 93.0,
+                     "target_date": ws.register.target_for("snap_timeliness").target_date,
+                     "set_by": "Another analyst"},
+                    expected_version=1, by="another analyst", at=datetime.now(UTC))
+    at.number_input(key=f"tf_tv_{form}").set_value(99.0)
+    at.button(key=f"FormSubmitter:target_form_{form}-Save target").click().run()
+    assert any("was changed by another analyst" in e.value for e in at.error)
+    assert Workspace.open(copy_env).register.target_for("snap_timeliness").target_value == 93.0

@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, insert, inspect, select, text
 from sqlmodel import Session
 from sqlmodel import select as sm_select
 
-from metrics.store.db import make_engine, migrate
+from metrics.store.db import alembic_config, make_engine, migrate
 from metrics.store.tables import AppUser, AuditEntry, Commitment
 from tests.pg import db_url, pg_server  # noqa: F401 - fixtures
 
@@ -138,7 +139,9 @@ def test_upgrade_from_0001_keeps_every_row(db_url: str) -> None:  # noqa: F811
 
     migrate(engine)  # to head
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0002"
+        head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == head
+        assert head == "0003"
     after = _dump(engine)
     for name in ROWS:
         assert len(after[name]) == len(ROWS[name]), name
