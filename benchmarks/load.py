@@ -25,23 +25,20 @@ import argparse
 import asyncio
 import os
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-AS_OF = "2026-11-25"
-CHROMIUM = os.environ.get("STATDESK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--disable-dev-shm-usage"]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import AS_OF, CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
            '[data-testid="stSkeletonElement"]')
@@ -86,33 +83,6 @@ def ensure_workspace(workspace: Path, claims: int | None) -> None:
     if subprocess.call(cmd, stdout=subprocess.DEVNULL) != 0:
         sys.exit("statdesk demo failed; run it by hand to see why.")
     print(f"demo built in {time.perf_counter() - t0:.0f} s", flush=True)
-
-
-def start_server(workspace: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
-    env |= {"STATDESK_WORKSPACE": str(workspace), "STATDESK_AS_OF": AS_OF}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless",
-           "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    print("+", shlex.join(cmd), flush=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the app exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return proc, base
-        except OSError:
-            time.sleep(0.3)
-    stop(proc)
-    sys.exit(f"the app did not answer within 90 s:\n{log.read_text()[-2000:]}")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

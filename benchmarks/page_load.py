@@ -19,21 +19,19 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-AS_OF = "2026-11-25"
-CHROMIUM = os.environ.get("STATDESK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import AS_OF, CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
            '[data-testid="stSkeletonElement"]')
@@ -55,30 +53,6 @@ def build_demo(workspace: Path, claims: int) -> tuple[float, float]:
     if proc.returncode != 0:
         sys.exit(f"statdesk demo failed with exit code {proc.returncode}")
     return took, usage.ru_maxrss / 1024
-
-
-def start_server(workspace: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
-    env |= {"STATDESK_WORKSPACE": str(workspace), "STATDESK_AS_OF": AS_OF}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless",
-           "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    print("+", shlex.join(cmd), flush=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return proc, base
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    sys.exit("the app did not answer within 90 s")
 
 
 def peak_rss_mib(pid: int) -> float:
