@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from metrics.annotations import AnnotationError, add_annotation, list_annotations
-from metrics.definitions import Register, load_register
-from metrics.store import make_engine, migrate
+from metrics.definitions import Register
 from metrics.store.tables import Annotation
-
-
-@pytest.fixture(scope="module")
-def register(demo_workspace: Path) -> Register:
-    return load_register(demo_workspace / "definitions")
-
-
-@pytest.fixture()
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'statdesk.db'}")
-    migrate(engine)
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-    engine.dispose()
 
 
 def test_add_and_list_in_date_order_public_or_all(session: Session, register: Register) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,25 +11,11 @@ from sqlmodel import Session, select
 
 from metrics import commitments as cm
 from metrics.annotations import list_annotations
-from metrics.definitions import Register, load_register
-from metrics.store import make_engine, migrate
+from metrics.definitions import Register
+from metrics.store import make_engine
 from metrics.store.tables import Annotation, Commitment, CommitmentUpdate, StatSession
 
 AS_OF = date(2026, 11, 25)
-
-
-@pytest.fixture(scope="module")
-def register(demo_workspace: Path) -> Register:
-    return load_register(demo_workspace / "definitions")
-
-
-@pytest.fixture()
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'statdesk.db'}")
-    migrate(engine)
-    with Session(engine, expire_on_commit=False) as s:
-        yield s
-    engine.dispose()
 
 
 def _session(s: Session, register: Register, held_on: date = date(2026, 10, 14), **kw: str) -> StatSession:
