@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import metrics.cli_users  # noqa: F401 - registers the 'users' commands
 from metrics.cli import app
 
 runner = CliRunner()

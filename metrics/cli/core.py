@@ -1,4 +1,4 @@
-"""The ``statdesk`` command line.
+"""The core ``statdesk`` commands and the options every command group shares.
 
 Every command takes ``--workspace`` (or ``STATDESK_WORKSPACE``; default
 ``data/demo``); the database is ``STATDESK_DATABASE_URL`` or the SQLite file in
@@ -7,25 +7,73 @@ the workspace.  Errors print what is wrong and what to do, and exit non-zero.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import polars as pl
 import typer
 
-app = typer.Typer(help="StatDesk: performance management and equity review for a results office.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer()
+
+
+class DataFormat(StrEnum):
+    """Formats of a data export."""
+
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+class TableFormat(StrEnum):
+    """Formats of a listing: a table for people, CSV or JSON for programs."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    """Formats of a structured report."""
+
+    json = "json"
+    csv = "csv"
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def choice(kind: type[E]) -> Callable[[str | E], E]:
+    """Parse an option into the Enum ``kind``, case-insensitively; anything else fails clearly."""
+    names = [str(m.value) for m in kind]
+    allowed = f"{', '.join(names[:-1])} or {names[-1]}"
+
+    def parse(value: str | E) -> E:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(str(value).lower())
+        except ValueError:
+            fail(f"unknown format '{value}'; use {allowed}.")
+
+    return parse
+
 
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", envvar="STATDESK_WORKSPACE",
                                                    help="Workspace folder (default data/demo).")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="csv, json or parquet.")]
+FormatOpt = Annotated[DataFormat, typer.Option("--format", "-f", parser=choice(DataFormat),
+                                                help="csv, json or parquet.")]
+TableFormatOpt = Annotated[TableFormat, typer.Option("--format", "-f", parser=choice(TableFormat),
+                                                     help="table, csv or json.")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Today's date for the computation (YYYY-MM-DD).")]
 
 
@@ -66,8 +114,6 @@ def open_workspace(path: Path | None, *, need_data: bool = True):  # type: ignor
 
 def _emit(df: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
     fmt = fmt.lower()
-    if fmt not in ("csv", "json", "parquet"):
-        fail(f"unknown format '{fmt}'; use csv, json or parquet.")
     if fmt == "parquet":
         if out is None:
             buf = io.BytesIO()
@@ -183,7 +229,7 @@ def refresh(workspace: WorkspaceOpt = None) -> None:
 @app.command()
 def observations(kpi_id: str, workspace: WorkspaceOpt = None,
                  period: Annotated[str | None, typer.Option(help="Only this period.")] = None,
-                 format: FormatOpt = "csv",
+                 format: FormatOpt = DataFormat.csv,
                  output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
     """Print what the engine computed for KPI_ID, one row per observation."""
     from metrics.engine import load_observations
@@ -206,7 +252,7 @@ def observations(kpi_id: str, workspace: WorkspaceOpt = None,
 @app.command()
 def status(workspace: WorkspaceOpt = None,
            period: Annotated[str | None, typer.Option(help="Month reviewed, YYYY-MM (default: latest).")] = None,
-           format: FormatOpt = "csv", as_of: AsOfOpt = None) -> None:
+           format: FormatOpt = DataFormat.csv, as_of: AsOfOpt = None) -> None:
     """Status of every KPI: status, rule in words, pace, equity gap."""
     from metrics.engine import load_observations
     from metrics.feedstate import feed_through
@@ -255,16 +301,16 @@ def run(workspace: WorkspaceOpt = None,
         else:
             fail(f"no workspace at {root}: it needs a 'definitions' folder.")
     env = {**os.environ, "STATDESK_WORKSPACE": str(root)}
-    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-           "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = streamlit_command("dashboard.app", port)
     typer.echo(f"StatDesk on http://localhost:{port} (workspace {root})")
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
-# Commands of each area register themselves on ``app``.
-from metrics import cli_equity, cli_governance, cli_publish, cli_sessions, cli_users  # noqa: E402,F401
-
-if __name__ == "__main__":
-    app()
+def streamlit_command(module: str, port: int) -> list[str]:
+    """The command that serves the Streamlit app ``module`` (found by module name) on ``port``."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        fail(f"the app module '{module}' is not installed; reinstall StatDesk.")
+    return [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.port", str(port),
+            "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]

@@ -14,7 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from metrics.cli import WorkspaceOpt, app, fail, open_workspace
+from metrics.cli.core import ReportFormat, WorkspaceOpt, choice, fail, open_workspace
+
+app = typer.Typer()
 
 
 def _clean(value: Any) -> Any:
@@ -36,16 +38,15 @@ def equity(
     region: Annotated[str, typer.Option(help="Region code, or 'all' for statewide.")] = "all",
     reference: Annotated[str, typer.Option(
         help="Reference: 'best' (best reliable group), 'total' (all groups) or a group code.")] = "best",
-    format: Annotated[str, typer.Option("--format", "-f", help="json or csv.")] = "json",
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", parser=choice(ReportFormat),
+                                                 help="json or csv.")] = ReportFormat.json,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead.")] = None,
 ) -> None:
     """Disparity measures of KPI_ID between race and ethnicity groups for one period."""
     from metrics.engine import load_observations
     from metrics.equity_review import EquityRequestError, disparity_rows, kpi_disparities
 
-    fmt = format.lower()
-    if fmt not in ("json", "csv"):
-        fail(f"unknown format '{format}'; use json or csv.")
+    fmt = format.value
     ws = open_workspace(workspace)
     if kpi_id not in ws.register.kpis:
         fail(f"there is no KPI '{kpi_id}'. KPIs: {', '.join(sorted(ws.register.kpis))}.")

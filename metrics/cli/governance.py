@@ -10,7 +10,18 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from metrics.cli import AsOfOpt, WorkspaceOpt, _as_of, _emit, app, fail, open_workspace
+from metrics.cli.core import (
+    AsOfOpt,
+    TableFormat,
+    TableFormatOpt,
+    WorkspaceOpt,
+    _as_of,
+    _emit,
+    fail,
+    open_workspace,
+)
+
+app = typer.Typer()
 
 inventory_app = typer.Typer(help="The data inventory: export it as CSV or DCAT-US data.json.",
                             no_args_is_help=True)
@@ -21,16 +32,9 @@ FEED_COLUMNS = ["feed_id", "agency_id", "agency", "cadence", "last_batch_at", "l
                 "status", "days_overdue", "rows_quarantined", "explanation"]
 
 
-def _format(value: str) -> str:
-    fmt = value.lower()
-    if fmt not in ("table", "csv", "json"):
-        fail(f"unknown format '{value}'; use table, csv or json.")
-    return fmt
-
-
 @app.command()
 def feeds(workspace: WorkspaceOpt = None,
-          format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+          format: TableFormatOpt = TableFormat.table,
           as_of: AsOfOpt = None) -> None:
     """Every feed: last batch, data current through, next batch expected, status."""
     from metrics.governance import feed_health, feeds_frame
@@ -38,7 +42,7 @@ def feeds(workspace: WorkspaceOpt = None,
     ws = open_workspace(workspace)
     with ws.session() as s:
         df = feeds_frame(feed_health(s, ws.register, _as_of(as_of))).select(FEED_COLUMNS)
-    fmt = _format(format)
+    fmt = format.value
     if fmt == "table":
         words = {"on_time": "on time", "late": "LATE", "missing": "MISSING"}
         with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True,
@@ -98,7 +102,7 @@ def inventory_dcat(out: Path, workspace: WorkspaceOpt = None, as_of: AsOfOpt = N
 
 @app.command()
 def roadmap(workspace: WorkspaceOpt = None,
-            format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+            format: TableFormatOpt = TableFormat.table,
             as_of: AsOfOpt = None) -> None:
     """The data roadmap: actions by stage and pillar, status, owner, due date and win."""
     from metrics.governance.roadmap import ensure_roadmap, roadmap_frame
@@ -107,7 +111,7 @@ def roadmap(workspace: WorkspaceOpt = None,
     with ws.session() as s:
         ensure_roadmap(s)
         df = roadmap_frame(s, _as_of(as_of))
-    if _format(format) == "table":
+    if format == TableFormat.table:
         with pl.Config(tbl_rows=-1, tbl_width_chars=200, fmt_str_lengths=70,
                        tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
             typer.echo(df.select("id", "stage", "pillar", "title", "status", "owner", "due_on",

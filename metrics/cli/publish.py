@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from metrics.cli import AsOfOpt, WorkspaceOpt, _as_of, app, fail, open_workspace
+from metrics.cli.core import AsOfOpt, WorkspaceOpt, _as_of, fail, open_workspace, streamlit_command
+
+app = typer.Typer()
 
 #: Settings the public site must never see.
 PRIVATE_ENV = ("STATDESK_DATABASE_URL", "STATDESK_WORKSPACE")
@@ -64,9 +65,6 @@ def serve_public(snapshot_dir: Annotated[Path, typer.Argument(help="A snapshot, 
         raise
     env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
     env["STATDESK_SNAPSHOT"] = str(snap)
-    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "public_app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-           "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = streamlit_command("dashboard.public_app", port)
     typer.echo(f"Public site on http://localhost:{port} (snapshot {snap})")
     raise typer.Exit(subprocess.call(cmd, env=env))

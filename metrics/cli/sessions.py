@@ -9,7 +9,18 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from metrics.cli import AsOfOpt, FormatOpt, WorkspaceOpt, _as_of, _emit, app, fail, open_workspace
+from metrics.cli.core import (
+    AsOfOpt,
+    DataFormat,
+    FormatOpt,
+    WorkspaceOpt,
+    _as_of,
+    _emit,
+    fail,
+    open_workspace,
+)
+
+app = typer.Typer()
 
 OutArg = Annotated[Path, typer.Argument(
     help="Base path of the output: OUT.html and OUT.pdf are written beside each other "
@@ -93,7 +104,7 @@ def memo(out: OutArg, session: Annotated[int, typer.Option("--session", help="St
 
 
 @app.command()
-def sessions(workspace: WorkspaceOpt = None, format: FormatOpt = "csv") -> None:
+def sessions(workspace: WorkspaceOpt = None, format: FormatOpt = DataFormat.csv) -> None:
     """List the stat sessions, most recent first, with their number of commitments."""
     from sqlmodel import select
 
@@ -119,7 +130,7 @@ def commitments(workspace: WorkspaceOpt = None,
                 overdue: Annotated[bool, typer.Option("--overdue", help="Only open commitments past their due date.")] = False,
                 session: Annotated[int | None, typer.Option("--session", help="Only this session's commitments.")] = None,
                 open_only: Annotated[bool, typer.Option("--open", help="Only open or in-progress ones.")] = False,
-                as_of: AsOfOpt = None, format: FormatOpt = "csv") -> None:
+                as_of: AsOfOpt = None, format: FormatOpt = DataFormat.csv) -> None:
     """List commitments with status, due date and overdue days (as of --as-of)."""
     from metrics.commitments import get_session, list_commitments
     from metrics.commitments import overdue as overdue_list

@@ -14,8 +14,9 @@ import polars as pl
 import typer
 
 from metrics.access import ROLES
-from metrics.cli import WorkspaceOpt, _emit, app, fail, open_workspace
+from metrics.cli.core import TableFormat, TableFormatOpt, WorkspaceOpt, _emit, fail, open_workspace
 
+app = typer.Typer()
 users_app = typer.Typer(help="Who may sign in to the app, with which role and agency.",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -52,7 +53,7 @@ def add(email: str,
 
 @users_app.command("list")
 def list_(workspace: WorkspaceOpt = None,
-          fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+          fmt: TableFormatOpt = TableFormat.table,
           active_only: Annotated[bool, typer.Option("--active-only", help="Hide removed users.")] = False,
           ) -> None:
     """List the users: e-mail, name, role, agency, active."""
@@ -65,7 +66,7 @@ def list_(workspace: WorkspaceOpt = None,
                         "active": u.active} for u in users],
                       schema={"email": pl.String, "name": pl.String, "role": pl.String,
                               "agency_id": pl.String, "active": pl.Boolean})
-    if fmt == "table":
+    if fmt == TableFormat.table:
         if df.is_empty():
             typer.echo("No users yet. Add one with 'statdesk users add EMAIL --role ROLE'.")
             return

@@ -1,0 +1,5 @@
+"""``python -m metrics.cli``: the ``statdesk`` command line."""
+
+from metrics.cli import app
+
+app()
