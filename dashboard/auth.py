@@ -15,10 +15,9 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.state import VIEWER_KEY, workspace
 from metrics.access import ROLE_LABELS, Viewer, local_viewer
 from metrics.users import viewer_for
-
-VIEWER_KEY = "statdesk_viewer"
 
 
 def auth_settings() -> Mapping[str, Any] | None:
@@ -39,8 +38,6 @@ def _provider(settings: Mapping[str, Any]) -> str | None:
 
 
 def _lookup(email: str | None) -> Viewer | None:
-    from dashboard.state import workspace
-
     with workspace().session() as s:
         return viewer_for(s, email)
 

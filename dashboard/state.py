@@ -78,10 +78,18 @@ def full_register() -> Register:
         raise
 
 
-def viewer() -> Viewer:
-    from dashboard.auth import current_viewer
+#: Where the sign-in gate (:func:`dashboard.auth.gate`) keeps the viewer of the session.
+VIEWER_KEY = "statdesk_viewer"
 
-    return current_viewer()
+
+def viewer() -> Viewer:
+    """The viewer the sign-in gate established; the entry page runs the gate before any page."""
+    found = st.session_state.get(VIEWER_KEY)
+    if not isinstance(found, Viewer):
+        st.error("Sign in first: open StatDesk from its start page.")
+        st.stop()
+        raise RuntimeError("unreachable")  # st.stop() ends the run
+    return found
 
 
 def _viewer_key() -> tuple[str, str]:
