@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -39,12 +38,6 @@ from metrics.store.tables import Batch, FeedMonth, QuarantineRow
 from metrics.workspace import Workspace
 
 from .validate import FeedRefused, check_feed, read_feed_file
-
-
-def _fault(point: str) -> None:
-    """Fault injection for tests: STATDESK_FAULT=<point> kills the process here."""
-    if os.environ.get("STATDESK_FAULT") == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def file_hash(path: str | Path) -> str:
@@ -175,7 +168,6 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
     except BaseException:  # e.g. the disk is full: leave no partial files behind
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _fault("after_files")
     kpis = register.kpis_of_feed(pv.feed_id)
     scope = {k.kpi_id: periods_touching(_months_affected(k, pv.feed_id, months), k.grain,
                                         fiscal_start=k.fiscal_start) for k in kpis}
@@ -224,12 +216,10 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                 sources = current_sources(s, str(root))
                 obs = compute(register, sources, kpis, periods=scope)
                 report.observations_written = replace_observations(s, obs, scope)
-            _fault("before_commit")
             s.commit()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _fault("after_commit")
     return report
 
 

@@ -37,7 +37,7 @@ XSS = "<script>alert(1)</script><b>x</b>"
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("STATDESK_FAULT", "STATDESK_DATABASE_URL", "STATDESK_SQLITE_BUSY_TIMEOUT_MS")}
+           if k not in ("STATDESK_DATABASE_URL", "STATDESK_SQLITE_BUSY_TIMEOUT_MS")}
     env.update(extra)
     return env
 

@@ -13,6 +13,7 @@ import pytest
 
 from metrics.ingest import ingest
 from metrics.workspace import Workspace
+from tests.conftest import ROOT
 from tests.workspace_factory import AS_OF, agg_rows, make_workspace, write_feed
 
 TABLES = ("batch", "feedmonth", "observation", "quarantinerow")
@@ -26,13 +27,13 @@ def _state(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _run(ws: Workspace, path: Path, fault: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("STATDESK_FAULT", "STATDESK_DATABASE_URL")}
-    if fault:
-        env["STATDESK_FAULT"] = fault
-    return subprocess.run([str(STATDESK), "ingest", "agg", str(path), "--workspace", str(ws.root),
+    """``statdesk ingest`` in a new process, killed at ``fault`` (see tests/faultpoints.py)."""
+    env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    cmd = [sys.executable, "-m", "tests.faultpoints", fault] if fault else [str(STATDESK)]
+    return subprocess.run([*cmd, "ingest", "agg", str(path), "--workspace", str(ws.root),
                            "--as-of", AS_OF.isoformat(), "--by", "tester"],
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 @pytest.fixture()
