@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from metrics import commitments as cm
-from metrics.packet import pdf_text
 from metrics.workspace import Workspace
 from tests.e2e.conftest import main_text, python_errors, start_server, stop_server, wait_for_app
+from tests.pdftext import pdf_text
 
 pytestmark = pytest.mark.e2e
 

@@ -19,6 +19,7 @@ from metrics.scorecard import scorecard
 from metrics.store.tables import StatSession
 from metrics.workspace import Workspace
 from tests.conftest import AS_OF, chromium_path
+from tests.pdftext import pdf_pages, pdf_text
 
 MONTH = "2026-10"
 
@@ -116,7 +117,7 @@ def test_packet_pdf_has_the_text(inputs: dict[str, Any], tmp_path: Path) -> None
     out = pk.html_to_pdf(inputs["html"], tmp_path / "packet.pdf")
     data = out.read_bytes()
     assert data.startswith(b"%PDF")
-    text = pk.pdf_text(data)
+    text = pdf_text(data)
     assert "Data current through 31 October 2026" in text
     assert "Drug overdose death rate" in text and "Commitments" in text
     assert text.index("Off track (") < text.index("On track (")
@@ -142,8 +143,8 @@ def test_memo_is_one_page_per_agency(inputs: dict[str, Any], tmp_path: Path) -> 
     assert "overdue 56 days" in html and "&lt;script&gt;" in html
     _need_chromium()
     data = pk.html_to_pdf(html, tmp_path / "memo.pdf").read_bytes()
-    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
-    text = pk.pdf_text(data)
+    assert pdf_pages(data) == 1
+    text = pdf_text(data)
     assert "Department of Health" in text and "FAFSA completion nights" in text
 
 
@@ -180,5 +181,5 @@ def test_cli_sessions_commitments_memo_packet(demo_copy: Path, tmp_path: Path) -
     r = run(app, ["memo", "--session", str(stat.id), "--as-of", "2026-11-25", str(tmp_path / "memo")],
             env=env)
     assert r.exit_code == 0, r.output
-    assert "Grace Kim" in pk.pdf_text((tmp_path / "memo.pdf").read_bytes())
+    assert "Grace Kim" in pdf_text((tmp_path / "memo.pdf").read_bytes())
     assert (tmp_path / "memo.html").exists()
