@@ -12,6 +12,8 @@ import streamlit as st
 
 from dashboard import downloads, state
 from dashboard.figures import status_style
+from metrics.annotations import list_annotations
+from metrics.commitments import open_by_kpi
 
 SESSION_PAGE = "views/session.py"
 KPI_PAGE = "views/kpi.py"
@@ -181,15 +183,11 @@ def kpi_link(kpi_id: str, name: str, month: str | None = None, **extra: str) -> 
     st.page_link(KPI_PAGE, label=name, icon="📈", query_params=params)
 
 
-# --- commitments (module written separately; absent means nothing to show) ------------
+# --- commitments and annotations ---------------------------------------------------------
 
 
 def open_commitments(as_of: date) -> dict[str, list]:
-    """kpi_id -> open commitments, or {} when commitments are not available."""
-    try:
-        from metrics.commitments import open_by_kpi
-    except ImportError:
-        return {}
+    """kpi_id -> open commitments, or {} (with a warning) when they cannot be read."""
     try:
         with state.workspace().session() as s:
             found = open_by_kpi(s, as_of)
@@ -201,11 +199,8 @@ def open_commitments(as_of: date) -> dict[str, list]:
 
 
 def kpi_annotations(kpi_id: str) -> list[tuple[date, str, str]]:
-    """(date, kind, text) of the KPI's annotations, or [] when not available."""
-    try:
-        from metrics.annotations import list_annotations
-    except ImportError:
-        return []
+    """(date, kind, text) of the KPI's annotations, or [] (with a warning) when they cannot be
+    read."""
     out = []
     try:
         with state.workspace().session() as s:
