@@ -143,7 +143,7 @@ def region_table(obs_kpi: pl.DataFrame, register: Register, kpi: Kpi, period: st
                        & (pl.col("region") != ALL))
     t = base.join(s.select(pl.col("region").alias("Region code"), *_measures(kpi)),
                   on="Region code", how="left")
-    t = t.sort("Value", descending=kpi.direction == "higher", nulls_last=True)
+    t = t.sort("Value", descending=kpi.higher_is_better, nulls_last=True)
     t = t.with_columns(pl.when(pl.col("Value").is_not_null())
                        .then(pl.int_range(1, pl.len() + 1)).alias("Rank").cast(pl.Int64))
     cols = ["Rank", "Region code", "Region", *MEASURE_COLUMNS]
@@ -160,7 +160,7 @@ def reference_group(groups: pl.DataFrame, kpi: Kpi) -> str | None:
         return None
     try:
         d = equity.disparities(groups.filter(pl.col("group") != UNKNOWN),
-                               reference="best", favourable=kpi.direction == "higher")
+                               reference="best", favourable=kpi.higher_is_better)
     except ValueError:
         return None
     ref = d.get("reference_group")

@@ -119,7 +119,7 @@ def equity_gap(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str 
         return obs_kpi.filter((pl.col("period") == p) & (pl.col("region") == region)
                               & (pl.col("group") != ALL))
 
-    fav = kpi.direction == "higher"
+    fav = kpi.higher_is_better
     now = table(period).filter(pl.col("numerator").is_not_null() & (pl.col("denominator") > 0))
     if now.height < 2:
         return "no data", "Too few groups to compare.", None

@@ -92,7 +92,7 @@ def _as_of(value: str | None) -> date:
         raise
 
 
-def open_workspace(path: Path | None, *, need_data: bool = True):  # type: ignore[no-untyped-def]
+def open_workspace(path: Path | None):  # type: ignore[no-untyped-def]
     from metrics.errors import ValidationFailed
     from metrics.workspace import Workspace
 

@@ -36,7 +36,7 @@ def _change_words(kpi: Kpi, now: float, then: float) -> str:
     if abs(diff) < 10 ** -(kpi.decimals + 1):
         return "about the same"
     size = f"{abs(diff):.{kpi.decimals}f} points" if kpi.unit == "%" else kpi.format_value(abs(diff))
-    better = (diff > 0) == (kpi.direction == "higher")
+    better = (diff > 0) == kpi.higher_is_better
     return f"{'up' if diff > 0 else 'down'} {size} ({'better' if better else 'worse'})"
 
 
