@@ -18,9 +18,10 @@ import polars as pl
 from dashboard.figures import STATUS_ORDER, WEAK, status_label
 from metrics import equity
 from metrics.definitions import Kpi, Register
+from metrics.definitions.models import RATE_MEASURES
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label
 from metrics.periods import display_label
-from metrics.scorecard import RATE_MEASURES, KpiStatus, next_expected
+from metrics.scorecard import KpiStatus, next_expected
 from metrics.status import StatusResult
 from metrics.targets import Target, trajectory
 

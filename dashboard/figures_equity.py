@@ -148,8 +148,8 @@ def disparity_table(rows: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
         "rate ratio": "–" if r["rate_ratio"] is None else f"{r['rate_ratio']:.2f}",
         "ratio 95% CI": ci(r["rate_ratio_ci_low"], r["rate_ratio_ci_high"], 1, 2),
         "share of population": _pct(r["population_share"], 1),
-        "reliability": "reliable" if r["reliable"] else "unreliable (fewer than 20 events "
-                                                        "or unstable)",
+        "reliability": "reliable" if r["reliable"] else f"unreliable (fewer than {SMALL_EVENTS} "
+                                                        "events or unstable)",
     } for r in rows.iter_rows(named=True)])
 
 

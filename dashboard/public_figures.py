@@ -16,6 +16,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from metrics.intervals import MIN_EVENTS
+
 BLUE = "#0072B2"  # Okabe-Ito
 ORANGE = "#E69F00"
 GREY = "#595959"
@@ -59,7 +61,7 @@ def breakdown_table(kpi: dict[str, Any], rows: pl.DataFrame, key: str,
                     "95% confidence interval": _ci_text(kpi, r),
                     "Reliability": ("" if r.get("suppressed") else
                                     ("reliable" if r.get("reliable") else
-                                     "unreliable: fewer than 20 events"))})
+                                     f"unreliable: fewer than {MIN_EVENTS} events"))})
     return pl.DataFrame(out, schema={heading: pl.String, "Value": pl.String,
                                      "95% confidence interval": pl.String,
                                      "Reliability": pl.String})
@@ -77,7 +79,7 @@ def group_chart(kpi: dict[str, Any], rows: pl.DataFrame, names: dict[str, str],
     """Horizontal bars by group with 95% intervals; hidden groups as labelled placeholders."""
     fig = go.Figure()
     shown = rows.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    for reliable, pattern, name in ((True, "", "Reliable"), (False, "/", "Unreliable (fewer than 20 events)")):
+    for reliable, pattern, name in ((True, "", "Reliable"), (False, "/", f"Unreliable (fewer than {MIN_EVENTS} events)")):
         part = shown.filter(pl.col("reliable") == reliable)
         if part.height == 0:
             continue

@@ -38,6 +38,8 @@ __all__ = [
     "clopper_pearson",
     "dsr_dobson",
     "dsr_fay_feuer",
+    "MAX_RSE",
+    "MIN_EVENTS",
     "is_reliable",
     "poisson_exact",
     "poisson_rate",
@@ -300,6 +302,11 @@ def dsr_fay_feuer(counts: Values, pops: Values, std_pops: Values, *,
 
 # --- reliability ------------------------------------------------------------------------
 
+#: A figure is reliable when it rests on at least this many events ...
+MIN_EVENTS = 20
+#: ... and its relative standard error is at most this.
+MAX_RSE = 0.30
+
 
 def relative_standard_error(x: Values) -> FloatArray:
     """Relative standard error of a Poisson count, ``1/√x``; NaN where ``x <= 0`` or missing."""
@@ -309,8 +316,8 @@ def relative_standard_error(x: Values) -> FloatArray:
     return _nan_where(~(xa > 0), rse)
 
 
-def is_reliable(events: Values, rse: Values = None, *, min_events: float = 20,
-                max_rse: float = 0.30) -> NDArray[np.bool_]:
+def is_reliable(events: Values, rse: Values = None, *, min_events: float = MIN_EVENTS,
+                max_rse: float = MAX_RSE) -> NDArray[np.bool_]:
     """True where ``events >= min_events`` and ``rse <= max_rse``; missing values are False.
 
     ``rse=None`` uses the Poisson relative standard error of ``events``.

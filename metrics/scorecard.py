@@ -17,12 +17,10 @@ import polars as pl
 
 from metrics import equity
 from metrics.definitions import Kpi, Register
-from metrics.definitions.models import CADENCES
+from metrics.definitions.models import CADENCES, RATE_MEASURES
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label
 from metrics.periods import PERIODS_PER_YEAR, display_label, parse_period, previous_year_label
 from metrics.status import RISK_ORDER, StatusResult, apply_equity_rule, assess, gap_status
-
-RATE_MEASURES = ("proportion", "rate")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from datetime import date
 from metrics.targets import Target
 
 MEASURES = ("proportion", "rate", "count", "sum", "mean", "median")
+#: Measures whose value is events over a population: groups can be compared by rate.
+RATE_MEASURES = ("proportion", "rate")
 DIRECTIONS = ("higher", "lower")
 FEED_KINDS = ("aggregate", "record")
 CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}

@@ -22,6 +22,7 @@ import polars as pl
 from metrics import intervals
 from metrics.definitions import Feed, Kpi, Register
 from metrics.groups import GROUP_CODES
+from metrics.intervals import MAX_RSE, MIN_EVENTS
 from metrics.periods import MONTHS_PER, parse_period, period_expr
 
 ALL = "all"
@@ -32,8 +33,6 @@ OBS_SCHEMA: dict[str, pl.DataType] = {
     "ci_low": pl.Float64(), "ci_high": pl.Float64(), "events": pl.Float64(),
     "rse": pl.Float64(), "reliable": pl.Boolean(),
 }
-MIN_EVENTS = 20
-MAX_RSE = 0.30
 
 Sources = Mapping[str, Sequence[str]]  # feed_id -> Parquet paths currently in force
 

@@ -20,12 +20,11 @@ from datetime import date
 import polars as pl
 from sqlmodel import Session, col, select
 
+from metrics.commitments import OPEN_STATUSES
 from metrics.definitions import Register
 from metrics.store.tables import Commitment, StatSession
 
 from .feedhealth import ON_TIME, FeedHealth
-
-OPEN_STATUSES = ("open", "in progress")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import polars as pl
 
 from metrics.definitions import Kpi, Register
 from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.intervals import MIN_EVENTS
 from metrics.status import Status
 from metrics.targets import Target
 
@@ -111,7 +112,7 @@ def status_rules(kpis: list[Kpi]) -> dict[str, Any]:
             "at risk": "progress ratio at or above the KPI's at_risk_threshold",
             "off track": "otherwise",
             "no data": "no published figure for the period",
-            "too few cases": "the figure rests on fewer than 20 events (unreliable)",
+            "too few cases": f"the figure rests on fewer than {MIN_EVENTS} events (unreliable)",
             "no agreed target": "no target has been agreed and approved",
         },
         "change": ("Compared with the previous period: improving, little or no change, or "
@@ -139,7 +140,7 @@ _COLUMNS: list[tuple[str, str, str]] = [
                         "suppressed)."),
     ("ci_low", "number", "Lower bound of the 95% confidence interval (empty when suppressed)."),
     ("ci_high", "number", "Upper bound of the 95% confidence interval (empty when suppressed)."),
-    ("reliable", "boolean", "False when the figure rests on fewer than 20 events."),
+    ("reliable", "boolean", f"False when the figure rests on fewer than {MIN_EVENTS} events."),
     ("period_start", "date", "First day of the period."),
     ("period_end", "date", "Last day of the period."),
     ("suppressed", "boolean", "True when the figures of this row are not published."),
