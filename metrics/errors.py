@@ -83,6 +83,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Measure does not fit",
         "{detail}",
     ),
+    "definitions.bad_federal_code": (
+        "Bad federal code",
+        "'{value}' is not a {kind} ({valid}); write the agency's real code, or leave the cell "
+        "empty if it has none.",
+    ),
+    "definitions.no_federal_codes": (
+        "No federal codes",
+        "{detail}",
+    ),
     # --- feeds -----------------------------------------------------------
     "feed.unreadable": (
         "File cannot be read",

@@ -9,6 +9,7 @@ half-valid.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +319,28 @@ def _load_geojson(folder: Path, regions: set[str], issues: list[Issue]) -> dict 
     return gj
 
 
+FEDERAL_CODES = {"bureau_code": ("bureau code", "NNN:NN", re.compile(r"\d{3}:\d{2}")),
+                 "program_code": ("program code", "NNN:NNN", re.compile(r"\d{3}:\d{3}"))}
+
+
+def _check_federal_codes(file: str, rows: list[dict[str, Any]], issues: list[Issue]) -> None:
+    """Bureau and program codes (DCAT-US) are well formed and never a placeholder of zeros;
+    a warning says which agencies' datasets will be catalogued without them."""
+    for i, r in enumerate(rows, start=1):
+        for column, (kind, valid, pattern) in FEDERAL_CODES.items():
+            code = r.get(column) or ""
+            if code and (not pattern.fullmatch(code) or not code.strip("0:")):
+                issues.append(issue("definitions.bad_federal_code", file=file, row=i, column=column,
+                                    value=code, kind=kind, valid=f"{valid}, not all zeros"))
+    lacking = [r["agency_id"] for r in rows if r.get("agency_id") and not r.get("bureau_code")]
+    if lacking:
+        issues.append(issue(
+            "definitions.no_federal_codes", file=file, column="bureau_code", level="warning",
+            detail=f"{len(lacking)} of {len(rows)} agencies have no bureau_code "
+                   f"({', '.join(lacking)}): their DCAT-US datasets leave out bureauCode and "
+                   "programCode, which only federal agencies must give."))
+
+
 def validate(folder: str | Path) -> tuple[Register | None, list[Issue]]:
     """Read and check every file; the register only if there is no error."""
     folder = Path(folder)
@@ -329,7 +352,9 @@ def validate(folder: str | Path) -> tuple[Register | None, list[Issue]]:
     agencies_f, ag_rows = t["agencies"]
     check_unique(agencies_f, ag_rows, "agency_id", issues)
     agencies = {r["agency_id"]: Agency(r["agency_id"], r["name"] or "", r["lead"] or "",
-                                       r["lead_email"] or "") for r in ag_rows if r["agency_id"]}
+                                       r["lead_email"] or "", r["bureau_code"] or "",
+                                       r["program_code"] or "") for r in ag_rows if r["agency_id"]}
+    _check_federal_codes(agencies_f, ag_rows, issues)
     rf, rrows = t["regions"]
     check_unique(rf, rrows, "region_id", issues)
     regions = {r["region_id"]: Region(r["region_id"], r["name"] or "", r["parent"] or "")

@@ -29,6 +29,8 @@ class Agency:
     name: str
     lead: str = ""
     lead_email: str = ""
+    bureau_code: str = ""  # federal OMB bureau code (NNN:NN) for DCAT-US, if the agency has one
+    program_code: str = ""  # federal program code (NNN:NNN), likewise
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ POLARS_TYPES: dict[str, pl.DataType] = {
 
 SPECS: dict[str, list[Field]] = {
     "agencies": [Field("agency_id", required=True), Field("name", required=True),
-                 Field("lead", default=""), Field("lead_email", default="")],
+                 Field("lead", default=""), Field("lead_email", default=""),
+                 Field("bureau_code", default=""), Field("program_code", default="")],
     "regions": [Field("region_id", required=True), Field("name", required=True),
                 Field("parent", default="")],
     "priorities": [Field("priority_id", required=True), Field("name", required=True),

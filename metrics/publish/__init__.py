@@ -1,14 +1,18 @@
 """Public equity snapshots: disclosure control, files, DCAT-US metadata, the record.
 
 * :mod:`.disclosure`: suppression of every published count and its audit (one function).
-* :mod:`.documents`: KPI definitions, targets, status rules, data dictionary, DCAT-US.
+* :mod:`.documents`: KPI definitions, targets, status rules, data dictionary (the DCAT-US
+  catalog is :func:`metrics.governance.dcat.snapshot_catalog`).
 * :mod:`.snapshot`: :func:`build_snapshot`, immutable and versioned (``2026-10-v1``).
 """
 
 from __future__ import annotations
 
+from metrics.governance.dcat import CONFORMS_TO as DCAT_US_SCHEMA
+from metrics.governance.dcat import CatalogInfo
+
 from .disclosure import PUBLISHED_COLUMNS, Protected, protect, protect_cached, public_observations
-from .documents import DCAT_US_SCHEMA, CatalogInfo, approved
+from .documents import approved
 from .snapshot import (
     PublicationResult,
     SnapshotError,

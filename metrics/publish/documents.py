@@ -1,4 +1,4 @@
-"""The documents of a snapshot besides the data: definitions, targets, rules, dictionary, DCAT-US.
+"""The documents of a snapshot besides the data: definitions, targets, rules, dictionary.
 
 Pure functions from the register and published figures to JSON-ready dictionaries and
 frames. Nothing here reads hidden figures: the callers pass only what is published.
@@ -6,8 +6,6 @@ frames. Nothing here reads hidden figures: the callers pass only what is publish
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import polars as pl
@@ -18,45 +16,8 @@ from metrics.intervals import MIN_EVENTS
 from metrics.status import Status
 from metrics.targets import Target
 
-__all__ = ["CatalogInfo", "DCAT_US_SCHEMA", "approved", "data_dictionary", "dcat_catalog",
-           "kpi_document", "status_rules", "target_document"]
+__all__ = ["approved", "data_dictionary", "kpi_document", "status_rules", "target_document"]
 
-DCAT_US_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
-MEDIA = {"csv": ("text/csv", "CSV"), "json": ("application/json", "JSON"),
-         "parquet": ("application/vnd.apache.parquet", "Parquet")}
-PERIODICITY = {"month": "R/P1M", "rolling12": "R/P1M", "quarter": "R/P3M", "year": "R/P1Y",
-               "fiscal": "R/P1Y"}
-
-
-@dataclass(frozen=True)
-class CatalogInfo:
-    """Who publishes the snapshot and where its files will be served (DCAT-US fields).
-
-    Empty ``contact_email`` and ``base_url`` are derived from the agencies' e-mail domain.
-    ``bureau_code`` and ``program_code`` are federal codes; a state uses the
-    placeholders unless a federal programme applies.
-    """
-
-    publisher: str = "Governor's Office of Results"
-    contact_name: str = "Governor's Office of Results"
-    contact_email: str = ""
-    base_url: str = ""
-    license: str = "https://creativecommons.org/publicdomain/zero/1.0/"
-    bureau_code: str = "000:00"
-    program_code: str = "000:000"
-
-    def resolved(self, register: Register) -> CatalogInfo:
-        domain = "example.gov"
-        for a in register.agencies.values():
-            if "@" in a.lead_email:
-                parts = a.lead_email.split("@", 1)[1].split(".")
-                domain = ".".join(parts[-2:])
-                break
-        return CatalogInfo(
-            publisher=self.publisher, contact_name=self.contact_name,
-            contact_email=self.contact_email or f"results@{domain}",
-            base_url=(self.base_url or f"https://data.{domain}/results").rstrip("/"),
-            license=self.license, bureau_code=self.bureau_code, program_code=self.program_code)
 
 
 def approved(target: Target | None) -> bool:
@@ -173,57 +134,3 @@ def data_dictionary() -> tuple[pl.DataFrame, dict[str, Any]]:
            "groups": {c: GROUP_LABELS[c] for c in GROUP_CODES}}
     return frame, doc
 
-
-def dcat_catalog(register: Register, kpis: list[Kpi], *, version: str, modified: date,
-                 temporal: dict[str, tuple[date, date]], info: CatalogInfo) -> dict[str, Any]:
-    """A DCAT-US 1.1 (Project Open Data) catalog: one dataset per KPI and one for all."""
-    info = info.resolved(register)
-    root = f"{info.base_url}/{version}"
-
-    def dist(path: str, title: str) -> list[dict[str, Any]]:
-        out = []
-        for ext, (media, fmt) in MEDIA.items():
-            out.append({"@type": "dcat:Distribution", "title": f"{title} ({fmt})",
-                        "downloadURL": f"{root}/{path}.{ext}", "mediaType": media, "format": fmt,
-                        "describedBy": f"{root}/data_dictionary.json",
-                        "describedByType": "application/json"})
-        return out
-
-    common = {
-        "modified": modified.isoformat(),
-        "publisher": {"@type": "org:Organization", "name": info.publisher},
-        "contactPoint": {"@type": "vcard:Contact", "fn": info.contact_name,
-                         "hasEmail": f"mailto:{info.contact_email}"},
-        "accessLevel": "public", "bureauCode": [info.bureau_code],
-        "programCode": [info.program_code], "license": info.license,
-        "describedBy": f"{root}/data_dictionary.json", "describedByType": "application/json",
-        "language": ["en-US"],
-    }
-    datasets = []
-    for k in kpis:
-        priority = register.priority_of(k)
-        words = [priority.name, register.goals[k.goal_id].name, "equity", "race and ethnicity",
-                 "region", k.noun]
-        d = {"@type": "dcat:Dataset", "title": k.name,
-             "description": (k.description or k.name) + " Small counts are suppressed to "
-                            "protect privacy; see the methodology.",
-             "keyword": list(dict.fromkeys(w for w in words if w)),
-             "identifier": f"{info.base_url}/kpi/{k.kpi_id}",
-             "accrualPeriodicity": PERIODICITY.get(k.grain, "irregular"),
-             "distribution": dist(f"kpis/{k.kpi_id}", k.name), **common}
-        if k.kpi_id in temporal:
-            a, b = temporal[k.kpi_id]
-            d["temporal"] = f"{a.isoformat()}/{b.isoformat()}"
-        datasets.append(d)
-    all_obs = {"@type": "dcat:Dataset", "title": "Equity snapshot: all published observations",
-               "description": ("Every published observation of the priority outcomes, by race "
-                               "and ethnicity and by region, after suppression of small counts."),
-               "keyword": ["equity", "performance", "race and ethnicity", "region"],
-               "identifier": f"{info.base_url}/observations",
-               "distribution": [{"@type": "dcat:Distribution", "title": "All observations (CSV)",
-                                 "downloadURL": f"{root}/observations.csv",
-                                 "mediaType": "text/csv", "format": "CSV"}], **common}
-    return {"@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
-            "@type": "dcat:Catalog", "conformsTo": DCAT_US_SCHEMA,
-            "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json",
-            "dataset": [all_obs, *datasets]}

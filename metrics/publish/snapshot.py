@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from metrics.definitions import Register
+from metrics.governance.dcat import CatalogInfo, snapshot_catalog
 from metrics.groups import GROUP_CODES, GROUP_LABELS
 from metrics.scorecard import KpiStatus, latest_month, scorecard
 from metrics.summaries import LANGUAGES, summarise
@@ -31,10 +32,8 @@ from metrics.suppression import PUBLIC, SuppressionPolicy
 
 from .disclosure import PUBLISHED_COLUMNS, Protected, protect_cached
 from .documents import (
-    CatalogInfo,
     approved,
     data_dictionary,
-    dcat_catalog,
     kpi_document,
     status_rules,
     target_document,
@@ -180,8 +179,8 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
     temporal: dict[str, tuple[date, date]] = {
         str(k): (g.get_column("period_start").min(), g.get_column("period_end").max())  # type: ignore[misc]
         for (k,), g in parts.items()}
-    _write_json(tmp / "data.json", dcat_catalog(reg, kpis, version=version, modified=as_of,
-                                                temporal=temporal, info=catalog))
+    _write_json(tmp / "data.json", snapshot_catalog(reg, kpis, version=version, modified=as_of,
+                                                    temporal=temporal, info=catalog))
 
 
 def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolicy = PUBLIC,

@@ -111,3 +111,61 @@ def test_demo_catalog_validates(demo_copy: Path) -> None:
     assert by["dhs_snap"]["accessLevel"] == "restricted public"  # internal
     assert date.fromisoformat(by["dhs_snap"]["modified"]) <= date.today()
     assert by["dhs_snap"]["contactPoint"]["hasEmail"] == "mailto:nadia.haddad@dhs.lakeland.gov"
+
+
+def _with_codes(demo_copy: Path, codes: dict[str, tuple[str, str]]) -> Path:
+    """The demo's definitions with bureau_code and program_code filled in for some agencies."""
+    import polars as pl
+
+    path = demo_copy / "definitions" / "agencies.csv"
+    df = pl.read_csv(path)
+    df = df.with_columns(
+        pl.col("agency_id").replace_strict({a: b for a, (b, _p) in codes.items()}, default="")
+        .alias("bureau_code"),
+        pl.col("agency_id").replace_strict({a: p for a, (_b, p) in codes.items()}, default="")
+        .alias("program_code"))
+    df.write_csv(path)
+    return demo_copy / "definitions"
+
+
+def test_federal_codes_come_from_the_definitions_in_both_catalogs(demo_copy: Path) -> None:
+    from metrics.definitions import validate
+    from metrics.governance.dcat import CatalogInfo, snapshot_catalog
+
+    register, issues = validate(_with_codes(demo_copy, {"doh": ("009:15", "009:020")}))
+    assert register is not None
+    warning = next(i for i in issues if i.code == "definitions.no_federal_codes")
+    assert warning.level == "warning" and "6 of 7 agencies have no bureau_code" in warning.message
+    assert "doh" not in warning.message.split("(")[1].split(")")[0].split(", ")
+    ws = Workspace.open(demo_copy)
+    with ws.session() as s:
+        ensure_inventory(s, register, at=datetime(2026, 11, 25, tzinfo=UTC))
+        frame = inventory_frame(s, register)
+    inventory = catalog(frame, register, as_of=AS_OF)
+    kpis = [k for k in register.kpis.values() if k.public]
+    snap = snapshot_catalog(register, kpis, version="2026-10-v1", modified=AS_OF, temporal={},
+                            info=CatalogInfo())
+    for cat in (inventory, snap):
+        assert problems(cat) == []
+        assert "000:00" not in json.dumps(cat)
+    for d in inventory["dataset"]:
+        doh = frame.filter(frame["dataset_id"] == d["identifier"])["agency_id"][0] == "doh"
+        assert (d.get("bureauCode"), d.get("programCode")) == \
+            ((["009:15"], ["009:020"]) if doh else (None, None))
+    by_title = {d["title"]: d for d in snap["dataset"]}
+    for k in kpis:
+        assert by_title[k.name].get("bureauCode") == (["009:15"] if k.agency_id == "doh" else None)
+    # the dataset of all observations spans every agency: it carries the codes that exist
+    assert snap["dataset"][0]["bureauCode"] == ["009:15"]
+
+
+def test_a_placeholder_or_malformed_federal_code_is_refused(demo_copy: Path) -> None:
+    from metrics.definitions import validate
+
+    register, issues = validate(_with_codes(demo_copy, {"doh": ("000:00", "009:020"),
+                                                        "doe": ("18", "000:000")}))
+    assert register is None
+    bad = sorted((i.column, i.value) for i in issues if i.code == "definitions.bad_federal_code")
+    assert bad == [("bureau_code", "000:00"), ("bureau_code", "18"), ("program_code", "000:000")]
+    text = next(str(i) for i in issues if i.value == "000:00")
+    assert "agencies.csv" in text and "not a bureau code (NNN:NN, not all zeros)" in text
