@@ -63,7 +63,7 @@ def target_form(kpi: Kpi) -> None:
         with ws.session() as s:
             rec = save_target(s, ws.definitions_register, kpi.kpi_id, values,
                               expected_version=st.session_state[key],
-                              by=viewer.label, at=datetime.now(UTC))
+                              by=viewer.actor, at=datetime.now(UTC))
     except TargetError as exc:
         st.error("The target was not saved:\n\n" + "\n".join(
             f"- **{k.replace('_', ' ')}**: {v}" for k, v in exc.problems.items()))

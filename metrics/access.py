@@ -13,6 +13,7 @@ the environment or the database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ GOVERNOR_STAFF = "governor_staff"
 AGENCY_LEAD = "agency_lead"
 DATA_STEWARD = "data_steward"
 ADMIN = "admin"
+#: How the audit log names whoever works on this computer without signing in.
+LOCAL_ACTOR = "local user"
 ROLES: tuple[str, ...] = (GOVERNOR_STAFF, AGENCY_LEAD, DATA_STEWARD, ADMIN)
 ROLE_LABELS: dict[str, str] = {
     GOVERNOR_STAFF: "Governor's staff",
@@ -88,8 +91,20 @@ class Viewer:
         return f"{who} ({role}, {self.agency_id})" if self.agency_id else f"{who} ({role})"
 
     @property
+    def actor(self) -> str:
+        """How the audit log names this person: the e-mail they signed in with (else their
+        name), or LOCAL_ACTOR in local mode."""
+        return LOCAL_ACTOR if self.local else (self.email or self.name or "signed-in user")
+
+    @property
     def sees_everything(self) -> bool:
         return self.role in (GOVERNOR_STAFF, ADMIN)
+
+
+def command_actor(by: str = "") -> str:
+    """How the audit log names whoever runs a command: ``--by``, else their login name, else
+    LOCAL_ACTOR."""
+    return by.strip() or os.environ.get("USER", "") or LOCAL_ACTOR
 
 
 def local_viewer() -> Viewer:

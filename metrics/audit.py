@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from metrics.store.tables import AuditEntry
 
 ACTIONS: tuple[str, ...] = ("create", "update", "delete", "publish", "ingest", "sign_in",
-                            "deactivate", "reactivate")
+                            "deactivate", "reactivate", "recompute")
 
 
 def record(session: Session, *, actor: str, action: str, entity: str, entity_id: str | int = "",

@@ -45,7 +45,7 @@ may_edit = viewer.local or can_edit(viewer, "users")
 
 def _actor() -> str:
     """Who is making the change, as the audit log names them."""
-    return "local user" if viewer.local else (viewer.email or viewer.name or "signed-in user")
+    return viewer.actor
 
 
 def _when(at: datetime | None) -> str:

@@ -63,10 +63,7 @@ if st.query_params.get("tab") != tab:
 
 
 def _who() -> str:
-    try:
-        return str(st.user.get("email") or "app user")
-    except Exception:  # noqa: BLE001 - no sign-in configured
-        return "app user"
+    return state.viewer().actor
 
 
 def _flash(key: str) -> None:

@@ -30,9 +30,8 @@ ss = st.session_state
 
 
 def _user() -> str:
-    """Who is writing: the signed-in viewer's e-mail, or "local user" in local mode."""
-    viewer = current_viewer()
-    return "local user" if viewer.local else (viewer.email or viewer.name or "signed-in user")
+    """Who is writing, as the audit log names them."""
+    return current_viewer().actor
 
 
 def _focus_text(kind: str, fid: str) -> str:

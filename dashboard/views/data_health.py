@@ -187,10 +187,7 @@ st.caption("The file is checked against the feed's contract first; nothing is ap
 
 
 def _who() -> str:
-    try:
-        return str(st.user.get("email") or "app user")
-    except Exception:  # noqa: BLE001 - no sign-in configured
-        return "app user"
+    return state.viewer().actor
 
 
 def _check(data: bytes, name: str) -> Preview | FeedRefused:

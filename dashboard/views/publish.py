@@ -35,7 +35,7 @@ reg = state.register()
 ws = state.workspace()
 as_of = state.today()
 out_dir = ws.root / "published"
-who = "staff" if viewer.local else (viewer.email or viewer.name or "staff")
+who = viewer.actor
 
 public = sorted((k for k in reg.kpis.values() if k.public), key=lambda k: k.name)
 private = sorted(k.kpi_id for k in reg.kpis.values() if not k.public)

@@ -153,6 +153,7 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
            as_of: AsOfOpt = None,
            errors: Annotated[Path | None, typer.Option(help="Write the error report (CSV) here.")] = None) -> None:
     """Check FILE against the contract of FEED_ID and apply it as one atomic batch."""
+    from metrics.access import command_actor
     from metrics.ingest import ingest as run
 
     ws = open_workspace(workspace)
@@ -161,7 +162,7 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
     from sqlalchemy.exc import OperationalError
 
     try:
-        report = run(ws, feed_id, file, received_by=by or os.environ.get("USER", ""),
+        report = run(ws, feed_id, file, received_by=command_actor(by),
                      received_on=_as_of(as_of))
     except OperationalError as exc:
         text = str(exc.orig or exc).lower()
@@ -216,13 +217,15 @@ def demo(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None,
 
 
 @app.command()
-def refresh(workspace: WorkspaceOpt = None) -> None:
+def refresh(workspace: WorkspaceOpt = None,
+            by: Annotated[str, typer.Option(help="Who is recomputing (for the audit log).")] = "") -> None:
     """Recompute every observation from the feeds in force."""
+    from metrics.access import command_actor
     from metrics.engine import recompute_all
 
     ws = open_workspace(workspace)
     with ws.session() as s:
-        n = recompute_all(s, ws.register, str(ws.feed_store))
+        n = recompute_all(s, ws.register, str(ws.feed_store), actor=command_actor(by))
     typer.echo(f"{n} observations recomputed.")
 
 

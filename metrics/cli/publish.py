@@ -27,6 +27,7 @@ def publish(out_dir: Annotated[Path, typer.Argument(help="Folder of published sn
             kpi: Annotated[list[str] | None, typer.Option(help="Publish only this KPI (repeatable).")] = None,
             ) -> None:
     """Write an audited public snapshot to OUT_DIR/<version>/ and record it."""
+    from metrics.access import command_actor
     from metrics.publish import SnapshotError, build_snapshot
     from metrics.suppression import DisclosureError, SuppressionPolicy
 
@@ -38,7 +39,7 @@ def publish(out_dir: Annotated[Path, typer.Argument(help="Folder of published sn
     ws = open_workspace(workspace)
     try:
         r = build_snapshot(ws, out_dir, policy=policy, as_of=_as_of(as_of),
-                           published_by=by or os.environ.get("USER", "") or "staff",
+                           published_by=command_actor(by),
                            kpi_ids=list(kpi) if kpi else None)
     except DisclosureError as exc:
         fail(f"the snapshot was refused and nothing was written: {exc}")

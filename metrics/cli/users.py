@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import polars as pl
 import typer
 
-from metrics.access import ROLES
+from metrics.access import ROLES, command_actor
 from metrics.cli.core import TableFormat, TableFormatOpt, WorkspaceOpt, _emit, fail, open_workspace
 
 app = typer.Typer()
@@ -22,10 +21,6 @@ users_app = typer.Typer(help="Who may sign in to the app, with which role and ag
 app.add_typer(users_app, name="users")
 
 ByOpt = Annotated[str, typer.Option("--by", help="Who is making the change (for the audit log).")]
-
-
-def _actor(by: str) -> str:
-    return by or os.environ.get("USER", "")
 
 
 @users_app.command("add")
@@ -42,7 +37,7 @@ def add(email: str,
         existed = get_user(s, email) is not None
         try:
             user = add_user(s, email, role, agency_id=agency, name=name, register=ws.register,
-                            actor=_actor(by))
+                            actor=command_actor(by))
         except UserError as exc:
             fail(str(exc))
             return
@@ -86,7 +81,7 @@ def remove(email: str, workspace: WorkspaceOpt = None, by: ByOpt = "") -> None:
     ws = open_workspace(workspace)
     with ws.session() as s:
         try:
-            user = remove_user(s, email, actor=_actor(by))
+            user = remove_user(s, email, actor=command_actor(by))
         except UserError as exc:
             fail(str(exc))
             return

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
+from metrics import audit
 from metrics.definitions import Register
 from metrics.store.tables import FeedMonth, Observation
 
@@ -44,9 +45,12 @@ def replace_observations(conn: Connection | Session, obs: pl.DataFrame,
     return len(rows)
 
 
-def recompute_all(session: Session, register: Register, root: str) -> int:
+def recompute_all(session: Session, register: Register, root: str, *, actor: str) -> int:
+    """Recompute every observation from the feeds in force, and record who did (one commit)."""
     obs = compute(register, current_sources(session, root))
     n = replace_observations(session, obs, None)
+    audit.record(session, actor=actor, action="recompute", entity="observations",
+                 detail=f"{n} observations recomputed from the feeds in force")
     session.commit()
     return n
 

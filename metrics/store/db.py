@@ -67,12 +67,14 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def data_version(session: Session) -> tuple[int, int, int]:
-    """Changes whenever a batch is applied, observations are recomputed or a target saved."""
+def data_version(session: Session) -> tuple[int, int, int, int]:
+    """Changes with every change of data: a batch applied, observations recomputed (even to
+    the same number of rows), a target saved, or anything else the audit log records."""
     b = session.exec(select(func.max(tables.Batch.id))).one() or 0
     o = session.exec(select(func.count(col(tables.Observation.id)))).one() or 0
     t = session.exec(select(func.coalesce(func.sum(col(tables.TargetRecord.version)), 0))).one()
-    return int(b), int(o), int(t or 0)
+    a = session.exec(select(func.max(tables.AuditEntry.id))).one() or 0
+    return int(b), int(o), int(t or 0), int(a)
 
 
 __all__ = ["SQLModel", "Session", "make_engine", "migrate", "data_version"]

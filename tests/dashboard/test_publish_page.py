@@ -62,9 +62,9 @@ def test_publish_page_previews_audits_and_publishes(page: AppTest, demo_copy: Pa
     assert at.success and "Published version 2026-10-v1" in at.success[0].value
     folder = demo_copy / "published" / "2026-10-v1"
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["published_by"] == "staff"
+    assert manifest["published_by"] == "local user"
     assert manifest["cells_suppressed"] == {"primary": primary, "complementary": complementary}
     assert at.json and json.loads(at.json[0].value)["version"] == "2026-10-v1"
     with Workspace.open(demo_copy).session() as s:
         rows = s.exec(select(Publication)).all()
-    assert [(r.version, r.published_by) for r in rows] == [("2026-10-v1", "staff")]
+    assert [(r.version, r.published_by) for r in rows] == [("2026-10-v1", "local user")]

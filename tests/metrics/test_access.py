@@ -168,3 +168,15 @@ def test_local_mode_opens_every_area() -> None:
     for area in AREAS:
         assert can_open(local, area)
     assert can_open(local, "admin") and not can_open(STAFF, "admin")
+
+
+def test_one_name_for_the_person_in_the_audit_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    from metrics.access import LOCAL_ACTOR, command_actor
+
+    assert local_viewer().actor == LOCAL_ACTOR == "local user"
+    assert Viewer(email="ana@doh.gov", role="governor_staff", name="Ana").actor == "ana@doh.gov"
+    assert Viewer(email="", role="governor_staff", name="Ana").actor == "Ana"
+    monkeypatch.setenv("USER", "jdoe")
+    assert (command_actor("  pat "), command_actor("")) == ("pat", "jdoe")
+    monkeypatch.delenv("USER")
+    assert command_actor() == LOCAL_ACTOR
