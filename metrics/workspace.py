@@ -83,12 +83,8 @@ class Workspace:
         """The register in force: the definitions, with targets agreed in the app."""
         from metrics.target_edits import effective_register
 
-        base = self.definitions_register
-        try:
-            with self.session() as s:
-                return effective_register(base, s)
-        except Exception:  # noqa: BLE001 - no database yet: the definitions alone
-            return base
+        with self.session() as s:  # no database yet, or not migrated: the definitions alone
+            return effective_register(self.definitions_register, s)
 
     def reload(self) -> Register:
         self.__dict__.pop("register", None)
