@@ -19,7 +19,7 @@ from dashboard.figures import STATUS_ORDER, WEAK, status_label
 from metrics import equity
 from metrics.definitions import Kpi, Register
 from metrics.definitions.models import RATE_MEASURES
-from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label
+from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label, statewide
 from metrics.periods import display_label
 from metrics.scorecard import KpiStatus, next_expected
 from metrics.status import StatusResult
@@ -69,8 +69,7 @@ def sparklines(obs: pl.DataFrame, through: date | None, n: int = 12) -> dict[str
     """kpi_id -> the last ``n`` statewide values up to ``through`` (for the Trend column)."""
     if obs.height == 0:
         return {}
-    s = obs.filter((pl.col("region") == ALL) & (pl.col("group") == ALL)
-                   & pl.col("value").is_not_null())
+    s = obs.filter(statewide() & pl.col("value").is_not_null())
     if through is not None:
         s = s.filter(pl.col("period_end") <= through)
     agg = s.sort("period_end").group_by("kpi_id").agg(pl.col("value").tail(n).round(3))

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from metrics import audit
 from metrics.definitions import Register
+from metrics.groups import statewide
 from metrics.intervals import z_value
 from metrics.periods import display_label
 from metrics.store.tables import Annotation, Commitment, CommitmentUpdate, Observation, StatSession
@@ -395,8 +396,7 @@ def did_it_move(observations: pl.DataFrame, commitment: Commitment | CommitmentV
     closed = commitment.closed_on
     out = []
     for k in kpis:
-        s = observations.filter((pl.col("kpi_id") == k) & (pl.col("region") == "all")
-                                & (pl.col("group") == "all") & pl.col("value").is_not_null()
+        s = observations.filter((pl.col("kpi_id") == k) & statewide() & pl.col("value").is_not_null()
                                 ).sort("period_end")
         before = s.filter(pl.col("period_end") <= made) if made else s.clear()
         b = before.row(-1, named=True) if before.height else None

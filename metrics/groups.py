@@ -34,8 +34,10 @@ __all__ = [
     "MULTIRACIAL_APPROACH",
     "UNKNOWN",
     "UNKNOWN_SHARE_WARNING",
+    "cell",
     "label",
     "map_1997",
+    "statewide",
     "mapping_1997_note",
     "unknown_share",
     "unknown_share_expr",
@@ -80,6 +82,21 @@ GROUP_LABELS: Final[dict[str, str]] = {
 #: The code for "everyone" (the total across groups).
 ALL: Final = "all"
 ALL_LABEL: Final = "All groups"
+
+
+def statewide() -> pl.Expr:
+    """Filter for the statewide rows: every region and every group together."""
+    return (pl.col("region") == ALL) & (pl.col("group") == ALL)
+
+
+def cell(obs: pl.DataFrame, period: str | None, region: str = ALL, group: str = ALL) -> dict | None:
+    """The observation of one period, region and group (default: statewide), or None."""
+    if period is None:
+        return None
+    r = obs.filter((pl.col("period") == period) & (pl.col("region") == region)
+                   & (pl.col("group") == group))
+    return r.row(0, named=True) if r.height else None
+
 
 #: The three SPD 15 approaches for people who select more than one category.
 MULTIRACIAL_APPROACH: Final[dict[str, str]] = {

@@ -18,7 +18,8 @@ import polars as pl
 from metrics import equity
 from metrics.definitions import Kpi, Register
 from metrics.definitions.models import CADENCES, RATE_MEASURES
-from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label
+from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label, statewide
+from metrics.groups import cell as _row
 from metrics.periods import PERIODS_PER_YEAR, display_label, parse_period, previous_year_label
 from metrics.status import RISK_ORDER, StatusResult, apply_equity_rule, assess, gap_status
 
@@ -69,18 +70,9 @@ def _unit_word(kpi: Kpi) -> str:
     return "points" if kpi.unit == "%" else (kpi.unit or "")
 
 
-def _row(obs: pl.DataFrame, period: str | None, region: str = ALL, group: str = ALL) -> dict | None:
-    if period is None:
-        return None
-    r = obs.filter((pl.col("period") == period) & (pl.col("region") == region)
-                   & (pl.col("group") == group))
-    return r.row(0, named=True) if r.height else None
-
-
 def choose_period(obs_kpi: pl.DataFrame, month: str | None) -> str | None:
     """The latest period with statewide data that ends within ``month`` (YYYY-MM)."""
-    s = obs_kpi.filter((pl.col("region") == ALL) & (pl.col("group") == ALL)
-                       & pl.col("value").is_not_null())
+    s = obs_kpi.filter(statewide() & pl.col("value").is_not_null())
     if month:
         end = parse_period(month).end
         s = s.filter(pl.col("period_end") <= end)
@@ -153,8 +145,7 @@ def kpi_status(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, *, month: st
     row = _row(obs_kpi, period)
     prev_label = None
     if period and row is not None:
-        earlier = obs_kpi.filter((pl.col("region") == ALL) & (pl.col("group") == ALL)
-                                 & (pl.col("period_end") < row["period_end"]))
+        earlier = obs_kpi.filter(statewide() & (pl.col("period_end") < row["period_end"]))
         prev_label = earlier.sort("period_end").get_column("period")[-1] if earlier.height else None
     prev = _row(obs_kpi, prev_label)
     overall = _assess(kpi, register, row, prev)
@@ -173,7 +164,7 @@ def kpi_status(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, *, month: st
     if kpi.equity_rule and groups:
         overall = apply_equity_rule(overall, {label(g): s for g, s in groups.items()})
     gstat, gtext, _worst = equity_gap(kpi, obs_kpi, period)
-    state_rows = obs_kpi.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
+    state_rows = obs_kpi.filter(statewide())
     if row is not None:  # never show periods after the one reviewed
         state_rows = state_rows.filter(pl.col("period_end") <= row["period_end"])
     spark = state_rows.sort("period_end").get_column("value").tail(12).to_list()

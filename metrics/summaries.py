@@ -18,6 +18,7 @@ import polars as pl
 
 from metrics.definitions import Kpi
 from metrics.groups import ALL, UNKNOWN, label
+from metrics.groups import cell as _cell
 from metrics.periods import display_label, previous_year_label
 from metrics.targets import Target
 
@@ -87,14 +88,6 @@ def subject(kpi: Kpi, language: str = "en") -> str:
 
 def _month_year(d: date, language: str) -> str:
     return f"{TEMPLATES[language]['months'][d.month]} {d.year}"
-
-
-def _cell(obs: pl.DataFrame, period: str | None, region: str = ALL, group: str = ALL) -> dict | None:
-    if period is None:
-        return None
-    r = obs.filter((pl.col("period") == period) & (pl.col("region") == region)
-                   & (pl.col("group") == group))
-    return r.row(0, named=True) if r.height else None
 
 
 def _shown(row: Mapping[str, Any] | None) -> bool:

@@ -21,11 +21,10 @@ import polars as pl
 
 from metrics import intervals
 from metrics.definitions import Feed, Kpi, Register
-from metrics.groups import GROUP_CODES
+from metrics.groups import ALL, GROUP_CODES, statewide
 from metrics.intervals import MAX_RSE, MIN_EVENTS
 from metrics.periods import MONTHS_PER, parse_period, period_expr
 
-ALL = "all"
 OBS_SCHEMA: dict[str, pl.DataType] = {
     "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
     "period_end": pl.Date(), "region": pl.String(), "group": pl.String(),
@@ -194,7 +193,7 @@ def _rollup(cols: pl.DataFrame, kpi: Kpi, feed: Feed, *, has_sq: bool) -> pl.Dat
     cols_order = ["period", "region", "group", "num", "den", *(["sq"] if has_sq else []), "_months"]
     out = pl.concat([lv.select(cols_order) for lv in levels], how="vertical")
     # keep only complete periods (statewide months present = months the period spans)
-    full = out.filter((pl.col("region") == ALL) & (pl.col("group") == ALL)).select("period", "_months")
+    full = out.filter(statewide()).select("period", "_months")
     labels = full.get_column("period").to_list()
     exp = pl.DataFrame({"period": labels,
                         "_expected": [_expected_months(lb, kpi, feed) for lb in labels]},
@@ -329,7 +328,7 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
         out = out.join(mp, on="_month", how="left").drop("_month")
     out = out.rename({"_region": "region", "_group": "group"}).with_columns(
         pl.col("region").fill_null(ALL), pl.col("group").fill_null(ALL))
-    full = out.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
+    full = out.filter(statewide())
     ok = [lb for lb, n in zip(full["period"].to_list(), full["_months"].to_list(), strict=True)
           if n >= _expected_months(lb, kpi, feed)]
     return out.filter(pl.col("period").is_in(ok)).drop("_months").with_columns(

@@ -14,6 +14,7 @@ import polars as pl
 
 from metrics.commitments import CommitmentView
 from metrics.definitions import Kpi, Register
+from metrics.groups import statewide
 from metrics.periods import display_label, parse_period, previous_year_label
 from metrics.scorecard import KpiStatus
 from metrics.status import RISK_ORDER
@@ -26,8 +27,8 @@ POINTS = {"month": 12, "rolling12": 12, "quarter": 12, "year": 6, "fiscal": 6}
 
 
 def _series(obs: pl.DataFrame, kpi: Kpi, month_end: date) -> pl.DataFrame:
-    return (obs.filter((pl.col("kpi_id") == kpi.kpi_id) & (pl.col("region") == "all")
-                       & (pl.col("group") == "all") & (pl.col("period_end") <= month_end))
+    return (obs.filter((pl.col("kpi_id") == kpi.kpi_id) & statewide()
+                       & (pl.col("period_end") <= month_end))
             .sort("period_end").tail(POINTS.get(kpi.grain, 12)))
 
 
