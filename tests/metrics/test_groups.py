@@ -236,3 +236,17 @@ def test_unknown_share_expression_in_group_by() -> None:
     )
     out = df.group_by("region").agg(unknown_share_expr(group_col="g", count_col="n")).sort("region")
     assert out.get_column("unknown_share").to_list() == pytest.approx([0.1, 0.0])
+
+
+def test_statewide_rows_and_one_cell() -> None:
+    import polars as pl
+
+    from metrics.groups import ALL, cell, statewide
+
+    obs = pl.DataFrame({"period": ["2026-10"] * 4 + ["2026-09"],
+                        "region": [ALL, ALL, "R1", "R1", ALL], "group": [ALL, "asian", ALL, "asian", ALL],
+                        "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert obs.filter(statewide())["value"].to_list() == [1.0, 5.0]
+    assert cell(obs, "2026-10")["value"] == 1.0  # type: ignore[index]
+    assert cell(obs, "2026-10", region="R1", group="asian")["value"] == 4.0  # type: ignore[index]
+    assert cell(obs, "2026-08") is None and cell(obs, None) is None
