@@ -10,7 +10,6 @@ overwritten. With a workspace, the publication is recorded in the ``Publication`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ import polars as pl
 from metrics.definitions import Register
 from metrics.governance.dcat import CatalogInfo, snapshot_catalog
 from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.ingest import file_hash
 from metrics.scorecard import KpiStatus, latest_month, scorecard
 from metrics.summaries import LANGUAGES, summarise
 from metrics.suppression import PUBLIC, SuppressionPolicy
@@ -129,14 +129,6 @@ def _write_json(path: Path, doc: Any) -> None:
                     encoding="utf-8")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[KpiStatus], *,
                  version: str, month: str, as_of: date, catalog: CatalogInfo) -> None:
     kpis = list(reg.kpis.values())
@@ -236,11 +228,11 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
             "cells_suppressed": {"primary": protected.primary,
                                  "complementary": protected.complementary},
             "catalog": asdict(catalog.resolved(register)),
-            "files": {p.relative_to(tmp).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            "files": {p.relative_to(tmp).as_posix(): {"sha256": file_hash(p), "bytes": p.stat().st_size}
                       for p in sorted(tmp.rglob("*")) if p.is_file()},
         }
         _write_json(tmp / "manifest.json", manifest)
-        digest = _sha256(tmp / "manifest.json")
+        digest = file_hash(tmp / "manifest.json")
         for p in tmp.rglob("*"):
             if p.is_file():
                 p.chmod(0o444)
