@@ -52,8 +52,9 @@ class ReportFormat(StrEnum):
 E = TypeVar("E", bound=Enum)
 
 
-def choice(kind: type[E]) -> Callable[[str | E], E]:
-    """Parse an option into the Enum ``kind``, case-insensitively; anything else fails clearly."""
+def format_choice(kind: type[E]) -> Callable[[str | E], E]:
+    """Parse a --format option into the Enum ``kind``, case-insensitively; anything else fails
+    clearly (the one place formats are checked)."""
     names = [str(m.value) for m in kind]
     allowed = f"{', '.join(names[:-1])} or {names[-1]}"
 
@@ -70,9 +71,9 @@ def choice(kind: type[E]) -> Callable[[str | E], E]:
 
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", envvar="STATDESK_WORKSPACE",
                                                    help="Workspace folder (default data/demo).")]
-FormatOpt = Annotated[DataFormat, typer.Option("--format", "-f", parser=choice(DataFormat),
+FormatOpt = Annotated[DataFormat, typer.Option("--format", "-f", parser=format_choice(DataFormat),
                                                 help="csv, json or parquet.")]
-TableFormatOpt = Annotated[TableFormat, typer.Option("--format", "-f", parser=choice(TableFormat),
+TableFormatOpt = Annotated[TableFormat, typer.Option("--format", "-f", parser=format_choice(TableFormat),
                                                      help="table, csv or json.")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Today's date for the computation (YYYY-MM-DD).")]
 

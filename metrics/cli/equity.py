@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from metrics.cli.core import ReportFormat, WorkspaceOpt, choice, fail, open_workspace
+from metrics.cli.core import ReportFormat, WorkspaceOpt, fail, format_choice, open_workspace
 
 app = typer.Typer()
 
@@ -38,7 +38,7 @@ def equity(
     region: Annotated[str, typer.Option(help="Region code, or 'all' for statewide.")] = "all",
     reference: Annotated[str, typer.Option(
         help="Reference: 'best' (best reliable group), 'total' (all groups) or a group code.")] = "best",
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", parser=choice(ReportFormat),
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", parser=format_choice(ReportFormat),
                                                  help="json or csv.")] = ReportFormat.json,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead.")] = None,
 ) -> None:
