@@ -14,6 +14,8 @@ from .models import (
     DIRECTIONS,
     FEED_KINDS,
     MEASURES,
+    REPORTS,
+    TOTAL_SOURCES,
 )
 
 POLARS_TYPES: dict[str, pl.DataType] = {
@@ -46,6 +48,8 @@ SPECS: dict[str, list[Field]] = {
         Field("public", "bool", default=True), Field("at_risk_threshold", "float", default=0.9),
         Field("equity_rule", "bool", default=False), Field("description", default=""),
         Field("methodology", default=""), Field("noun", default="people"),
+        Field("total_from", "choice", default="groups", choices=TOTAL_SOURCES),
+        Field("plausible_min", "float"), Field("plausible_max", "float"),
     ],
     "targets": [
         Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),
@@ -86,6 +90,14 @@ SPECS: dict[str, list[Field]] = {
         Field("feed_id", required=True), Field("column", required=True),
         Field("from_value", required=True), Field("to_value", required=True),
     ],
+    "feed_shapes": [
+        Field("feed_id", required=True), Field("header_row", "int", default=1),
+        Field("notes_below", "bool", default=False), Field("period_format", default=""),
+        Field("reports", "choice", default="single", choices=REPORTS),
+        Field("wide_measures", "list", default=()), Field("wide_separator", default="_"),
+        Field("wide_into", default=""), Field("total_code", default=""),
+        Field("suppressed", "list", default=()),
+    ],
     "agreements": [
         Field("agreement_id", required=True), Field("name", required=True),
         Field("parties", "list", default=()), Field("purpose", default=""),
@@ -95,6 +107,6 @@ SPECS: dict[str, list[Field]] = {
     ],
 }
 REQUIRED_FILES = ("agencies", "regions", "priorities", "goals", "kpis", "feeds", "feed_columns")
-OPTIONAL_FILES = ("targets", "interim_targets", "code_maps", "agreements")
+OPTIONAL_FILES = ("targets", "interim_targets", "code_maps", "agreements", "feed_shapes")
 
 

@@ -233,6 +233,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
     checks.append(_err(~gempty & ~group.is_in(valid_groups), feed.group_column, "feed.unknown_group",
                        graw, _template_expr("feed.unknown_group", graw, feed.group_column, valid=shown)))
     typed += [month.alias("_month"), region.alias("_region"), group.alias("_group")]
+    typed += [pl.col(c) for c in df.columns if c.startswith("_shape_")]  # from ingest.shape
     raw_cols: list[str] = []
     if feed.kind == "aggregate":  # cross checks quote the cells as the agency wrote them
         raw_cols = ["_raw_num", "_raw_den"]

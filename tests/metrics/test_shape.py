@@ -1,0 +1,193 @@
+"""Feed shapes: agencies' files as they export them, described in definitions only.
+
+Real CSV files on disk, a real SQLite workspace, the real ingest and engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from metrics.definitions import validate
+from metrics.engine import load_observations
+from metrics.engine.file_totals import coverage
+from metrics.ingest import ingest, quarantine_report
+from tests.workspace_factory import AS_OF, base_tables, make_workspace, write_definitions
+
+WEEKLY = """Agency One: weekly report of outcomes
+Source: case management system; figures under 5 are suppressed
+date,region,group,numerator,denominator
+01/07/2026,R1,black,3,10
+01/14/2026,R1,black,4,10
+01/07/2026,R1,white,<5,20
+01/14/2026,R1,white,5,20
+01/07/2026,R1,Total,20,60
+01/14/2026,R1,Total,25,60
+01/07/2026,R2,black,6,30
+01/14/2026,R2,black,6,30
+01/07/2026,R2,Total,10,40
+01/14/2026,R2,Total,10,40
+Note: Total includes people of every race and of none recorded.
+"""
+
+
+def _tables(**shape: Any) -> dict[str, list[dict[str, Any]]]:
+    t = base_tables()
+    t["feeds"].append(dict(feed_id="weekly", name="Weekly outcomes", agency_id="ag1",
+                           kind="aggregate", period_column="date", period_grain="month",
+                           region_column="region", group_column="group",
+                           numerator_column="numerator", denominator_column="denominator"))
+    t["feed_columns"] += [
+        dict(feed_id="weekly", column="date", type="string", required="yes"),
+        dict(feed_id="weekly", column="region", type="string", required="yes"),
+        dict(feed_id="weekly", column="group", type="string", required="no"),
+        dict(feed_id="weekly", column="numerator", type="int", required="no", min="0"),
+        dict(feed_id="weekly", column="denominator", type="int", required="no", min="0"),
+    ]
+    row = dict(feed_id="weekly", header_row=3, notes_below="yes", period_format="%m/%d/%Y",
+               reports="additive", total_code="Total", suppressed=".;*;<5;NA")
+    row.update(shape)
+    t["feed_shapes"] = [row]
+    for kid, src in (("weekly_file", "file"), ("weekly_groups", "groups")):
+        t["kpis"].append(dict(kpi_id=kid, name=kid, goal_id="g1", agency_id="ag1",
+                              measure="proportion", direction="higher", grain="month",
+                              feed_id="weekly", total_from=src, unit="%"))
+    return t
+
+
+def _obs(ws: Any, kpi: str) -> dict[tuple[str, str], dict[str, Any]]:
+    obs = load_observations(ws.engine, [kpi])
+    return {(r["region"], r["group"]): r for r in obs.iter_rows(named=True)}
+
+
+def test_notes_dates_reports_totals_and_suppression_from_definitions(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", _tables())
+    f = tmp_path / "weekly.csv"
+    f.write_text(WEEKLY)
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "applied", report.summary()
+    # suppressed by the agency: carried, never a rejected row
+    assert report.rows_rejected == 0
+    assert quarantine_report(ws, "weekly").height == 0
+    text = report.summary()
+    assert "1 value(s) marked as suppressed by the agency" in text
+    assert "1 note line(s)" in text
+    obs = _obs(ws, "weekly_file")
+    # two weekly reports added up per month; January 2026
+    assert obs[("R1", "black")]["numerator"] == 7 and obs[("R1", "black")]["denominator"] == 20
+    # white's January is unknown (one report suppressed): no figure, and not zero
+    assert ("R1", "white") not in obs
+    # the all-groups figure is the file's own total, not the groups added up
+    assert obs[("R1", "all")]["numerator"] == 45 and obs[("R1", "all")]["denominator"] == 120
+    assert obs[("all", "all")]["numerator"] == 65 and obs[("all", "all")]["denominator"] == 200
+    by_groups = _obs(ws, "weekly_groups")
+    assert by_groups[("R1", "all")]["numerator"] == 7
+    assert by_groups[("R1", "all")]["denominator"] == 20
+    assert by_groups[("all", "all")]["denominator"] == 80
+    cov = coverage(load_observations(ws.engine, ["weekly_file"]))
+    r1 = cov.filter(pl.col("region") == "R1").row(0, named=True)
+    assert r1["coverage"] == pytest.approx(20 / 120)
+    # the stored rows say which value the agency suppressed
+    stored = pl.read_parquet(sorted((ws.feed_store / "weekly").rglob("*.parquet")))
+    sup = stored.filter(pl.col("_shape_suppressed").is_not_null())
+    assert sup.select("region", "group", "_shape_suppressed").rows() == [("R1", "white", "numerator")]
+    assert sup["numerator"].to_list() == [None]
+
+
+def test_cumulative_reports_keep_the_last_of_each_month(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", _tables(reports="cumulative", header_row=1,
+                                                 notes_below="no"))
+    f = tmp_path / "cumulative.csv"
+    f.write_text("date,region,group,numerator,denominator\n"
+                 "01/07/2026,R1,black,3,10\n"
+                 "01/28/2026,R1,black,9,30\n"
+                 "01/14/2026,R1,black,5,20\n"
+                 "02/04/2026,R1,black,8,40\n"  # a cumulative count that falls: a finding
+                 "01/28/2026,R1,Total,30,90\n"
+                 "02/04/2026,R1,Total,31,95\n")
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "applied", report.summary()
+    obs = load_observations(ws.engine, ["weekly_file"]).filter(
+        (pl.col("region") == "R1") & (pl.col("group") == "black"))
+    got = {r["period"]: (r["numerator"], r["denominator"]) for r in obs.iter_rows(named=True)}
+    assert got == {"2026-01": (9, 30), "2026-02": (8, 40)}
+    text = report.summary()
+    assert "row 5, numerator: numerator fell from 9 (report of 2026-01-28) to 8" in text
+
+
+def test_wide_file_suffixes_codes_and_errors_in_the_files_terms(tmp_path: Path) -> None:
+    t = base_tables()
+    t["feeds"].append(dict(feed_id="wide", name="Wide", agency_id="ag1", kind="aggregate",
+                           period_column="Date", period_grain="month", region_column="State",
+                           group_column="race", numerator_column="Deaths",
+                           denominator_column="Cases"))
+    t["feed_columns"] += [
+        dict(feed_id="wide", column="Date", type="string", required="yes"),
+        dict(feed_id="wide", column="State", type="string", required="yes"),
+        dict(feed_id="wide", column="race", type="string", required="no"),
+        dict(feed_id="wide", column="Cases", type="int", required="no", min="0"),
+        dict(feed_id="wide", column="Deaths", type="int", required="no", min="0"),
+    ]
+    t["feed_shapes"] = [dict(feed_id="wide", period_format="%Y%m%d", reports="cumulative",
+                             wide_measures="Cases;Deaths", wide_into="race", total_code="Total")]
+    t["code_maps"] = [dict(feed_id="wide", column="race", from_value="Black", to_value="black"),
+                      dict(feed_id="wide", column="race", from_value="White", to_value="white")]
+    t["kpis"].append(dict(kpi_id="cfr", name="Deaths per 100 cases", goal_id="g1",
+                          agency_id="ag1", measure="proportion", direction="lower",
+                          grain="month", feed_id="wide", total_from="file", unit="per 100"))
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "wide.csv"
+    f.write_text("Date,State,Cases_Total,Cases_White,Cases_Black,Cases_Other,"
+                 "Deaths_Total,Deaths_White,Deaths_Black,Deaths_Other\n"
+                 "20260131,R1,100,50,30,20,5,2,-1,1\n"
+                 "20260131,R2,80,40,,,4,2,,\n"
+                 "2026-02-28,R2,90,45,,,5,2,,\n")
+    report = ingest(ws, "wide", f, received_on=AS_OF)
+    assert report.status == "applied"
+    text = report.summary()
+    assert "'Other'" in text and "Cases_Other" in text and "code_maps.csv" in text
+    q = quarantine_report(ws, "wide").sort("row_number", "column")
+    got = q.select("row_number", "column", "value", "code").rows()
+    assert got[0][:2] == (2, "Deaths_Black")  # the file's row and column
+    assert got[0][2:] == ("-1", "feed.negative_value")
+    bad_date = q.filter(pl.col("code") == "feed.bad_period").row(0, named=True)
+    assert bad_date["row_number"] == 4 and bad_date["column"] == "Date"
+    assert "%Y%m%d" in bad_date["message"] and "feed_shapes.csv" in bad_date["message"]
+    obs = _obs(ws, "cfr")
+    assert obs[("R1", "all")]["numerator"] == 5 and obs[("R1", "all")]["denominator"] == 100
+    assert obs[("R2", "white")]["value"] == pytest.approx(5.0)
+    assert ("R2", "black") not in obs  # not reported, so no figure (and not zero)
+
+
+def _issues(tmp_path: Path, t: dict[str, list[dict[str, Any]]]) -> list[str]:
+    folder = write_definitions(tmp_path / "defs", t)
+    _, issues = validate(folder)
+    return [str(i) for i in issues if i.level == "error"]
+
+
+def test_shape_mistakes_name_the_file_row_column_and_the_fix(tmp_path: Path) -> None:
+    t = _tables(period_format="YYYYMMDD")
+    t["feed_columns"][-1]["required"] = "yes"  # denominator required, but values may be suppressed
+    t["kpis"][-2]["feed_id"] = "agg"  # total_from = file on a feed without a total
+    found = _issues(tmp_path, t)
+    assert any(m.startswith("feed_shapes.csv, row 2, period_format: [definitions.bad_shape] "
+                            "'YYYYMMDD' is not a date format") and "%Y%m%d" in m for m in found)
+    assert any(m.startswith("feed_columns.csv, row ") and "'denominator' of feed 'weekly'"
+               in m and "set required to no" in m for m in found)
+    row = len(t["kpis"])  # the KPI before last, counted from spreadsheet row 2
+    assert any(m.startswith(f"kpis.csv, row {row}, total_from:") and "add total_code" in m
+               and "feed 'agg'" in m for m in found)
+    col_row = next(i for i, r in enumerate(t["feed_columns"], start=2)
+                   if r["feed_id"] == "weekly" and r["column"] == "denominator")
+    assert any(m.startswith(f"feed_columns.csv, row {col_row}, required:") for m in found)
+
+
+def test_wide_shape_needs_its_columns_declared(tmp_path: Path) -> None:
+    t = _tables(wide_measures="Cases", wide_into="race")
+    found = _issues(tmp_path, t)
+    assert any("wide_into" in m and "'race' is not a column of feed 'weekly'" in m for m in found)
+    assert any("wide_measures" in m and "'Cases' must be a column of feed 'weekly'" in m
+               for m in found)
