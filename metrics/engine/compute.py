@@ -24,7 +24,7 @@ from metrics.definitions import Feed, Kpi, Register
 from metrics.groups import GROUP_CODES
 from metrics.periods import MONTHS_PER, parse_period, period_expr
 
-from . import file_totals
+from . import file_totals, plausible
 
 ALL = "all"
 OBS_SCHEMA: dict[str, pl.DataType] = {
@@ -254,6 +254,7 @@ def _finish(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
             num = np.full(len(t), np.nan)
     bad_rse = np.where(np.isnan(rse), False, rse > MAX_RSE)
     reliable = (np.nan_to_num(events, nan=0.0) >= MIN_EVENTS) & ~bad_rse
+    reliable &= plausible.within(np.asarray(value, dtype=float), kpi)  # impossible: unreliable
     return t.select("period", "region", "group").with_columns(
         pl.lit(kpi.kpi_id).alias("kpi_id"),
         pl.Series("numerator", num).fill_nan(None),

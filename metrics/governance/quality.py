@@ -269,7 +269,14 @@ def kpi_quality(register: Register, obs: pl.DataFrame, kpi_id: str, *,
         _check_ratio(o, kpi, q),
         _check_duplicates(q),
         _check_jumps(o, threshold),
+        *_plausibility(register, o, kpi),
     ])
+
+
+def _plausibility(register: Register, o: pl.DataFrame, kpi: Kpi) -> list[Check]:
+    from metrics.plausibility import plausibility_checks  # it builds on this module's Check
+
+    return plausibility_checks(register, o, kpi)
 
 
 # --- feed checks (from the stored feed files) -------------------------------------------

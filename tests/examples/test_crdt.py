@@ -140,3 +140,29 @@ def test_groups_coverage_of_the_files_total(crdt) -> None:  # type: ignore[no-un
                 and lr[f"Deaths_{g}"] is not None)
     assert ny["total"] == lr["Cases_Total"]
     assert ny["coverage"] == pytest.approx(cases / lr["Cases_Total"])
+
+
+def test_implausible_figures_are_findings_and_never_reliable(crdt) -> None:  # type: ignore[no-untyped-def]
+    from metrics.governance.quality import PROBLEM, WARNING, kpi_quality
+
+    ws, _ = crdt
+    obs = load_observations(ws.engine, [KPI])
+    # Texas, Asian residents: the file gives more than 90 deaths per 100 cases
+    tx = obs.filter((pl.col("region") == "TX") & (pl.col("group") == "asian")
+                    & (pl.col("period") == "2021-03")).row(0, named=True)
+    assert tx["value"] > 90 and tx["reliable"] is False
+    assert obs.filter(pl.col("value") > 20)["reliable"].sum() == 0  # kpis.csv: 0 to 20
+    checks = {c.check: c for c in kpi_quality(ws.register, obs, KPI).checks}
+    rng = checks["Plausible values"]
+    assert rng.status in (WARNING, PROBLEM)
+    assert rng.detail is not None and rng.detail.height == obs.filter(pl.col("value") > 20).height
+    assert "outside the plausible range 0.00 per 100 cases to 20.00 per 100 cases" in rng.finding
+    cov = checks["Groups cover the total"]
+    want = coverage(obs).filter((pl.col("period") == "2021-03") & (pl.col("region") == "all"))
+    share = want["coverage"][0]
+    assert 0 < share < 1
+    assert f"In 2021-03 the groups cover {share:.0%} of the file's total" in cov.finding
+    low = coverage(obs).filter((pl.col("period") == "2021-03") & (pl.col("region") != "all")
+                               ).sort("coverage").row(0, named=True)
+    assert f"lowest: {ws.register.region_name(low['region'])}, {low['coverage']:.0%}" in cov.finding
+    assert cov.status == (WARNING if min(share, low["coverage"]) < 0.9 else "ok")
