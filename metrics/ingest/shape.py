@@ -108,11 +108,25 @@ def _key_columns(df: pl.DataFrame, feed: Feed, shape: FeedShape) -> list[str]:
     return [c.name for c in feed.columns if c.name in df.columns and c.name not in skip]
 
 
-def _measure_columns(df: pl.DataFrame, feed: Feed, shape: FeedShape) -> list[str]:
+def _measure_columns(df: pl.DataFrame, feed: Feed, shape: FeedShape, *,
+                     used_only: bool = False) -> list[str]:
     if shape.is_wide:
-        return [c for c in df.columns
-                if any(c.startswith(m + shape.wide_separator) for m in shape.wide_measures)]
+        out = []
+        for c in df.columns:
+            for m in shape.wide_measures:
+                if c.startswith(m + shape.wide_separator) and (
+                        not used_only or _used(c[len(m + shape.wide_separator):], feed, shape)):
+                    out.append(c)
+                    break
+        return out
     return [c.name for c in feed.columns if c.type in ("int", "float") and c.name in df.columns]
+
+
+def _used(suffix: str, feed: Feed, shape: FeedShape) -> bool:
+    """Whether a wide column's suffix has a code (or is the file's total)."""
+    if shape.wide_into != feed.group_column:
+        return True
+    return suffix in {*feed.code_map(shape.wide_into), *GROUP_CODES, shape.total_code}
 
 
 def _number(e: pl.Expr, feed: Feed) -> pl.Expr:
@@ -166,9 +180,7 @@ def _melt(df: pl.DataFrame, feed: Feed, shape: FeedShape, notes: list[str]) -> p
             f"no column of the file is named {' or '.join(m + sep + '…' for m in shape.wide_measures)}"
             f" (columns found: {', '.join(df.columns)}). Correct wide_measures or wide_separator "
             f"for feed '{feed.feed_id}' in {SHAPE_FILE}."))])
-    cmap = feed.code_map(shape.wide_into)
-    known = {*cmap, *GROUP_CODES, shape.total_code} if shape.wide_into == feed.group_column else None
-    used = [s for s in suffixes if known is None or s in known]
+    used = [s for s in suffixes if _used(s, feed, shape)]
     unused = [s for s in suffixes if s not in used]
     if unused:
         cols = [shape.wide_column(m, s) for s in unused for m in shape.wide_measures
@@ -225,7 +237,8 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
         df = df.filter(~bad).with_columns(_period_label(pl.col(DATE), feed).alias(pcol))
     keys = _key_columns(df, feed, shape)
     if shape.reports == "cumulative" and DATE in df.columns:
-        findings = _decreases(df, keys, _measure_columns(df, feed, shape), feed, file_name)
+        findings = _decreases(df, keys, _measure_columns(df, feed, shape, used_only=True), feed,
+                              file_name)
         if findings.height:
             notes.append(f"{findings.height} cumulative figure(s) fell from one report to the next "
                          "(data-quality findings; the last report of each period is used).")
