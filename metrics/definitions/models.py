@@ -18,6 +18,8 @@ CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
 CLASSIFICATIONS = ("public", "internal", "confidential")
 COLUMN_TYPES = ("string", "int", "float", "date", "bool")
 REPORTS = ("single", "cumulative", "additive")
+#: how the agency asked race and ethnicity (see metrics.race_standards)
+RACE_STANDARDS = ("2024", "1997", "1997-race-alone")
 TOTAL_SOURCES = ("groups", "file")
 DEFAULT_MULTIPLIER = {"proportion": 100.0, "rate": 100000.0, "count": 1.0, "sum": 1.0,
                       "mean": 1.0, "median": 1.0}
@@ -81,6 +83,8 @@ class FeedShape:
     wide_into: str = ""  # the column that receives the suffixes (e.g. the race column)
     total_code: str = ""  # the value (or suffix) of the file's own all-groups figure
     suppressed: tuple[str, ...] = ()  # markers of values suppressed by the agency
+    rate_column: str = ""  # a published rate, when the file gives no denominator
+    rate_per: float | None = None  # the rate's multiplier (e.g. 100000): denominator = count / rate x per
 
     @property
     def is_wide(self) -> bool:

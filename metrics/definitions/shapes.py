@@ -113,12 +113,29 @@ def build_shapes(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             bad("required", "yes", f"'{target}' of feed '{fid}' is required, but the rows of "
                 f"the file's own total ('{total}') have no group: set required to no for "
                 f"'{target}' in {cfile}.", where=cfile, at=crow.get((fid, target)))
+        rate, per = r["rate_column"] or "", r["rate_per"]
+        if rate:
+            den = feed["denominator_column"] or "denominator"
+            if (feed["kind"] or "aggregate") != "aggregate":
+                bad("rate_column", rate, "a denominator can be derived from a published rate "
+                    "only for an aggregate feed; remove rate_column.")
+            if rate not in cols or cols[rate].type not in NUMERIC:
+                bad("rate_column", rate, f"the rate '{rate}' must be a column of feed '{fid}' in "
+                    f"{cfile} with type float; add or correct that row.")
+            if den not in cols or cols[den].required:
+                bad("rate_column", rate, f"the denominator '{den}' (denominator_column of feed "
+                    f"'{fid}') is derived from the rate: declare it in {cfile} with type float "
+                    "and required no.")
+            if per is None or per <= 0:
+                bad("rate_per", "" if per is None else per, "rate_per must be what the published "
+                    "rate is per, e.g. 100000 for a rate per 100,000.")
         if len(issues) > n_before:
             continue
         out[fid] = FeedShape(header_row=header_row, notes_below=bool(r["notes_below"]),
                              period_format=fmt, reports=reports, wide_measures=measures,
                              wide_separator=r["wide_separator"] or "_", wide_into=into,
-                             total_code=total, suppressed=markers)
+                             total_code=total, suppressed=markers, rate_column=rate,
+                             rate_per=per)
     return out
 
 

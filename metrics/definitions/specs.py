@@ -14,6 +14,7 @@ from .models import (
     DIRECTIONS,
     FEED_KINDS,
     MEASURES,
+    RACE_STANDARDS,
     REPORTS,
     TOTAL_SOURCES,
 )
@@ -77,7 +78,7 @@ SPECS: dict[str, list[Field]] = {
         Field("classification", "choice", default="internal", choices=CLASSIFICATIONS),
         Field("legal_basis", default=""), Field("agreement_id", default=""),
         Field("na_values", "list", default=()), Field("thousands", default=""),
-        Field("race_standard", "choice", default="2024", choices=("2024", "1997")),
+        Field("race_standard", "choice", default="2024", choices=RACE_STANDARDS),
         Field("description", default=""),
     ],
     "feed_columns": [
@@ -97,6 +98,7 @@ SPECS: dict[str, list[Field]] = {
         Field("wide_measures", "list", default=()), Field("wide_separator", default="_"),
         Field("wide_into", default=""), Field("total_code", default=""),
         Field("suppressed", "list", default=()),
+        Field("rate_column", default=""), Field("rate_per", "float"),
     ],
     "agreements": [
         Field("agreement_id", required=True), Field("name", required=True),

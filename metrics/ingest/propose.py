@@ -318,7 +318,8 @@ def propose(path: str | Path, feed_id: str, *, agency_id: str = "", numerator: s
     feed = dict(feed_id=feed_id, name=p.stem.replace("_", " "), agency_id=agency_id,
                 kind="aggregate", period_column=period, period_grain=grain,
                 region_column=region, group_column=group, numerator_column=num,
-                denominator_column=den, race_standard="1997" if wide or group else "2024")
+                denominator_column=den,
+                race_standard="1997-race-alone" if wide else ("1997" if group else "2024"))
     plain = (not wide and not fmt and header == 1 and not markers and not total_code)
     region_codes = sorted(vals[region].unique().to_list()) if region else []
     return Proposal(feed, columns, None if plain else shape, code_maps, questions,

@@ -199,6 +199,29 @@ def _melt(df: pl.DataFrame, feed: Feed, shape: FeedShape, notes: list[str]) -> p
     return pl.concat(parts, how="vertical").sort(SRC, maintain_order=True)
 
 
+def _derived_denominator(df: pl.DataFrame, feed: Feed, shape: FeedShape,
+                         notes: list[str]) -> pl.DataFrame:
+    """Count and published rate, no denominator: denominator = count / rate x per.
+
+    Published rates are rounded, so the derived denominator is approximate; where the
+    rate is zero or missing it cannot be derived and stays empty (the row is then left out
+    of ratio KPIs, never counted as zero).
+    """
+    num = _number(pl.col(feed.numerator_column), feed)
+    rate = _number(pl.col(shape.rate_column), feed)
+    derived: pl.Expr = (pl.when(rate > 0).then(num / rate * (shape.rate_per or 1.0))
+                        .round(0).cast(pl.Int64).cast(pl.String))
+    if feed.denominator_column in df.columns:  # a denominator the file gives is kept
+        given = pl.col(feed.denominator_column)
+        derived = pl.when(_blank(given)).then(derived).otherwise(given)
+    out = df.with_columns(derived.alias(feed.denominator_column))
+    n = out.filter(pl.col(feed.denominator_column).is_not_null()).height
+    notes.append(f"{n} denominator(s) derived from the published rate '{shape.rate_column}' "
+                 f"(per {shape.rate_per:g}): count / rate x {shape.rate_per:g}; approximate, as "
+                 "the rates are rounded.")
+    return out
+
+
 def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_row: int = 1
                 ) -> Shaped:
     """Apply the feed's shape to a file's table read as text (see the module docstring)."""
@@ -283,6 +306,8 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
             *[pl.col(c).first() for c in df.columns
               if c not in {*group_keys, *measures, SRC, SUPPRESSED}])
         df = df.with_columns(pl.col(SUPPRESSED).replace("", None))
+    if shape.rate_column and shape.rate_per and shape.rate_column in df.columns:
+        df = _derived_denominator(df, feed, shape, notes)
     gcol = shape.wide_into or feed.group_column
     if shape.total_code and gcol in df.columns:
         is_total = (pl.col(gcol).str.strip_chars() == shape.total_code).fill_null(False)

@@ -166,3 +166,25 @@ def test_implausible_figures_are_findings_and_never_reliable(crdt) -> None:  # t
                                ).sort("coverage").row(0, named=True)
     assert f"lowest: {ws.register.region_name(low['region'])}, {low['coverage']:.0%}" in cov.finding
     assert cov.status == (WARNING if min(share, low["coverage"]) < 0.9 else "ok")
+
+
+def test_kpi_page_says_how_race_was_asked(crdt, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    ws, _ = crdt
+    monkeypatch.setenv("STATDESK_WORKSPACE", str(ws.root))
+    monkeypatch.setenv("STATDESK_AS_OF", "2021-04-15")
+    monkeypatch.delenv("STATDESK_DATABASE_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=600)
+    at.run()
+    at.query_params["id"] = KPI
+    at.switch_page("views/kpi.py").run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert any("race alone: Hispanic or Latino ethnicity was asked as a separate question" in n
+               for n in notes), notes
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Plausible values:" in warnings and "groups cover" in warnings

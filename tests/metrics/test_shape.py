@@ -191,3 +191,46 @@ def test_wide_shape_needs_its_columns_declared(tmp_path: Path) -> None:
     assert any("wide_into" in m and "'race' is not a column of feed 'weekly'" in m for m in found)
     assert any("wide_measures" in m and "'Cases' must be a column of feed 'weekly'" in m
                for m in found)
+
+
+def test_counts_with_published_rates_and_no_denominator(tmp_path: Path) -> None:
+    t = base_tables()
+    t["feeds"].append(dict(feed_id="rates", name="Rates", agency_id="ag1", kind="aggregate",
+                           period_column="Year", period_grain="year", region_column="region",
+                           group_column="group", numerator_column="Cases",
+                           denominator_column="population"))
+    t["feed_columns"] += [
+        dict(feed_id="rates", column="Year", type="string", required="yes"),
+        dict(feed_id="rates", column="region", type="string", required="yes"),
+        dict(feed_id="rates", column="group", type="string", required="yes"),
+        dict(feed_id="rates", column="Cases", type="int", required="no", min="0"),
+        dict(feed_id="rates", column="Rate per 100000", type="float", required="no"),
+        dict(feed_id="rates", column="population", type="float", required="no"),
+    ]
+    t["feed_shapes"] = [dict(feed_id="rates", rate_column="Rate per 100000", rate_per="100000",
+                             suppressed="Data not available")]
+    t["kpis"].append(dict(kpi_id="case_rate", name="Case rate", goal_id="g1", agency_id="ag1",
+                          measure="rate", direction="lower", grain="year", feed_id="rates",
+                          unit="per 100,000", multiplier="100000"))
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "rates.csv"
+    f.write_text("Year,region,group,Cases,Rate per 100000\n"
+                 "2022,R1,white,167,5.9\n"
+                 "2022,R1,black,0,0\n"
+                 "2022,R2,white,Data not available,Data not available\n")
+    report = ingest(ws, "rates", f, received_on=AS_OF)
+    assert report.status == "applied" and report.rows_rejected == 0, report.summary()
+    assert "denominator(s) derived from the published rate 'Rate per 100000'" in report.summary()
+    obs = _obs(ws, "case_rate")
+    white = obs[("R1", "white")]
+    assert white["denominator"] == round(167 / 5.9 * 100_000)
+    assert round(white["value"], 1) == 5.9  # the published rate, recomputed
+    # a zero rate gives no denominator, and a suppressed one no figure: neither is zero
+    assert ("R1", "black") not in obs and ("R2", "white") not in obs
+
+
+def test_rate_shape_mistakes(tmp_path: Path) -> None:
+    t = _tables(rate_column="rate", rate_per="")
+    found = _issues(tmp_path, t)
+    assert any("rate_column" in m and "'rate' must be a column of feed 'weekly'" in m for m in found)
+    assert any("rate_per" in m and "e.g. 100000" in m for m in found)
