@@ -17,7 +17,7 @@ FEED_KINDS = ("aggregate", "record")
 CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
 CLASSIFICATIONS = ("public", "internal", "confidential")
 COLUMN_TYPES = ("string", "int", "float", "date", "bool")
-REPORTS = ("single", "cumulative", "additive")
+REPORTS = ("single", "cumulative", "increments", "additive")
 #: how the agency asked race and ethnicity (see metrics.race_standards)
 RACE_STANDARDS = ("2024", "1997", "1997-race-alone")
 TOTAL_SOURCES = ("groups", "file")
@@ -77,7 +77,8 @@ class FeedShape:
     header_row: int = 1  # spreadsheet row of the column names; rows above are notes
     notes_below: bool = False  # rows after the table with only a first cell are notes
     period_format: str = ""  # e.g. %Y%m%d: the period column is a date in this format
-    reports: str = "single"  # single | cumulative (last report of a period) | additive (summed)
+    reports: str = "single"  # single | cumulative (last report of a period) | increments
+    # (the last report's increase over the period before) | additive (reports summed)
     wide_measures: tuple[str, ...] = ()  # column prefixes, e.g. Cases;Deaths
     wide_separator: str = "_"
     wide_into: str = ""  # the column that receives the suffixes (e.g. the race column)

@@ -167,6 +167,25 @@ def _decreases(df: pl.DataFrame, keys: list[str], measures: list[str], feed: Fee
     return pl.concat(parts).select(list(ERROR_SCHEMA)).sort("row_number", "column")
 
 
+def _increments(df: pl.DataFrame, keys: list[str], measures: list[str], feed: Feed,
+                notes: list[str]) -> pl.DataFrame:
+    """Cumulative counts (last report of each period) -> what was added in each period.
+
+    The first period of each series has no earlier report, so its increment is unknown
+    (empty, not zero); after a period with no report the increment spans both periods.
+    A fall gives a negative increment, which the contract's checks quarantine.
+    """
+    ordered = df.sort([*keys, DATE])
+    prev = (lambda e: e.shift(1).over(keys)) if keys else (lambda e: e.shift(1))
+    out = ordered.with_columns([
+        (_number(pl.col(m), feed) - prev(_number(pl.col(m), feed))).cast(pl.String).alias(m)
+        for m in measures])
+    notes.append("Counts are cumulative: each period's figure is the increase since the last "
+                 "report of the period before; the first period of each series has no earlier "
+                 "report and is left empty.")
+    return out
+
+
 def _melt(df: pl.DataFrame, feed: Feed, shape: FeedShape, notes: list[str]) -> pl.DataFrame:
     """Wide -> long: one row per suffix, measures as columns."""
     sep = shape.wide_separator
@@ -259,7 +278,7 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
                       pl.lit(feed.feed_id), pl.lit(SHAPE_FILE)).alias("message"))
         df = df.filter(~bad).with_columns(_period_label(pl.col(DATE), feed).alias(pcol))
     keys = _key_columns(df, feed, shape)
-    if shape.reports == "cumulative" and DATE in df.columns:
+    if shape.reports in ("cumulative", "increments") and DATE in df.columns:
         findings = _decreases(df, keys, _measure_columns(df, feed, shape, used_only=True), feed,
                               file_name)
         if findings.height:
@@ -271,6 +290,9 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
         if before > df.height:
             notes.append(f"{before - df.height} earlier report(s) within a period left out: "
                          "the counts are cumulative, so the last report of each period is used.")
+        if shape.reports == "increments":
+            df = _increments(df, keys, _measure_columns(df, feed, shape, used_only=True), feed,
+                             notes)
     if shape.is_wide:
         df = _melt(df, feed, shape, notes)
     measures = list(shape.wide_measures) if shape.is_wide else _measure_columns(df, feed, shape)

@@ -234,3 +234,69 @@ def test_rate_shape_mistakes(tmp_path: Path) -> None:
     found = _issues(tmp_path, t)
     assert any("rate_column" in m and "'rate' must be a column of feed 'weekly'" in m for m in found)
     assert any("rate_per" in m and "e.g. 100000" in m for m in found)
+
+
+def test_cumulative_counts_as_increments_per_month(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws", _tables(reports="increments", header_row=1,
+                                                 notes_below="no"))
+    f = tmp_path / "cumulative.csv"
+    f.write_text("date,region,group,numerator,denominator\n"
+                 "01/14/2026,R1,black,5,20\n"
+                 "01/28/2026,R1,black,9,30\n"
+                 "02/25/2026,R1,black,12,45\n"
+                 "03/04/2026,R1,black,14,50\n"
+                 "03/25/2026,R1,black,20,60\n"
+                 "01/28/2026,R1,Total,30,90\n"
+                 "02/25/2026,R1,Total,40,120\n"
+                 "03/25/2026,R1,Total,55,150\n")
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "applied" and report.rows_rejected == 0, report.summary()
+    assert "increase since the last report of the period before" in report.summary()
+    obs = load_observations(ws.engine, ["weekly_file"]).filter(pl.col("region") == "R1")
+    got = {(r["period"], r["group"]): (r["numerator"], r["denominator"])
+           for r in obs.iter_rows(named=True)}
+    # January has no earlier report: unknown, not the cumulative count
+    assert got == {("2026-02", "black"): (3, 15), ("2026-03", "black"): (8, 15),
+                   ("2026-02", "all"): (10, 30), ("2026-03", "all"): (15, 30)}
+
+
+def test_a_second_breakdown_is_a_filter(tmp_path: Path) -> None:
+    t = _tables(header_row=1, notes_below="no", reports="single", period_format="%Y%m%d")
+    t["feed_columns"].append(dict(feed_id="weekly", column="sex", type="string", required="yes",
+                                  allowed="F;M"))
+    t["kpis"].append(dict(kpi_id="weekly_women", name="Women", goal_id="g1", agency_id="ag1",
+                          measure="proportion", direction="higher", grain="month",
+                          feed_id="weekly", total_from="file", filter="sex = 'F'", unit="%"))
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "by_sex.csv"
+    f.write_text("date,region,group,sex,numerator,denominator\n"
+                 "20260131,R1,black,F,3,10\n"
+                 "20260131,R1,black,M,5,10\n"
+                 "20260131,R1,Total,F,7,30\n"
+                 "20260131,R1,Total,M,9,30\n")
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "applied" and report.rows_rejected == 0, report.summary()
+    women = _obs(ws, "weekly_women")
+    both = _obs(ws, "weekly_file")
+    assert (women[("R1", "black")]["numerator"], women[("R1", "all")]["numerator"]) == (3, 7)
+    assert (both[("R1", "black")]["numerator"], both[("R1", "all")]["numerator"]) == (8, 16)
+
+
+def test_record_feed_dates_in_the_agencys_format(tmp_path: Path) -> None:
+    t = base_tables()
+    t["feed_shapes"] = [dict(feed_id="rec", period_format="%m/%d/%Y")]
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "records.csv"
+    f.write_text("case_id,person_id,event_date,region,group,paid,days\n"
+                 "c1,p1,01/05/2026,R1,black,yes,10\n"
+                 "c2,p2,01/20/2026,R1,white,yes,30\n"
+                 "c3,p3,02/02/2026,R2,white,no,5\n"
+                 "c4,p4,2026-02-03,R2,white,no,5\n")
+    report = ingest(ws, "rec", f, received_on=AS_OF)
+    assert report.status == "applied", report.summary()
+    q = quarantine_report(ws, "rec")
+    assert q.select("row_number", "column", "code").rows() == [(5, "event_date", "feed.bad_period")]
+    assert "%m/%d/%Y" in q["message"][0]
+    obs = load_observations(ws.engine, ["paid_share"]).filter(
+        (pl.col("region") == "all") & (pl.col("group") == "all"))
+    assert obs.select("period", "denominator").rows() == [("2026-01", 2.0)]
