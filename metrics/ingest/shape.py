@@ -138,32 +138,44 @@ def _number(e: pl.Expr, feed: Feed) -> pl.Expr:
 
 def _decreases(df: pl.DataFrame, keys: list[str], measures: list[str], feed: Feed,
                file_name: str) -> pl.DataFrame:
-    """Cumulative counts that fall from one report to the next: data-quality findings."""
+    """Cumulative counts that fall from one report to the next: data-quality findings.
+
+    One sort by series and date; each figure is compared with the one before it in the
+    same series (the previous row, when its keys are the same).
+    """
     if not measures:
         return pl.DataFrame(schema=ERROR_SCHEMA)
-    ordered = df.filter(pl.col(DATE).is_not_null()).sort([*keys, DATE])
+    ordered = (df.select(SRC, *keys, DATE, *measures).filter(pl.col(DATE).is_not_null())
+               .sort([*keys, DATE]))
+    same = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys]) \
+        if keys else pl.int_range(pl.len()) > 0
+    v = [_number(pl.col(m), feed).alias(f"_v{i}") for i, m in enumerate(measures)]
+    ordered = ordered.with_columns(*v, same.alias("_same"), pl.col(DATE).shift(1).alias("_pdate"))
+    ordered = ordered.with_columns(
+        [pl.when(pl.col("_same")).then(pl.col(f"_v{i}").shift(1)).alias(f"_p{i}")
+         for i in range(len(measures))])
+    fell = [(pl.col(f"_v{i}") < pl.col(f"_p{i}")).fill_null(False) for i in range(len(measures))]
+    hits = ordered.filter(pl.any_horizontal(fell))
+    if hits.height == 0:
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    where = pl.concat_str([pl.col(k) for k in keys], separator=" / ") if keys else pl.lit("")
+    hits = hits.with_columns(where.alias("_where"))
     parts = []
-    for m in measures:
-        v = _number(pl.col(m), feed)
-        prev = v.shift(1).over(keys) if keys else v.shift(1)
-        pdate = pl.col(DATE).shift(1).over(keys) if keys else pl.col(DATE).shift(1)
-        where = pl.concat_str([pl.col(k) for k in keys], separator=" / ") if keys else pl.lit("")
-        hit = ordered.filter((v < prev).fill_null(False))
-        if hit.height == 0:
+    for i, m in enumerate(measures):
+        part = hits.filter(fell[i])
+        if part.height == 0:
             continue
-        parts.append(ordered.with_columns(prev.alias("_prev"), pdate.alias("_pdate"),
-                                          where.alias("_where"))
-                     .filter((v < pl.col("_prev")).fill_null(False)).select(
+        parts.append(part.select(
             pl.col(SRC).alias("row_number"), pl.lit(m).alias("column"),
             pl.col(m).str.strip_chars().alias("value"),
             pl.lit("quality.cumulative_decrease").alias("code"),
-            pl.format("{} fell from {} (report of {}) to {} (report of {}) for {}; a cumulative "
-                      "count cannot fall, so the agency revised it. StatDesk keeps the last report "
-                      "of each period as sent.", pl.lit(m), pl.col("_prev").cast(pl.Int64),
-                      pl.col("_pdate").cast(pl.String), pl.col(m).str.strip_chars(),
-                      pl.col(DATE).cast(pl.String), pl.col("_where")).alias("message")))
-    if not parts:
-        return pl.DataFrame(schema=ERROR_SCHEMA)
+            pl.concat_str([
+                pl.lit(f"{m} fell from "), pl.col(f"_p{i}").cast(pl.Int64).cast(pl.String),
+                pl.lit(" (report of "), pl.col("_pdate").cast(pl.String), pl.lit(") to "),
+                pl.col(m).str.strip_chars(), pl.lit(" (report of "),
+                pl.col(DATE).cast(pl.String), pl.lit(") for "), pl.col("_where"),
+                pl.lit("; a cumulative count cannot fall, so the agency revised it. StatDesk "
+                       "keeps the last report of each period as sent.")]).alias("message")))
     return pl.concat(parts).select(list(ERROR_SCHEMA)).sort("row_number", "column")
 
 
@@ -272,10 +284,10 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
         errors = df.filter(bad).select(
             pl.col(SRC).alias("row_number"), pl.lit(pcol).alias("column"),
             pl.col(pcol).alias("value"), pl.lit("feed.bad_period").alias("code"),
-            pl.format("'{}' in '{}' is not a date in the format {} declared for feed '{}' in "
-                      "{} (period_format); correct the file, or the declared format.",
-                      pl.col(pcol), pl.lit(pcol), pl.lit(shape.period_format),
-                      pl.lit(feed.feed_id), pl.lit(SHAPE_FILE)).alias("message"))
+            pl.concat_str([pl.lit("'"), pl.col(pcol), pl.lit(
+                f"' in '{pcol}' is not a date in the format {shape.period_format} declared for "
+                f"feed '{feed.feed_id}' in {SHAPE_FILE} (period_format); correct the file, or "
+                "the declared format.")]).alias("message"))
         df = df.filter(~bad).with_columns(_period_label(pl.col(DATE), feed).alias(pcol))
     keys = _key_columns(df, feed, shape)
     if shape.reports in ("cumulative", "increments") and DATE in df.columns:
@@ -368,7 +380,7 @@ def source_errors(errors: pl.DataFrame, shaped: Shaped, feed: Feed) -> pl.DataFr
                   .then(pl.concat_str([pl.col("column"), pl.lit(shape.wide_separator),
                                        pl.col(SUFFIX)]))
                   .when(pl.col("column") == shape.wide_into)
-                  .then(pl.format("columns …{}{}", pl.lit(shape.wide_separator), pl.col(SUFFIX)))
+                  .then(pl.concat_str([pl.lit(f"columns …{shape.wide_separator}"), pl.col(SUFFIX)]))
                   .otherwise(pl.col("column")))
     return (out.with_columns(pl.col(SRC).alias("row_number"), column.alias("column"))
             .select(list(ERROR_SCHEMA)).unique(maintain_order=True).sort("row_number", "column"))
