@@ -343,6 +343,13 @@ def feed_quality(session: Session, store_root: str, register: Register, feed_id:
                             f"have race or ethnicity '{UNKNOWN}' (warning above "
                             f"{UNKNOWN_SHARE_WARNING:.0%})."))
     checks.append(_check_duplicates(q))
+    if "_shape_suppressed" in rows.collect_schema().names():
+        n = rows.select(pl.col("_shape_suppressed").is_not_null().sum()).collect().item()
+        checks.append(Check("Suppressed by the agency", OK if n == 0 else WARNING,
+                            f"{_n(n, 'row')} in force with a value the agency suppressed: kept "
+                            "and labelled, never counted as zero, and left out of the KPIs that "
+                            "need the value." if n else
+                            "No value suppressed by the agency in the rows in force."))
     n_ratio = q.get("feed.numerator_exceeds_denominator", 0)
     checks.append(Check("Numerator above denominator", WARNING if n_ratio else OK,
                         f"{_n(n_ratio, 'row')} quarantined with a numerator above the denominator."

@@ -204,7 +204,7 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                           period_min=report.period_min, period_max=report.period_max,
                           rows_total=pv.rows_total, rows_accepted=report.rows_accepted,
                           rows_rejected=report.rows_rejected, status="applied",
-                          storage=rel_dir)
+                          storage=rel_dir, message="\n".join(pv.notes))
             s.add(batch)
             s.flush()
             report.batch_id = batch.id

@@ -95,6 +95,14 @@ def test_notes_dates_reports_totals_and_suppression_from_definitions(tmp_path: P
     sup = stored.filter(pl.col("_shape_suppressed").is_not_null())
     assert sup.select("region", "group", "_shape_suppressed").rows() == [("R1", "white", "numerator")]
     assert sup["numerator"].to_list() == [None]
+    from metrics.governance.quality import WARNING, feed_quality
+
+    with ws.session() as s:
+        checks = {c.check: c for c in feed_quality(s, str(ws.feed_store), ws.register, "weekly",
+                                                   as_of=AS_OF)}
+    assert checks["Suppressed by the agency"].status == WARNING
+    assert checks["Suppressed by the agency"].finding.startswith(
+        "1 row in force with a value the agency suppressed")
 
 
 def test_cumulative_reports_keep_the_last_of_each_month(tmp_path: Path) -> None:
