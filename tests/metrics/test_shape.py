@@ -308,3 +308,35 @@ def test_record_feed_dates_in_the_agencys_format(tmp_path: Path) -> None:
     obs = load_observations(ws.engine, ["paid_share"]).filter(
         (pl.col("region") == "all") & (pl.col("group") == "all"))
     assert obs.select("period", "denominator").rows() == [("2026-01", 2.0)]
+
+
+def test_indicators_in_column_names(tmp_path: Path) -> None:
+    t = base_tables()
+    t["feeds"].append(dict(feed_id="ind", name="Indicators", agency_id="ag1", kind="aggregate",
+                           period_column="period", period_grain="month", region_column="region",
+                           group_column="group", numerator_column="num",
+                           denominator_column="den"))
+    t["feed_columns"] += [
+        dict(feed_id="ind", column="period", type="string", required="yes"),
+        dict(feed_id="ind", column="region", type="string", required="yes"),
+        dict(feed_id="ind", column="group", type="string", required="yes"),
+        dict(feed_id="ind", column="indicator", type="string", required="yes",
+             allowed="prenatal;lbw"),
+        dict(feed_id="ind", column="num", type="int", required="no", min="0"),
+        dict(feed_id="ind", column="den", type="int", required="no", min="0"),
+    ]
+    t["feed_shapes"] = [dict(feed_id="ind", wide_measures="num;den", wide_separator="_",
+                             wide_into="indicator")]
+    t["kpis"].append(dict(kpi_id="lbw", name="Low birth weight", goal_id="g1", agency_id="ag1",
+                          measure="proportion", direction="lower", grain="month",
+                          feed_id="ind", filter="indicator = 'lbw'", unit="%"))
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "indicators.csv"
+    f.write_text("period,region,group,num_prenatal,den_prenatal,num_lbw,den_lbw\n"
+                 "2026-01,R1,black,61,78,9,80\n"
+                 "2026-01,R1,white,70,90,6,91\n")
+    report = ingest(ws, "ind", f, received_on=AS_OF)
+    assert report.status == "applied" and report.rows_accepted == 4, report.summary()
+    obs = _obs(ws, "lbw")
+    assert (obs[("R1", "black")]["numerator"], obs[("R1", "black")]["denominator"]) == (9, 80)
+    assert (obs[("R1", "all")]["numerator"], obs[("R1", "all")]["denominator"]) == (15, 171)
