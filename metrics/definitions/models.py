@@ -83,6 +83,7 @@ class FeedShape:
     wide_separator: str = "_"
     wide_into: str = ""  # the column that receives the suffixes (e.g. the race column)
     total_code: str = ""  # the value (or suffix) of the file's own all-groups figure
+    region_total_code: str = ""  # the region value of the file's own all-regions figure
     suppressed: tuple[str, ...] = ()  # markers of values suppressed by the agency
     rate_column: str = ""  # a published rate, when the file gives no denominator
     rate_per: float | None = None  # the rate's multiplier (e.g. 100000): denominator = count / rate x per
@@ -128,7 +129,8 @@ class Feed:
 
     @property
     def has_file_totals(self) -> bool:
-        return self.shape is not None and bool(self.shape.total_code)
+        return self.shape is not None and bool(self.shape.total_code
+                                               or self.shape.region_total_code)
 
     @property
     def column_names(self) -> tuple[str, ...]:

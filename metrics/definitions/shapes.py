@@ -109,6 +109,15 @@ def build_shapes(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
                     "suppressed by the agency (or groups a report leaves out) leave it empty: "
                     f"set required to no for '{m}' in {cfile}; such values are carried as "
                     "suppressed, never as zero.", where=cfile, at=crow.get((fid, m)))
+        rtotal = r["region_total_code"] or ""
+        rcol = feed["region_column"] or "region"
+        if rtotal and rcol not in cols:
+            bad("region_total_code", rtotal, f"the file's all-regions total is found in the "
+                f"column '{rcol}', which feed '{fid}' does not declare in {cfile}.")
+        if rtotal and cols.get(rcol) is not None and cols[rcol].required:
+            bad("required", "yes", f"'{rcol}' of feed '{fid}' is required, but the rows of the "
+                f"file's all-regions total ('{rtotal}') have no region: set required to no "
+                f"for '{rcol}' in {cfile}.", where=cfile, at=crow.get((fid, rcol)))
         if total and cols.get(target) is not None and cols[target].required:
             bad("required", "yes", f"'{target}' of feed '{fid}' is required, but the rows of "
                 f"the file's own total ('{total}') have no group: set required to no for "
@@ -134,7 +143,8 @@ def build_shapes(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
         out[fid] = FeedShape(header_row=header_row, notes_below=bool(r["notes_below"]),
                              period_format=fmt, reports=reports, wide_measures=measures,
                              wide_separator=r["wide_separator"] or "_", wide_into=into,
-                             total_code=total, suppressed=markers, rate_column=rate,
+                             total_code=total, region_total_code=rtotal,
+                             suppressed=markers, rate_column=rate,
                              rate_per=per)
     return out
 
@@ -143,7 +153,7 @@ def check_kpi_shapes(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: lis
     """KPIs that take their all-groups figure from the file need a feed that has one."""
     file, rows = t["kpis"]
     shape_file, shape_rows = t["feed_shapes"]
-    with_total = {r["feed_id"] for r in shape_rows if r["total_code"]}
+    with_total = {r["feed_id"] for r in shape_rows if r["total_code"] or r["region_total_code"]}
     for r in rows:
         lo, hi = r.get("plausible_min"), r.get("plausible_max")
         if lo is not None and hi is not None and lo > hi:

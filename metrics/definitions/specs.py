@@ -97,6 +97,7 @@ SPECS: dict[str, list[Field]] = {
         Field("reports", "choice", default="single", choices=REPORTS),
         Field("wide_measures", "list", default=()), Field("wide_separator", default="_"),
         Field("wide_into", default=""), Field("total_code", default=""),
+        Field("region_total_code", default=""),
         Field("suppressed", "list", default=()),
         Field("rate_column", default=""), Field("rate_per", "float"),
     ],

@@ -19,12 +19,16 @@ import polars as pl
 from metrics.definitions import Feed, Kpi
 
 TOTAL = "_shape_total"
+RTOTAL = "_shape_region_total"
 ALL = "all"
 
 
 def keys(feed: Feed) -> list[str]:
     """Extra grouping keys of the fine table for this feed."""
-    return [TOTAL] if feed.has_file_totals else []
+    shape = feed.shape
+    if shape is None:
+        return []
+    return [*([TOTAL] if shape.total_code else []), *([RTOTAL] if shape.region_total_code else [])]
 
 
 def present(kpi: Kpi, feed: Feed, keep: pl.Expr | None) -> pl.Expr | None:
@@ -45,18 +49,45 @@ def rollup(fine: pl.DataFrame, sel: list[pl.Expr], kpi: Kpi, feed: Feed, *, has_
     """The four levels of a KPI over a feed with file totals.
 
     Groups are rolled up as usual, without the total rows.  With ``total_from = file``
-    the all-groups rows (by region and statewide) are the rolled-up file totals.
+    the all-groups rows (by region, and statewide as their sum) are the file's all-groups
+    totals, and the statewide rows the file's all-regions totals where it has them (its
+    all-regions, all-groups figure first).
     """
-    total = pl.col(TOTAL).fill_null(False)
-    groups = fine.filter(~total & pl.col("_group").is_not_null())
-    t = roll(periods(groups.select(sel), kpi), kpi, feed, has_sq=has_sq)
-    if kpi.total_from != "file":
+    def flag(name: str) -> pl.Expr:
+        return pl.col(name).fill_null(False) if name in fine.columns else pl.lit(False)
+
+    gt, rt = flag(TOTAL), flag(RTOTAL)
+    plain = fine.filter(~gt & ~rt & pl.col("_group").is_not_null()
+                        & pl.col("_region").is_not_null())
+
+    def levels(rows: pl.DataFrame) -> pl.DataFrame:
+        return roll(periods(rows.select(sel), kpi), kpi, feed, has_sq=has_sq)
+
+    t = levels(plain)
+    shape = feed.shape
+    if kpi.total_from != "file" or shape is None:
         return t
-    totals = fine.filter(total)  # no group: rolled up, they give only all-groups rows
-    if totals.height == 0:
-        return t.filter(pl.col("group") != ALL)
-    tt = roll(periods(totals.select(sel), kpi), kpi, feed, has_sq=has_sq).filter(pl.col("group") == ALL)
-    return pl.concat([t.filter(pl.col("group") != ALL), tt.select(t.columns)], how="vertical")
+    pieces = []
+    if shape.total_code:  # all groups: only from the file
+        t = t.filter(pl.col("group") != ALL)
+        rows = fine.filter(gt & ~rt)
+        if rows.height:
+            pieces.append(levels(rows).filter(pl.col("group") == ALL))
+    if shape.region_total_code:  # all regions: only from the file
+        t = t.filter(pl.col("region") != ALL)
+        rows = fine.filter(rt & ~gt & pl.col("_group").is_not_null())
+        if rows.height:
+            pieces.append(levels(rows).filter(pl.col("region") == ALL))
+        both = fine.filter(rt & gt)
+        if both.height:
+            pieces.append(levels(both).filter((pl.col("region") == ALL) & (pl.col("group") == ALL)))
+    if not pieces:
+        return t
+    parts = [p.select(t.columns).with_columns(pl.lit(i).alias("_prio"))
+             for i, p in enumerate([t, *pieces])]
+    return (pl.concat(parts, how="vertical").sort("_prio")
+            .unique(subset=["period", "region", "group"], keep="last", maintain_order=True)
+            .drop("_prio"))
 
 
 def coverage(obs: pl.DataFrame) -> pl.DataFrame:

@@ -40,6 +40,7 @@ ID = "_shape_id"  # position of a long row (what the contract's checks number)
 SRC = "_shape_row"  # the row of the file it came from
 SUFFIX = "_shape_suffix"  # for wide files: the rest of the column name
 TOTAL = "_shape_total"
+RTOTAL = "_shape_region_total"  # the file's own all-regions figure
 SUPPRESSED = "_shape_suppressed"
 DATE = "_shape_date"
 SHAPE_FILE = "feed_shapes.csv"
@@ -349,6 +350,11 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
             pl.when(pl.col(TOTAL)).then(None).otherwise(pl.col(gcol)).alias(gcol))
     else:
         df = df.with_columns(pl.lit(False).alias(TOTAL))
+    rcol = feed.region_column
+    if shape.region_total_code and rcol in df.columns:
+        is_rtotal = (pl.col(rcol).str.strip_chars() == shape.region_total_code).fill_null(False)
+        df = df.with_columns(is_rtotal.alias(RTOTAL)).with_columns(
+            pl.when(pl.col(RTOTAL)).then(None).otherwise(pl.col(rcol)).alias(rcol))
     if shape.is_wide:
         df = df.with_columns(pl.when(pl.col(TOTAL)).then(pl.lit(shape.total_code))
                              .otherwise(pl.col(gcol)).alias(SUFFIX))

@@ -340,3 +340,32 @@ def test_indicators_in_column_names(tmp_path: Path) -> None:
     obs = _obs(ws, "lbw")
     assert (obs[("R1", "black")]["numerator"], obs[("R1", "black")]["denominator"]) == (9, 80)
     assert (obs[("R1", "all")]["numerator"], obs[("R1", "all")]["denominator"]) == (15, 171)
+
+
+def test_the_files_all_regions_total(tmp_path: Path) -> None:
+    t = _tables(header_row=1, notes_below="no", reports="single", region_total_code="Statewide")
+    next(c for c in t["feed_columns"]
+         if c["feed_id"] == "weekly" and c["column"] == "region")["required"] = "no"
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "with_state.csv"
+    f.write_text("date,region,group,numerator,denominator\n"
+                 "01/31/2026,R1,black,3,10\n"
+                 "01/31/2026,R1,Total,20,60\n"
+                 "01/31/2026,R2,black,6,30\n"
+                 "01/31/2026,R2,Total,10,40\n"
+                 "01/31/2026,Statewide,black,11,50\n"
+                 "01/31/2026,Statewide,Total,40,130\n")
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "applied" and report.rows_rejected == 0, report.summary()
+    got = {k: (r["numerator"], r["denominator"]) for k, r in _obs(ws, "weekly_file").items()}
+    assert got == {("R1", "black"): (3, 10), ("R2", "black"): (6, 30),
+                   ("R1", "all"): (20, 60), ("R2", "all"): (10, 40),
+                   ("all", "black"): (11, 50), ("all", "all"): (40, 130)}
+    by_groups = {k: (r["numerator"], r["denominator"]) for k, r in _obs(ws, "weekly_groups").items()}
+    assert by_groups[("all", "all")] == (9, 40) and by_groups[("R1", "all")] == (3, 10)
+
+
+def test_all_regions_total_needs_an_optional_region_column(tmp_path: Path) -> None:
+    found = _issues(tmp_path, _tables(region_total_code="Statewide"))
+    assert any(m.startswith("feed_columns.csv, row ") and "'region' of feed 'weekly' is required"
+               in m and "'Statewide'" in m for m in found)
