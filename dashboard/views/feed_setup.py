@@ -19,6 +19,7 @@ from dashboard import state
 from dashboard.auth import current_viewer
 from metrics.access import can_open
 from metrics.definitions import validate
+from metrics.definitions.shapes import SOME_OTHER_RACE
 from metrics.groups import GROUP_CODES, label
 from metrics.ingest.propose import Proposal, first_observations, propose, write_proposal
 
@@ -102,7 +103,7 @@ if proposal.shape is not None:
     st.dataframe(pl.DataFrame([proposal.shape], schema={k: pl.String for k in proposal.shape}),
                  hide_index=True, key="setup-shape")
 st.write("**code_maps.csv**: the agency's race labels and the SPD 15 group each is counted in")
-options = [LEAVE_OUT, *GROUP_CODES]
+options = [LEAVE_OUT, *GROUP_CODES, SOME_OTHER_RACE]
 maps = pl.DataFrame(proposal.code_maps or [],
                     schema={"feed_id": pl.String, "column": pl.String, "from_value": pl.String,
                             "to_value": pl.String})
@@ -111,7 +112,8 @@ edited = st.data_editor(
     disabled=["feed_id", "column", "from_value"],
     column_config={"to_value": st.column_config.SelectboxColumn(
         "SPD 15 group", options=options,
-        help="; ".join(f"{c} = {label(c)}" for c in GROUP_CODES))})
+        help="; ".join(f"{c} = {label(c)}" for c in GROUP_CODES)
+        + f"; {SOME_OTHER_RACE} = Some other race (in the total, never a group)")})
 edited = edited if isinstance(edited, pl.DataFrame) else pl.from_pandas(edited)
 code_maps = [r for r in edited.to_dicts() if r["to_value"] not in (None, LEAVE_OUT)]
 final = Proposal(proposal.feed, proposal.columns, proposal.shape, code_maps, proposal.questions,

@@ -33,7 +33,7 @@ from .models import (
     Region,
     Register,
 )
-from .shapes import build_shapes, check_kpi_shapes
+from .shapes import SOME_OTHER_RACE, build_shapes, check_kpi_shapes
 from .specs import OPTIONAL_FILES, POLARS_TYPES, REQUIRED_FILES, SPECS
 from .tables import find_table, read_table
 
@@ -143,10 +143,13 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             if col == r["region_column"] and to not in regions:
                 issues.append(issue("definitions.unknown_reference", file=mfile, column="to_value",
                                     value=to, kind="region", valid=", ".join(sorted(regions))))
-            if col == r["group_column"] and to not in GROUP_CODES:
+            if col == r["group_column"] and to not in GROUP_CODES and not (
+                    to == SOME_OTHER_RACE and r["feed_id"] in shapes):
                 issues.append(issue("definitions.unknown_reference", file=mfile, column="to_value",
                                     value=to, kind="race and ethnicity code",
-                                    valid=", ".join(GROUP_CODES)))
+                                    valid=", ".join(GROUP_CODES) + (
+                                        f", {SOME_OTHER_RACE} (a shaped feed only)"
+                                        if r["feed_id"] in shapes else "")))
         feeds[r["feed_id"]] = Feed(
             feed_id=r["feed_id"], name=r["name"], agency_id=r["agency_id"] or "", kind=kind,
             period_column=r["period_column"] or "", period_grain=r["period_grain"] or "month",

@@ -21,6 +21,9 @@ from .fields import check_refs, check_unique
 from .models import FeedColumn, FeedShape
 
 NUMERIC = ("int", "float")
+#: code_maps to_value for "Some other race": no SPD 15 category, so never shown as a group,
+#: but counted in the all-groups figure (feeds with a shape only).
+SOME_OTHER_RACE = "other"
 
 
 def _format_ok(fmt: str) -> bool:

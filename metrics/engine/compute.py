@@ -373,7 +373,7 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
                 if has_sq:
                     sel.append(pl.col(f"{k.kpi_id}|sq").alias("sq"))
                 rows = pl.col(f"{k.kpi_id}|rows").fill_null(0) > 0
-                if feed.has_file_totals:  # the file's own totals (metrics.engine.file_totals)
+                if feed.shape is not None:  # totals, other race (metrics.engine.file_totals)
                     t = file_totals.rollup(fine.filter(rows), sel, k, feed, has_sq=has_sq,
                                            periods=_periods, roll=_rollup)
                 else:

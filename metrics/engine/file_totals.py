@@ -1,5 +1,8 @@
 """The engine's use of a shaped feed (``feed_shapes.csv``): the file's own totals, suppressed values.
 
+Rows of a shaped feed with no group (the agency's "Some other race", mapped to ``other`` in
+``code_maps.csv``) count in the all-groups figures but are never shown as a group.
+
 A feed whose shape declares ``total_code`` carries the agency's own all-groups figure in
 rows marked ``_shape_total``.  Those rows never count as a group.  A KPI with
 ``total_from = file`` takes its all-groups figures (by region, and statewide as the sum
@@ -57,13 +60,14 @@ def rollup(fine: pl.DataFrame, sel: list[pl.Expr], kpi: Kpi, feed: Feed, *, has_
         return pl.col(name).fill_null(False) if name in fine.columns else pl.lit(False)
 
     gt, rt = flag(TOTAL), flag(RTOTAL)
-    plain = fine.filter(~gt & ~rt & pl.col("_group").is_not_null()
-                        & pl.col("_region").is_not_null())
+    plain = fine.filter(~gt & ~rt)
 
     def levels(rows: pl.DataFrame) -> pl.DataFrame:
         return roll(periods(rows.select(sel), kpi), kpi, feed, has_sq=has_sq)
 
-    t = levels(plain)
+    # rows with no group ("Some other race") count in the all-groups figures only, rows
+    # with no region in the statewide ones only
+    t = levels(plain).filter(pl.col("group").is_not_null() & pl.col("region").is_not_null())
     shape = feed.shape
     if kpi.total_from != "file" or shape is None:
         return t

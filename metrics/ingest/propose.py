@@ -46,12 +46,9 @@ RACE_LABELS: dict[str, str] = {
     "unknown": "unknown", "not reported": "unknown", "missing": "unknown", "unk": "unknown",
 }
 TOTAL_LABELS = ("total", "all", "all races", "all groups", "overall")
-UNSURE = {
-    "other": "'Some other race' has no SPD 15 code: leave it out (the file's total keeps "
-             "those people) or map it to unknown.",
-    "some other race": "'Some other race' has no SPD 15 code: leave it out (the file's total "
-                       "keeps those people) or map it to unknown.",
-}
+_OTHER = ("'Some other race' has no SPD 15 category: proposed as 'other', counted in the "
+          "all-groups figures but never shown as a group; or map it to unknown, or leave it out.")
+UNSURE = {"other": _OTHER, "some other race": _OTHER}
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y")
 PERIOD_NAMES = ("date", "period", "month", "year", "report_date", "reportdate", "week")
 REGION_NAMES = ("state", "region", "county", "geography", "fips", "jurisdiction", "area")
@@ -250,6 +247,8 @@ def propose(path: str | Path, feed_id: str, *, agency_id: str = "", numerator: s
                                  "question: left out of the race groups (race alone); the file's "
                                  "total keeps everyone. A KPI by ethnicity needs its own feed.")
             elif _norm(lb) in UNSURE:
+                code_maps.append(dict(feed_id=feed_id, column=column, from_value=lb,
+                                      to_value="other"))
                 questions.append(f"'{lb}' ({column}): {UNSURE[_norm(lb)]}")
             else:
                 questions.append(f"'{lb}' ({column}) is not a race label StatDesk knows; map it "
@@ -320,7 +319,8 @@ def propose(path: str | Path, feed_id: str, *, agency_id: str = "", numerator: s
                 region_column=region, group_column=group, numerator_column=num,
                 denominator_column=den,
                 race_standard="1997-race-alone" if wide else ("1997" if group else "2024"))
-    plain = (not wide and not fmt and header == 1 and not markers and not total_code)
+    plain = (not wide and not fmt and header == 1 and not markers and not total_code
+             and not any(m["to_value"] == "other" for m in code_maps))
     region_codes = sorted(vals[region].unique().to_list()) if region else []
     return Proposal(feed, columns, None if plain else shape, code_maps, questions,
                     region_codes, list(measures))

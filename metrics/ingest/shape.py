@@ -31,6 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics.definitions import Feed, FeedShape, Register
+from metrics.definitions.shapes import SOME_OTHER_RACE
 from metrics.errors import issue
 from metrics.groups import GROUP_CODES
 
@@ -41,6 +42,7 @@ SRC = "_shape_row"  # the row of the file it came from
 SUFFIX = "_shape_suffix"  # for wide files: the rest of the column name
 TOTAL = "_shape_total"
 RTOTAL = "_shape_region_total"  # the file's own all-regions figure
+OTHER = "_shape_other"  # "Some other race": in the all-groups figures, never a group
 SUPPRESSED = "_shape_suppressed"
 DATE = "_shape_date"
 SHAPE_FILE = "feed_shapes.csv"
@@ -308,6 +310,7 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
                              notes)
     if shape.is_wide:
         df = _melt(df, feed, shape, notes)
+        df = df.with_columns(pl.col(shape.wide_into).alias(SUFFIX))  # names the file's columns
     measures = list(shape.wide_measures) if shape.is_wide else _measure_columns(df, feed, shape)
     # values suppressed by the agency: empty, and named in _shape_suppressed
     suppressed = 0
@@ -350,14 +353,21 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
             pl.when(pl.col(TOTAL)).then(None).otherwise(pl.col(gcol)).alias(gcol))
     else:
         df = df.with_columns(pl.lit(False).alias(TOTAL))
+    others = [f for f, t in feed.code_map(gcol).items() if t == SOME_OTHER_RACE]
+    if others and gcol in df.columns:  # no SPD 15 category: in the total, never a group
+        is_other = pl.col(gcol).str.strip_chars().is_in(others).fill_null(False)
+        n = df.filter(is_other).height
+        if n:
+            notes.append(f"{n} row(s) of {', '.join(repr(o) for o in others)} (mapped to "
+                         f"'{SOME_OTHER_RACE}': no SPD 15 category) count in the all-groups "
+                         "figures, not as a group.")
+        df = df.with_columns(is_other.alias(OTHER),
+                             pl.when(is_other).then(None).otherwise(pl.col(gcol)).alias(gcol))
     rcol = feed.region_column
     if shape.region_total_code and rcol in df.columns:
         is_rtotal = (pl.col(rcol).str.strip_chars() == shape.region_total_code).fill_null(False)
         df = df.with_columns(is_rtotal.alias(RTOTAL)).with_columns(
             pl.when(pl.col(RTOTAL)).then(None).otherwise(pl.col(rcol)).alias(rcol))
-    if shape.is_wide:
-        df = df.with_columns(pl.when(pl.col(TOTAL)).then(pl.lit(shape.total_code))
-                             .otherwise(pl.col(gcol)).alias(SUFFIX))
     if DATE in df.columns:
         df = df.drop(DATE)
     df = df.with_row_index(ID, offset=2).with_columns(pl.col(ID).cast(pl.Int64))

@@ -82,4 +82,5 @@ def test_setup_proposes_previews_and_writes_on_confirmation(page: AppTest, demo_
     maps = pl.read_csv(defs / "code_maps.csv", infer_schema=False).filter(
         pl.col("feed_id") == "doh_outcomes")
     assert dict(maps.select("from_value", "to_value").rows()) == {
-        "White": "white", "Black or African American": "black", "Hispanic or Latino": "hispanic"}
+        "White": "white", "Black or African American": "black", "Hispanic or Latino": "hispanic",
+        "Some other race": "other"}

@@ -63,7 +63,8 @@ def test_the_file_goes_in_through_definitions_alone(crdt) -> None:  # type: igno
     text = report.summary()
     # the cumulative reading and what was left out are said, with the file's own words
     assert "last report of each period is used" in text
-    assert "Cases_Other" in text and "code_maps.csv" in text
+    assert "Cases_Ethnicity_Hispanic" in text and "code_maps.csv" in text
+    assert "of 'Other' (mapped to 'other': no SPD 15 category) count in the all-groups" in text
     # the only rows refused are real defects of the file, each named by its row and column
     q = quarantine_report(ws, "crdt")
     assert set(q["code"].unique().to_list()) <= {"feed.zero_denominator",

@@ -46,9 +46,9 @@ def test_proposal_reads_the_files_layout(sample: Path) -> None:
     assert p.shape["total_code"] == "All races" and p.shape["suppressed"] == "*"
     codes = {m["from_value"]: m["to_value"] for m in p.code_maps}
     assert codes == {"White": "white", "Black or African American": "black",
-                     "Hispanic or Latino": "hispanic"}
-    # where StatDesk cannot tell, it asks rather than guessing
-    assert any("'Some other race'" in q and "no SPD 15 code" in q for q in p.questions)
+                     "Hispanic or Latino": "hispanic", "Some other race": "other"}
+    # where StatDesk is not sure, it says so rather than deciding silently
+    assert any("'Some other race'" in q and "no SPD 15 category" in q for q in p.questions)
     types = {c["column"]: (c["type"], c["required"]) for c in p.columns}
     assert types["Outcomes"] == ("int", "no") and types["Population"] == ("int", "no")
 
@@ -59,6 +59,7 @@ def test_first_observations_of_the_proposal(sample: Path) -> None:
     obs, summary = first_observations(p, sample)
     got = {(r["region"], r["group"]): r["value"] for r in obs.iter_rows(named=True)}
     assert got[("R1", "white")] == pytest.approx(4.0)
+    assert not any(g == "other" for _, g in got)  # "Some other race" is never a group
     assert got[("R1", "all")] == pytest.approx(70 / 1800 * 100, abs=0.01)  # the file's total
     assert ("R1", "hispanic") not in got  # suppressed by the agency: no figure, not zero
     assert "1 value(s) marked as suppressed by the agency" in summary

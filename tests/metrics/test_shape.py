@@ -369,3 +369,29 @@ def test_all_regions_total_needs_an_optional_region_column(tmp_path: Path) -> No
     found = _issues(tmp_path, _tables(region_total_code="Statewide"))
     assert any(m.startswith("feed_columns.csv, row ") and "'region' of feed 'weekly' is required"
                in m and "'Statewide'" in m for m in found)
+
+
+def test_some_other_race_counts_in_the_total_never_as_a_group(tmp_path: Path) -> None:
+    t = _tables(header_row=1, notes_below="no", reports="single", total_code="")
+    t["kpis"] = [k for k in t["kpis"] if k["kpi_id"] != "weekly_file"]
+    t["code_maps"] = [dict(feed_id="weekly", column="group", from_value="Some other race",
+                           to_value="other")]
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "other.csv"
+    f.write_text("date,region,group,numerator,denominator\n"
+                 "01/31/2026,R1,black,3,10\n"
+                 "01/31/2026,R1,Some other race,2,5\n")
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "applied" and report.rows_rejected == 0, report.summary()
+    assert "1 row(s) of 'Some other race'" in report.summary()
+    got = {k: (r["numerator"], r["denominator"]) for k, r in _obs(ws, "weekly_groups").items()}
+    assert got == {("R1", "black"): (3, 10), ("all", "black"): (3, 10),
+                   ("R1", "all"): (5, 15), ("all", "all"): (5, 15)}
+
+
+def test_other_is_a_code_for_shaped_feeds_only(tmp_path: Path) -> None:
+    t = base_tables()
+    t["code_maps"] = [dict(feed_id="agg", column="group", from_value="Other", to_value="other")]
+    found = _issues(tmp_path, t)
+    assert any(m.startswith("code_maps.csv, to_value: [definitions.unknown_reference] 'other'")
+               for m in found), found
