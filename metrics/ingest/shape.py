@@ -201,7 +201,8 @@ def _increments(df: pl.DataFrame, keys: list[str], measures: list[str], feed: Fe
     return out
 
 
-def _melt(df: pl.DataFrame, feed: Feed, shape: FeedShape, notes: list[str]) -> pl.DataFrame:
+def _melt(df: pl.DataFrame, feed: Feed, shape: FeedShape, notes: list[str],
+          file_name: str = "") -> pl.DataFrame:
     """Wide -> long: one row per suffix, measures as columns."""
     sep = shape.wide_separator
     suffixes: dict[str, None] = {}
@@ -210,7 +211,7 @@ def _melt(df: pl.DataFrame, feed: Feed, shape: FeedShape, notes: list[str]) -> p
             if c.startswith(m + sep) and len(c) > len(m + sep):
                 suffixes.setdefault(c[len(m + sep):], None)
     if not suffixes:
-        raise FeedRefused([issue("feed.shape", detail=(
+        raise FeedRefused([issue("feed.shape", file=file_name, detail=(
             f"no column of the file is named {' or '.join(m + sep + '…' for m in shape.wide_measures)}"
             f" (columns found: {', '.join(df.columns)}). Correct wide_measures or wide_separator "
             f"for feed '{feed.feed_id}' in {SHAPE_FILE}."))])
@@ -309,7 +310,7 @@ def shape_frame(raw: pl.DataFrame, feed: Feed, *, file_name: str = "", header_ro
             df = _increments(df, keys, _measure_columns(df, feed, shape, used_only=True), feed,
                              notes)
     if shape.is_wide:
-        df = _melt(df, feed, shape, notes)
+        df = _melt(df, feed, shape, notes, file_name)
         df = df.with_columns(pl.col(shape.wide_into).alias(SUFFIX))  # names the file's columns
     measures = list(shape.wide_measures) if shape.is_wide else _measure_columns(df, feed, shape)
     # values suppressed by the agency: empty, and named in _shape_suppressed

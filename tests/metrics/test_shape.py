@@ -395,3 +395,18 @@ def test_other_is_a_code_for_shaped_feeds_only(tmp_path: Path) -> None:
     found = _issues(tmp_path, t)
     assert any(m.startswith("code_maps.csv, to_value: [definitions.unknown_reference] 'other'")
                for m in found), found
+
+
+def test_a_file_without_the_declared_wide_columns_is_refused_whole(tmp_path: Path) -> None:
+    t = _tables(header_row=1, notes_below="no", total_code="")
+    t["kpis"] = [k for k in t["kpis"] if k["kpi_id"] != "weekly_file"]
+    t["feed_columns"].append(dict(feed_id="weekly", column="race", type="string", required="no"))
+    t["feed_shapes"][0].update(wide_measures="numerator;denominator", wide_into="race")
+    ws = make_workspace(tmp_path / "ws", t)
+    f = tmp_path / "long.csv"
+    f.write_text("date,region,group,numerator,denominator\n01/31/2026,R1,black,3,10\n")
+    report = ingest(ws, "weekly", f, received_on=AS_OF)
+    assert report.status == "refused"
+    msg = str(report.issues[0])
+    assert msg.startswith("long.csv: [feed.shape] no column of the file is named numerator_…")
+    assert "feed 'weekly' in feed_shapes.csv" in msg
