@@ -12,6 +12,9 @@
   figure exists only where the agency reported it as a race category.  Groups may
   overlap and need not add up to the total, so the all-groups figure should be the file's
   own total (``total_from = file``).
+* ``1997-ethnicity``: the separate Hispanic-ethnicity question on its own: Hispanic or
+  Latino of any race, and unknown; people not Hispanic are mapped to ``other`` (in the
+  all-groups figure, not a group of their own).
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ RACE_ALONE_NOTE = (
 )
 
 
+ETHNICITY_NOTE = (
+    "These figures are by Hispanic or Latino ethnicity, asked as a separate question from race "
+    "(1997 standard): 'Hispanic or Latino' counts people of any race, 'Unknown / not reported' "
+    "those whose ethnicity was not recorded. People who are not Hispanic or Latino have no group "
+    "of their own here; they are counted in the all-groups figure."
+)
+
+
 def race_standard_note(standard: str) -> str | None:
     """The sentence to show beside figures from a feed of this standard (None for 2024)."""
     if standard == "1997":
@@ -37,4 +48,6 @@ def race_standard_note(standard: str) -> str | None:
                 + mapping_1997_note())
     if standard == "1997-race-alone":
         return RACE_ALONE_NOTE
+    if standard == "1997-ethnicity":
+        return ETHNICITY_NOTE
     return None

@@ -19,7 +19,7 @@ CLASSIFICATIONS = ("public", "internal", "confidential")
 COLUMN_TYPES = ("string", "int", "float", "date", "bool")
 REPORTS = ("single", "cumulative", "increments", "additive")
 #: how the agency asked race and ethnicity (see metrics.race_standards)
-RACE_STANDARDS = ("2024", "1997", "1997-race-alone")
+RACE_STANDARDS = ("2024", "1997", "1997-race-alone", "1997-ethnicity")
 TOTAL_SOURCES = ("groups", "file")
 DEFAULT_MULTIPLIER = {"proportion": 100.0, "rate": 100000.0, "count": 1.0, "sum": 1.0,
                       "mean": 1.0, "median": 1.0}

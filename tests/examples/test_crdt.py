@@ -43,6 +43,8 @@ def crdt(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     ws = Workspace.open(root, f"sqlite:///{root / 'statdesk.db'}")
     ws.init_db()
     report = ingest(ws, "crdt", REAL, received_on=date(2026, 11, 25))
+    ethnicity = ingest(ws, "crdt_ethnicity", REAL, received_on=date(2026, 11, 25))
+    assert ethnicity.status == "applied", ethnicity.summary()
     return ws, report
 
 
@@ -189,3 +191,31 @@ def test_kpi_page_says_how_race_was_asked(crdt, monkeypatch: pytest.MonkeyPatch)
                for n in notes), notes
     warnings = " ".join(w.value for w in at.warning)
     assert "Plausible values:" in warnings and "groups cover" in warnings
+
+
+def test_ethnicity_asked_apart_from_race_is_a_kpi_of_its_own(crdt) -> None:  # type: ignore[no-untyped-def]
+    from metrics.race_standards import race_standard_note
+
+    ws, _ = crdt
+    obs = load_observations(ws.engine, ["covid_deaths_per_case_ethnicity"])
+    assert set(obs["group"].unique().to_list()) == {"all", "hispanic", "unknown"}
+    lr = _last_reports().with_columns([pl.col(c).cast(pl.Float64) for c in (
+        "Cases_Ethnicity_NonHispanic", "Deaths_Ethnicity_NonHispanic")])
+    want = (lr.filter((pl.col("Cases_Ethnicity_Hispanic") > 0)
+                      & pl.col("Deaths_Ethnicity_Hispanic").is_not_null()
+                      & (pl.col("Deaths_Ethnicity_Hispanic") <= pl.col("Cases_Ethnicity_Hispanic")))
+            .select("period", pl.col("State").alias("region"),
+                    (pl.col("Deaths_Ethnicity_Hispanic") / pl.col("Cases_Ethnicity_Hispanic")
+                     * 100).alias("want")))
+    got = obs.filter((pl.col("group") == "hispanic") & (pl.col("region") != "all")).join(
+        want, on=["period", "region"], how="full", coalesce=True)
+    assert got.height == want.height > 300
+    assert ((got["value"] - got["want"]).abs() < 1e-9).all()
+    # California, March 2021: the three answers add up to the all-groups figure
+    ca = lr.filter((pl.col("State") == "CA") & (pl.col("period") == "2021-03")).row(0, named=True)
+    cases = sum(ca[f"Cases_Ethnicity_{e}"] for e in ("Hispanic", "NonHispanic", "Unknown"))
+    row = obs.filter((pl.col("region") == "CA") & (pl.col("group") == "all")
+                     & (pl.col("period") == "2021-03")).row(0, named=True)
+    assert row["denominator"] == cases
+    note = race_standard_note(ws.register.feeds["crdt_ethnicity"].race_standard)
+    assert note is not None and "asked as a separate question from race" in note
