@@ -8,15 +8,20 @@ that declare a shape in ``feed_shapes.csv`` (:class:`~metrics.definitions.FeedSh
 2. read the period column in the declared date format (``%Y%m%d``, ``%m/%d/%Y``, …) and
    write it as the feed's period (``2021-03`` for a monthly feed);
 3. several reports in a period: keep the last one (``cumulative``; a count that falls
-   between reports is a data-quality finding) or add them up (``additive``);
+   between reports is a data-quality finding), the increase since the period before
+   (``increments``), or add them up (``additive``);
 4. wide files: columns ``<measure><separator><suffix>`` (``Deaths_Black``) become one row
    per suffix, the suffix in the declared column; suffixes with no code in
    ``code_maps.csv`` are left out and said so; a group no report filled in is skipped;
-5. the file's own total (``total_code``, e.g. ``Total``) is carried as such
-   (``_shape_total``), never as a group;
-6. values the agency suppressed (``.``, ``*``, ``<5``, ``NA``) become empty and are
+5. values the agency suppressed (``.``, ``*``, ``<5``, ``NA``) become empty and are
    carried as suppressed (``_shape_suppressed`` names the columns): never zero, never
-   a rejected row.
+   a rejected row;
+6. counts with a published rate and no denominator: the denominator is derived
+   (``rate_column``, ``rate_per``);
+7. the file's own totals (``total_code``, e.g. ``Total``; ``region_total_code``, e.g.
+   ``Statewide``) are carried as such (``_shape_total``, ``_shape_region_total``), never
+   as a group or a region; "Some other race" (mapped to ``other``) is carried with no
+   group (``_shape_other``), to count in the all-groups figures only.
 
 Errors found by the contract's checks are then put back in the file's terms: the row of
 the file, and the column as the agency named it (``Deaths_Black``, not ``Deaths``).
