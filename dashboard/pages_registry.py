@@ -23,6 +23,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/commitments.py", "Commitments and sessions", "commitments", "✅", "Results"),
     PageSpec("views/data_health.py", "Data health", "data-health", "🩺", "Data"),
     PageSpec("views/catalog.py", "Catalog and governance", "catalog", "🗂️", "Data"),
+    PageSpec("views/feed_setup.py", "Set up a feed", "feed-setup", "🧩", "Data"),
     PageSpec("views/publish.py", "Publish", "publish", "🌐", "Data"),
     PageSpec("views/admin.py", "Users and audit log", "admin", "🛡️", "Admin"),
 )

@@ -55,6 +55,7 @@ AREAS: dict[str, frozenset[str]] = {
     "commitments": frozenset({GOVERNOR_STAFF, ADMIN, AGENCY_LEAD}),
     "data-health": frozenset(ROLES),
     "catalog": frozenset({GOVERNOR_STAFF, ADMIN, DATA_STEWARD}),
+    "feed-setup": frozenset({ADMIN, DATA_STEWARD}),
     "publish": frozenset({GOVERNOR_STAFF, ADMIN}),
     "admin": frozenset({ADMIN}),
 }

@@ -92,6 +92,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "No federal codes",
         "{detail}",
     ),
+    "definitions.bad_shape": (
+        "Feed shape cannot be used",
+        "{detail}",
+    ),
+    "feed.shape": (
+        "File does not have the declared shape",
+        "{detail}",
+    ),
     # --- feeds -----------------------------------------------------------
     "feed.unreadable": (
         "File cannot be read",

@@ -226,6 +226,9 @@ if upload is not None:
             m[0].metric("Rows in the file", f"{pv.rows_total:,}")
             m[1].metric("Rows accepted", f"{pv.accepted.height:,}")
             m[2].metric("Rows with errors (to quarantine)", f"{bad:,}")
+            if pv.notes:  # what the feed's declared shape did (feed_shapes.csv)
+                st.info("How the file was read (feed_shapes.csv):\n\n"
+                        + "\n".join(f"- {n.strip()}" for n in pv.notes), icon="ℹ️")
             if pv.errors.height:
                 st.warning(f"{pv.errors.height} problem(s) in {bad} row(s); each is listed with "
                            "its row (the header is row 1).", icon="⚠️")

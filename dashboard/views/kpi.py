@@ -18,8 +18,9 @@ from dashboard import components as ui
 from dashboard import downloads, figures, state
 from dashboard.target_form import target_form
 from metrics.governance.quality import kpi_quality
-from metrics.groups import ALL, GROUP_CODES, label, mapping_1997_note
+from metrics.groups import ALL, GROUP_CODES, label
 from metrics.periods import display_label, month_name, parse_period
+from metrics.race_standards import race_standard_note
 from metrics.scorecard import kpi_status
 
 reg = state.register()
@@ -233,9 +234,8 @@ shown("Data-quality checks", quality.frame(), "kpi_quality_table")
 
 # --- definition and governance ---------------------------------------------------------
 st.header("Definition and governance")
-if feed.collected_under_1997:
-    st.info("Race and ethnicity in this feed were collected under the 1997 standard. "
-            + mapping_1997_note(), icon="ℹ️")
+if (race_note := race_standard_note(feed.race_standard)) is not None:
+    st.info(race_note, icon="ℹ️")
 agreement = reg.agreements.get(feed.agreement_id)
 target = reg.target_for(kpi_id)
 lines = [

@@ -32,12 +32,19 @@ FEED_COLUMNS = ["feed_id", "agency_id", "agency", "cadence", "last_batch_at", "l
                 "status", "days_overdue", "rows_quarantined", "explanation"]
 
 
-@app.command()
-def feeds(workspace: WorkspaceOpt = None,
+feeds_app = typer.Typer(help="Every feed's status; 'feeds propose FILE' sets up a new feed.")
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.callback(invoke_without_command=True)
+def feeds(ctx: typer.Context, workspace: WorkspaceOpt = None,
           format: TableFormatOpt = TableFormat.table,
           as_of: AsOfOpt = None) -> None:
     """Every feed: last batch, data current through, next batch expected, status."""
     from metrics.governance import feed_health, feeds_frame
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     ws = open_workspace(workspace)
     with ws.session() as s:
@@ -52,6 +59,49 @@ def feeds(workspace: WorkspaceOpt = None,
                                  "rows_quarantined"))
         return
     _emit(df, fmt)
+
+
+@feeds_app.command("propose")
+def feeds_propose(
+        file: Path, feed_id: Annotated[str, typer.Option(help="Id of the new feed.")] = "",
+        agency: Annotated[str, typer.Option(help="agency_id of the sending agency.")] = "",
+        numerator: Annotated[str, typer.Option(help="Column (or column prefix) counted.")] = "",
+        denominator: Annotated[str, typer.Option(help="Column (or prefix) divided by.")] = "",
+        definitions: Annotated[Path | None, typer.Option(
+            help="Definitions folder to write to (default: the workspace's).")] = None,
+        workspace: WorkspaceOpt = None,
+        write: Annotated[bool, typer.Option("--write", help="Write the definitions files.")] = False,
+        yes: Annotated[bool, typer.Option("--yes", help="Write without asking.")] = False) -> None:
+    """Propose a feed from a sample FILE: columns, types, shape, race codes, first observations."""
+    from metrics.ingest.propose import proposal_report, write_proposal
+    from metrics.workspace import Workspace
+
+    if not file.exists():
+        fail(f"no file {file}; give the path of a sample of the agency's file.")
+    ws = Workspace.open(workspace)
+    folder = definitions or ws.root / "definitions"
+    regions = None
+    if (folder / "regions.csv").exists():
+        regions = pl.read_csv(folder / "regions.csv", infer_schema=False)["region_id"].to_list()
+    fid = feed_id or "".join(ch if ch.isalnum() else "_" for ch in file.stem.lower())[:40]
+    try:
+        proposal, text = proposal_report(file, fid, agency_id=agency, numerator=numerator,
+                                         denominator=denominator, regions=regions)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(text)
+    if not write:
+        typer.echo(f"\nNothing written. To add these rows to {folder}, run again with --write.")
+        return
+    if not yes and not typer.confirm(f"Add these rows to the definitions files in {folder}?"):
+        typer.echo("Nothing written.")
+        return
+    try:
+        paths = write_proposal(proposal, folder)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo("Written: " + ", ".join(str(p) for p in paths)
+               + ". Check them with 'statdesk validate'.")
 
 
 @app.command("error-report")

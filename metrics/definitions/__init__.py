@@ -6,6 +6,7 @@ from .models import (
     Agreement,
     Feed,
     FeedColumn,
+    FeedShape,
     Goal,
     Kpi,
     Link,
@@ -14,5 +15,5 @@ from .models import (
     Register,
 )
 
-__all__ = ["Agency", "Agreement", "Feed", "FeedColumn", "Goal", "Kpi", "Link", "Priority",
+__all__ = ["Agency", "Agreement", "Feed", "FeedColumn", "FeedShape", "Goal", "Kpi", "Link", "Priority",
            "Region", "Register", "load_register", "validate"]

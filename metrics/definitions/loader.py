@@ -34,6 +34,7 @@ from .models import (
     Region,
     Register,
 )
+from .shapes import SOME_OTHER_RACE, build_shapes, check_kpi_shapes
 from .specs import OPTIONAL_FILES, POLARS_TYPES, REQUIRED_FILES, SPECS
 from .tables import find_table, read_table
 
@@ -107,6 +108,7 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             name=r["column"], type=r["type"] or "string", required=bool(r["required"]),
             allowed=r["allowed"] or (), min=r["min"], max=r["max"],
             description=r["description"] or ""))
+    shapes = build_shapes(t, issues, {r["feed_id"]: r for r in frows if r["feed_id"]}, cols)
     maps: dict[str, list[tuple[str, str, str]]] = {}
     for r in mrows:
         maps.setdefault(r["feed_id"], []).append((r["column"], r["from_value"], r["to_value"]))
@@ -142,10 +144,13 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             if col == r["region_column"] and to not in regions:
                 issues.append(issue("definitions.unknown_reference", file=mfile, column="to_value",
                                     value=to, kind="region", valid=", ".join(sorted(regions))))
-            if col == r["group_column"] and to not in GROUP_CODES:
+            if col == r["group_column"] and to not in GROUP_CODES and not (
+                    to == SOME_OTHER_RACE and r["feed_id"] in shapes):
                 issues.append(issue("definitions.unknown_reference", file=mfile, column="to_value",
                                     value=to, kind="race and ethnicity code",
-                                    valid=", ".join(GROUP_CODES)))
+                                    valid=", ".join(GROUP_CODES) + (
+                                        f", {SOME_OTHER_RACE} (a shaped feed only)"
+                                        if r["feed_id"] in shapes else "")))
         feeds[r["feed_id"]] = Feed(
             feed_id=r["feed_id"], name=r["name"], agency_id=r["agency_id"] or "", kind=kind,
             period_column=r["period_column"] or "", period_grain=r["period_grain"] or "month",
@@ -160,7 +165,7 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             na_values=r["na_values"] or (), thousands=r["thousands"] or "",
             race_standard=r["race_standard"] or "2024",
             description=r["description"] or "", columns=fc,
-            code_maps=tuple(maps.get(r["feed_id"], [])))
+            code_maps=tuple(maps.get(r["feed_id"], [])), shape=shapes.get(r["feed_id"]))
     return feeds
 
 
@@ -241,7 +246,10 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             disaggregations=r["disaggregations"] or ("region", "group"),
             public=r["public"] if r["public"] is not None else True, at_risk_threshold=thr,
             equity_rule=bool(r["equity_rule"]), description=r["description"] or "",
-            methodology=r["methodology"] or "", noun=r["noun"] or "people")
+            methodology=r["methodology"] or "", noun=r["noun"] or "people",
+            total_from=r["total_from"] or "groups", plausible_min=r["plausible_min"],
+            plausible_max=r["plausible_max"])
+    check_kpi_shapes(t, issues)
     return kpis
 
 

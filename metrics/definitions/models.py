@@ -19,6 +19,10 @@ FEED_KINDS = ("aggregate", "record")
 CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
 CLASSIFICATIONS = ("public", "internal", "confidential")
 COLUMN_TYPES = ("string", "int", "float", "date", "bool")
+REPORTS = ("single", "cumulative", "increments", "additive")
+#: how the agency asked race and ethnicity (see metrics.race_standards)
+RACE_STANDARDS = ("2024", "1997", "1997-race-alone", "1997-ethnicity")
+TOTAL_SOURCES = ("groups", "file")
 DEFAULT_MULTIPLIER = {"proportion": 100.0, "rate": 100000.0, "count": 1.0, "sum": 1.0,
                       "mean": 1.0, "median": 1.0}
 
@@ -67,6 +71,36 @@ class FeedColumn:
 
 
 @dataclass(frozen=True)
+class FeedShape:
+    """How an agency's file is laid out, when it is not one row per period, region and group.
+
+    Declared in ``feed_shapes.csv``; applied by :mod:`metrics.ingest.shape` before the
+    contract's checks, which then see the long table the contract describes.
+    """
+
+    header_row: int = 1  # spreadsheet row of the column names; rows above are notes
+    notes_below: bool = False  # rows after the table with only a first cell are notes
+    period_format: str = ""  # e.g. %Y%m%d: the period column is a date in this format
+    reports: str = "single"  # single | cumulative (last report of a period) | increments
+    # (the last report's increase over the period before) | additive (reports summed)
+    wide_measures: tuple[str, ...] = ()  # column prefixes, e.g. Cases;Deaths
+    wide_separator: str = "_"
+    wide_into: str = ""  # the column that receives the suffixes (e.g. the race column)
+    total_code: str = ""  # the value (or suffix) of the file's own all-groups figure
+    region_total_code: str = ""  # the region value of the file's own all-regions figure
+    suppressed: tuple[str, ...] = ()  # markers of values suppressed by the agency
+    rate_column: str = ""  # a published rate, when the file gives no denominator
+    rate_per: float | None = None  # the rate's multiplier (e.g. 100000): denominator = count / rate x per
+
+    @property
+    def is_wide(self) -> bool:
+        return bool(self.wide_measures)
+
+    def wide_column(self, measure: str, suffix: str) -> str:
+        return f"{measure}{self.wide_separator}{suffix}"
+
+
+@dataclass(frozen=True)
 class Feed:
     """A feed contract: what an agency sends, how often, under what agreement."""
 
@@ -95,6 +129,12 @@ class Feed:
     description: str = ""
     columns: tuple[FeedColumn, ...] = ()
     code_maps: tuple[tuple[str, str, str], ...] = ()  # (column, from_value, to_value)
+    shape: FeedShape | None = None  # declared in feed_shapes.csv
+
+    @property
+    def has_file_totals(self) -> bool:
+        return self.shape is not None and bool(self.shape.total_code
+                                               or self.shape.region_total_code)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -149,6 +189,9 @@ class Kpi:
     description: str = ""
     methodology: str = ""
     noun: str = "people"
+    total_from: str = "groups"  # "file": the all-groups figure is the file's own total
+    plausible_min: float | None = None  # values outside are data-quality findings
+    plausible_max: float | None = None
 
     @property
     def higher_is_better(self) -> bool:

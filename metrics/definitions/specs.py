@@ -14,6 +14,9 @@ from .models import (
     DIRECTIONS,
     FEED_KINDS,
     MEASURES,
+    RACE_STANDARDS,
+    REPORTS,
+    TOTAL_SOURCES,
 )
 
 POLARS_TYPES: dict[str, pl.DataType] = {
@@ -47,6 +50,8 @@ SPECS: dict[str, list[Field]] = {
         Field("public", "bool", default=True), Field("at_risk_threshold", "float", default=0.9),
         Field("equity_rule", "bool", default=False), Field("description", default=""),
         Field("methodology", default=""), Field("noun", default="people"),
+        Field("total_from", "choice", default="groups", choices=TOTAL_SOURCES),
+        Field("plausible_min", "float"), Field("plausible_max", "float"),
     ],
     "targets": [
         Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),
@@ -74,7 +79,7 @@ SPECS: dict[str, list[Field]] = {
         Field("classification", "choice", default="internal", choices=CLASSIFICATIONS),
         Field("legal_basis", default=""), Field("agreement_id", default=""),
         Field("na_values", "list", default=()), Field("thousands", default=""),
-        Field("race_standard", "choice", default="2024", choices=("2024", "1997")),
+        Field("race_standard", "choice", default="2024", choices=RACE_STANDARDS),
         Field("description", default=""),
     ],
     "feed_columns": [
@@ -87,6 +92,16 @@ SPECS: dict[str, list[Field]] = {
         Field("feed_id", required=True), Field("column", required=True),
         Field("from_value", required=True), Field("to_value", required=True),
     ],
+    "feed_shapes": [
+        Field("feed_id", required=True), Field("header_row", "int", default=1),
+        Field("notes_below", "bool", default=False), Field("period_format", default=""),
+        Field("reports", "choice", default="single", choices=REPORTS),
+        Field("wide_measures", "list", default=()), Field("wide_separator", default="_"),
+        Field("wide_into", default=""), Field("total_code", default=""),
+        Field("region_total_code", default=""),
+        Field("suppressed", "list", default=()),
+        Field("rate_column", default=""), Field("rate_per", "float"),
+    ],
     "agreements": [
         Field("agreement_id", required=True), Field("name", required=True),
         Field("parties", "list", default=()), Field("purpose", default=""),
@@ -96,6 +111,6 @@ SPECS: dict[str, list[Field]] = {
     ],
 }
 REQUIRED_FILES = ("agencies", "regions", "priorities", "goals", "kpis", "feeds", "feed_columns")
-OPTIONAL_FILES = ("targets", "interim_targets", "code_maps", "agreements")
+OPTIONAL_FILES = ("targets", "interim_targets", "code_maps", "agreements", "feed_shapes")
 
 

@@ -25,6 +25,8 @@ from metrics.groups import ALL, GROUP_CODES, statewide
 from metrics.intervals import MAX_RSE, MIN_EVENTS
 from metrics.periods import MONTHS_PER, parse_period, period_expr
 
+from . import file_totals, plausible
+
 OBS_SCHEMA: dict[str, pl.DataType] = {
     "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
     "period_end": pl.Date(), "region": pl.String(), "group": pl.String(),
@@ -72,6 +74,7 @@ def _fine_aggs(kpi: Kpi, feed: Feed) -> list[pl.Expr]:
     proportion default to "1 per record" among the records the filter keeps.
     """
     keep = pl.sql_expr(kpi.filter).fill_null(False) if kpi.filter else None
+    keep = file_totals.present(kpi, feed, keep)  # empty (suppressed) figures are not zero
     k = kpi.kpi_id
 
     def total(text: str, column: str | None) -> pl.Expr:
@@ -136,7 +139,7 @@ def fine_table(register: Register, feed: Feed, kpis: Sequence[Kpi], sources: Sou
         return None
     lf = _prepared(lf, register)
     plain = [k for k in kpis if k.link is None and k.measure != "median"]
-    keys = ["_month", "_region", "_group"]
+    keys = ["_month", "_region", "_group", *file_totals.keys(feed)]
     frames: list[pl.LazyFrame] = []
     if plain:
         aggs = [a for k in plain for a in _fine_aggs(k, feed)]
@@ -249,6 +252,7 @@ def _finish(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
             num = np.full(len(t), np.nan)
     bad_rse = np.where(np.isnan(rse), False, rse > MAX_RSE)
     reliable = (np.nan_to_num(events, nan=0.0) >= MIN_EVENTS) & ~bad_rse
+    reliable &= plausible.within(np.asarray(value, dtype=float), kpi)  # impossible: unreliable
     return t.select("period", "region", "group").with_columns(
         pl.lit(kpi.kpi_id).alias("kpi_id"),
         pl.Series("numerator", num).fill_nan(None),
@@ -367,8 +371,12 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
                 if has_sq:
                     sel.append(pl.col(f"{k.kpi_id}|sq").alias("sq"))
                 rows = pl.col(f"{k.kpi_id}|rows").fill_null(0) > 0
-                cols = _periods(fine.filter(rows).select(sel), k)
-                t = _rollup(cols, k, feed, has_sq=has_sq)
+                if feed.shape is not None:  # totals, other race (metrics.engine.file_totals)
+                    t = file_totals.rollup(fine.filter(rows), sel, k, feed, has_sq=has_sq,
+                                           periods=_periods, roll=_rollup)
+                else:
+                    cols = _periods(fine.filter(rows).select(sel), k)
+                    t = _rollup(cols, k, feed, has_sq=has_sq)
             if t is None or t.height == 0:
                 continue
             if periods is not None and k.kpi_id in periods:

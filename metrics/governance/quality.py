@@ -28,24 +28,17 @@ from sqlmodel import Session, col, select
 
 from metrics.definitions import Feed, Kpi, Register
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, UNKNOWN_SHARE_WARNING, unknown_share_expr
+from metrics.plausibility import plausibility_checks
 from metrics.store.tables import FeedMonth
 
+from .check import NA, OK, PROBLEM, WARNING, Check
 from .feedhealth import LATE, MISSING, STATUS_WORDS, feed_status
 
-OK, WARNING, PROBLEM, NA = "ok", "warning", "problem", "not applicable"
 JUMP_Z = 4.0
 MIN_CHANGES = 8  # a series needs this many period-to-period changes to judge a jump
 CONSISTENCY = 0.6745  # MAD -> standard deviation for a normal distribution
 MEAN_AD = 1.2533  # mean absolute deviation -> standard deviation for a normal distribution
 COUNT_FROM_DENOMINATOR = ("proportion", "mean", "median")
-
-
-@dataclass(frozen=True)
-class Check:
-    check: str
-    status: str
-    finding: str
-    detail: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +262,12 @@ def kpi_quality(register: Register, obs: pl.DataFrame, kpi_id: str, *,
         _check_ratio(o, kpi, q),
         _check_duplicates(q),
         _check_jumps(o, threshold),
+        *_plausibility(register, o, kpi),
     ])
+
+
+def _plausibility(register: Register, o: pl.DataFrame, kpi: Kpi) -> list[Check]:
+    return plausibility_checks(register, o, kpi)
 
 
 # --- feed checks (from the stored feed files) -------------------------------------------
@@ -336,6 +334,13 @@ def feed_quality(session: Session, store_root: str, register: Register, feed_id:
                             f"have race or ethnicity '{UNKNOWN}' (warning above "
                             f"{UNKNOWN_SHARE_WARNING:.0%})."))
     checks.append(_check_duplicates(q))
+    if "_shape_suppressed" in rows.collect_schema().names():
+        n = rows.select(pl.col("_shape_suppressed").is_not_null().sum()).collect().item()
+        checks.append(Check("Suppressed by the agency", OK if n == 0 else WARNING,
+                            f"{_n(n, 'row')} in force with a value the agency suppressed: kept "
+                            "and labelled, never counted as zero, and left out of the KPIs that "
+                            "need the value." if n else
+                            "No value suppressed by the agency in the rows in force."))
     n_ratio = q.get("feed.numerator_exceeds_denominator", 0)
     checks.append(Check("Numerator above denominator", WARNING if n_ratio else OK,
                         f"{_n(n_ratio, 'row')} quarantined with a numerator above the denominator."

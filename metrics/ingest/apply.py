@@ -37,6 +37,7 @@ from metrics.periods import periods_touching
 from metrics.store.tables import Batch, FeedMonth, QuarantineRow
 from metrics.workspace import Workspace
 
+from .shape import check_shaped
 from .validate import FeedRefused, check_feed, read_feed_file
 
 
@@ -63,6 +64,7 @@ class BatchReport:
     issues: list[Issue] = field(default_factory=list)
     observations_written: int = 0
     message: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def error_counts(self) -> dict[str, int]:
         if self.errors.height == 0:
@@ -81,6 +83,7 @@ class BatchReport:
                  f"{self.rows_total} rows accepted, {self.rows_rejected} quarantined ({periods})."]
         for code, n in self.error_counts().items():
             lines.append(f"  {code}: {n}")
+        lines += self.notes
         return "\n".join(lines)
 
 
@@ -96,6 +99,7 @@ class Preview:
     rows_total: int
     duplicate_of: int | None = None
     raw: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)  # what the shape stage did
 
 
 def preview(ws: Workspace, feed_id: str, path: str | Path, *, received_on: date | None = None
@@ -106,15 +110,22 @@ def preview(ws: Workspace, feed_id: str, path: str | Path, *, received_on: date 
         raise FeedRefused([issue("feed.unknown_feed", value=feed_id,
                                  valid=", ".join(sorted(register.feeds)))])
     p = Path(path)
-    raw = read_feed_file(p, date_format=register.feeds[feed_id].date_format)
+    feed = register.feeds[feed_id]
+    notes: list[str] = []
+    if feed.shape is not None:  # the agency's layout, declared in feed_shapes.csv
+        accepted, errors, total, raw, notes = check_shaped(
+            p, feed, register, received_on=received_on or date.today(), file_name=p.name)
+    else:
+        raw = read_feed_file(p, date_format=feed.date_format)
+        accepted, errors = check_feed(raw, feed, register,
+                                      received_on=received_on or date.today(), file_name=p.name)
+        total = raw.height
     digest = file_hash(p)
     with ws.session() as s:
         dup = s.exec(select(Batch).where(Batch.feed_id == feed_id, Batch.file_hash == digest,
                                          Batch.status == "applied")).first()
-    accepted, errors = check_feed(raw, register.feeds[feed_id], register,
-                                  received_on=received_on or date.today(), file_name=p.name)
-    return Preview(feed_id, p.name, digest, accepted, errors, raw.height,
-                   dup.id if dup else None, raw)
+    return Preview(feed_id, p.name, digest, accepted, errors, total,
+                   dup.id if dup else None, raw, notes)
 
 
 def ingest(ws: Workspace, feed_id: str, path: str | Path, *, received_by: str = "",
@@ -177,7 +188,7 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                          if pv.errors.height else 0,
                          period_min=f"{months[0]:%Y-%m}" if months else None,
                          period_max=f"{months[-1]:%Y-%m}" if months else None,
-                         errors=pv.errors)
+                         errors=pv.errors, notes=pv.notes)
     try:
         with ws.session() as s:
             batch = Batch(feed_id=pv.feed_id, file_name=report.file_name, file_hash=pv.file_hash,
@@ -185,7 +196,7 @@ def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
                           period_min=report.period_min, period_max=report.period_max,
                           rows_total=pv.rows_total, rows_accepted=report.rows_accepted,
                           rows_rejected=report.rows_rejected, status="applied",
-                          storage=rel_dir)
+                          storage=rel_dir, message="\n".join(pv.notes))
             s.add(batch)
             s.flush()
             report.batch_id = batch.id

@@ -233,6 +233,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
     checks.append(_err(~gempty & ~group.is_in(valid_groups), feed.group_column, "feed.unknown_group",
                        graw, _template_expr("feed.unknown_group", graw, feed.group_column, valid=shown)))
     typed += [month.alias("_month"), region.alias("_region"), group.alias("_group")]
+    typed += [pl.col(c) for c in df.columns if c.startswith("_shape_")]  # from ingest.shape
     raw_cols: list[str] = []
     if feed.kind == "aggregate":  # cross checks quote the cells as the agency wrote them
         raw_cols = ["_raw_num", "_raw_den"]
@@ -255,6 +256,8 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
         key = ["_month", "_region", "_group"] + [
             c.name for c in feed.columns if c.type == "string" and c.allowed
             and c.name not in (feed.region_column, feed.group_column)]
+        key += [c for c in ("_shape_total", "_shape_region_total", "_shape_other")
+                if c in df.columns]  # totals and "other" rows have no group (ingest.shape)
         dup = pl.len().over(key) > 1
         keytext = pl.concat_str([pl.col(feed.period_column), pl.col("_region"), pl.col("_group")],
                                 separator=" / ")

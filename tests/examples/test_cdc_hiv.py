@@ -22,7 +22,7 @@ from metrics.workspace import Workspace
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "cdc_atlasplus_hiv_diagnoses_state_race_2008-2022.csv"
 PLACES = [Path(p) for p in (os.environ.get("STATDESK_REALDATA", ""),) if p] + [
-    ROOT.parent / "shared" / "realdata", Path("/work/shared/realdata")]
+    ROOT.parent / "shared" / "realdata"]
 REAL = next((d / FILE for d in PLACES if (d / FILE).exists()), PLACES[0] / FILE)
 pytestmark = pytest.mark.skipif(
     not REAL.exists(), reason=f"real CDC AtlasPlus file {FILE} not found (looked in "
