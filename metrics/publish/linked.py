@@ -108,8 +108,8 @@ class _System:
         return self.var[key]
 
 
-def _combinations(rows: pl.DataFrame, rolling: bool) -> tuple[_System, list[list[int]],
-                                                             list[int]]:
+def _combinations(rows: pl.DataFrame, rolling: bool, split: bool
+                  ) -> tuple[_System, list[list[int]], list[int]]:
     """Each row's unknowns, and a block id per row (rows of different blocks never link)."""
     sysm = _System()
     recs = rows.select("period", "grain", "region", "group", "period_start", "period_end",
@@ -119,7 +119,6 @@ def _combinations(rows: pl.DataFrame, rolling: bool) -> tuple[_System, list[list
     groups = sorted({r["group"] for r in recs if r["group"] != ALL})
     regions = sorted({r["region"] for r in recs if r["region"] != ALL})
     present = {(r["period"], r["grain"], r["region"], r["group"]) for r in recs}
-    split = bool(coarse)
     combos: list[list[int]] = []
     block: list[int] = []
     windows = sorted({(r["period"], r["period_start"], r["period_end"]) for r in coarse})
@@ -214,8 +213,22 @@ def _solve(n_var: int, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray,
         return [(0.0, np.inf if idx else 0.0) for idx in targets]
     h = hc._Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("threads", 1)
     inf = h.getInfinity()
-    h.addVars(n_var, np.zeros(n_var), np.full(n_var, inf))
+    lower = np.zeros(n_var)
+    upper = np.full(n_var, inf)
+    if a_eq is not None and a_eq.shape[0]:
+        # a published figure that is one unknown fixes that unknown: a bound, not a row
+        a_eq = a_eq.tocsr()
+        nnz = np.diff(a_eq.indptr)
+        single = np.flatnonzero(nnz == 1)
+        cols = a_eq.indices[a_eq.indptr[single]]
+        lower[cols] = b_eq[single]
+        upper[cols] = b_eq[single]
+        keep = np.flatnonzero(nnz != 1)
+        a_eq, b_eq = a_eq[keep], b_eq[keep]
+    h.addVars(n_var, lower, upper)
     for a, lo, hi in ((a_eq, b_eq, b_eq), (a_ub, np.full(len(b_ub), -inf), b_ub)):
         if a is None or a.shape[0] == 0:
             continue
@@ -305,9 +318,37 @@ def _table_rows(table: CountTable, truth: pl.DataFrame, published: pl.DataFrame,
     return t.with_columns(pl.Series("_sensitive", small))
 
 
+def _blocks(rows: pl.DataFrame, rolling: bool, split: bool) -> list[pl.DataFrame]:
+    """Rows that share no unknown with other rows' blocks (each is audited on its own)."""
+    coarse = rows.filter(pl.col("grain") == COARSE)
+    if rows.height == 0:
+        return []
+    if coarse.height == 0 and not split:
+        return rows.partition_by("period", maintain_order=True)
+    if rolling:
+        return [rows]
+    wins = coarse.select("period", "period_start", "period_end").unique().rows()
+    key = pl.col("period")
+    for w, ws, we in wins:
+        key = pl.when((pl.col("grain") != COARSE) & (pl.col("period_start") >= ws)
+                      & (pl.col("period_end") <= we)).then(pl.lit(w)).otherwise(key)
+    return rows.with_columns(_blk=key).partition_by("_blk", maintain_order=True,
+                                                     include_key=False)
+
+
 def _audit_table(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: SuppressionPolicy,
-                 den_high: dict[tuple[Any, ...], float] | None = None) -> pl.DataFrame:
-    sysm, combos, _block = _combinations(rows, rolling)
+                 den_high: dict[tuple[Any, ...], float] | None = None, *,
+                 split: bool | None = None) -> pl.DataFrame:
+    if split is None:
+        split = rows.filter(pl.col("grain") == COARSE).height > 0
+    parts = [_audit_block(table, b, rolling, policy, den_high, split)
+             for b in _blocks(rows, rolling, split)]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=AUDIT_SCHEMA)
+
+
+def _audit_block(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: SuppressionPolicy,
+                 den_high: dict[tuple[Any, ...], float] | None, split: bool) -> pl.DataFrame:
+    sysm, combos, _block = _combinations(rows, rolling, split)
     pubd = rows.get_column("_pub").to_list()
     counts = rows.get_column("count").to_list()
     eq = [i for i, p in enumerate(pubd) if p]
@@ -317,6 +358,7 @@ def _audit_table(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: S
         return pl.DataFrame(schema=AUDIT_SCHEMA)
     ub_rows: list[int] = []
     ub_vals: list[float] = []
+    ub_of: dict[int, float] = {}
     if table.proportion:
         keys = rows.select("period", "grain", "region", "group").rows()
         for i, p in enumerate(pubd):
@@ -326,12 +368,14 @@ def _audit_table(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: S
             if hi is not None and np.isfinite(hi):
                 ub_rows.append(i)
                 ub_vals.append(hi)
+                ub_of[i] = hi
     iv = _intervals(len(sysm.var), combos, eq, [counts[i] for i in eq], sysm.links, ub_rows,
                     ub_vals, targets)
     recs = rows.select("kpi_id", "period", "grain", "region", "group").to_dicts()
     out: dict[str, list[Any]] = {c: [] for c in AUDIT_SCHEMA}
     for i, (lo, hi) in zip(targets, iv, strict=True):
-        need = float(policy.band)
+        # a count whose denominator is below the band keeps its whole range [0, denominator]
+        need = min(float(policy.band), ub_of.get(i, np.inf))
         width = hi - lo
         r = recs[i]
         for c in ("kpi_id", "period", "grain", "region", "group"):
@@ -496,7 +540,8 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
                     "period", "grain", "region", "group").rows()}
             sub = rows if rolling else rows.filter(
                 pl.col("period").is_in(block.get_column("period").unique().to_list() + [w]))
-            if not _fails(sub, trial, policy, rolling, proportion, native_only=True) \
+            if not _fails(sub, trial, policy, rolling, proportion, native_only=True,
+                          split=True) \
                     or not order:
                 hide = trial
                 break
@@ -505,11 +550,11 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
 
 
 def _fails(rows: pl.DataFrame, hide: set[tuple[Any, ...]], policy: SuppressionPolicy,
-           rolling: bool, proportion: bool, *, native_only: bool) -> bool:
+           rolling: bool, proportion: bool, *, native_only: bool, split: bool) -> bool:
     keys = rows.select("period", "grain", "region", "group").rows()
     pub = pl.Series("_pub", [k not in hide for k in keys])
     t = CountTable("trial", "numerator", [], proportion)
-    res = _audit_table(t, rows.with_columns(pub), rolling, policy, None)
+    res = _audit_table(t, rows.with_columns(pub), rolling, policy, None, split=split)
     if native_only:
         res = res.filter(pl.col("grain") != COARSE)
     return bool(res.height and (~res.get_column("ok")).any())
@@ -519,3 +564,70 @@ def _with_sensitivity(rows: pl.DataFrame, hide: set[tuple[Any, ...]]) -> set[tup
     sens = {k for k, s in zip(rows.select("period", "grain", "region", "group").rows(),
                               rows.get_column("_sensitive").to_list(), strict=True) if s}
     return {(*k, k in sens) for k in hide}
+
+
+# -- the whole protection of a snapshot -------------------------------------------------------
+
+_HIDDEN = ("numerator", "denominator", "value", "ci_low", "ci_high", "reliable")
+
+
+def level_of(region: pl.Expr, group: pl.Expr) -> pl.Expr:
+    """Statewide total, statewide by group, region total, or region x group."""
+    return (pl.when((region == ALL) & (group == ALL)).then(pl.lit("statewide total"))
+            .when(region == ALL).then(pl.lit("statewide by group"))
+            .when(group == ALL).then(pl.lit("region total"))
+            .otherwise(pl.lit("region by group")))
+
+
+def information_loss(truth: pl.DataFrame, published: pl.DataFrame) -> list[dict[str, Any]]:
+    """Cells and people hidden by level: what the public does not get to see.
+
+    People are the count of each hidden cell (its numerator, or its denominator for
+    means and medians), summed within a level.
+    """
+    t = truth.select(*CELL, _people=pl.coalesce("numerator", "denominator"))
+    p = published.select(*CELL, "suppressed").join(t, on=CELL, how="left")
+    p = p.with_columns(level=level_of(pl.col("region"), pl.col("group")))
+    out = p.group_by("level").agg(
+        cells=pl.len(), cells_hidden=pl.col("suppressed").sum(),
+        people=pl.col("_people").sum(),
+        people_hidden=pl.col("_people").filter(pl.col("suppressed")).sum())
+    order = ["statewide total", "statewide by group", "region total", "region by group"]
+    rows = sorted(out.to_dicts(), key=lambda r: order.index(r["level"]))
+    return [{k: (int(v) if isinstance(v, (int, float)) and k != "level" else v)
+             for k, v in r.items()} for r in rows]
+
+
+def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPolicy, *,
+                   sources: Any = None) -> tuple[pl.DataFrame, pl.DataFrame, LinkedAudit]:
+    """Release, suppress and audit: ``(published, truth, audit)``.
+
+    Raises:
+        DisclosureError: the linked audit finds a published small count, a hidden row that
+            publishes something about itself, or a hidden count narrowed below the band.
+    """
+    from metrics.suppression import DisclosureError
+
+    from .release import release
+
+    truth = release(register, obs, sources=sources)
+    chosen = protect_release(register, truth, policy)
+    # A rolling-window KPI's twelve-month statewide figures are also its own-grain windows:
+    # publish each once, hidden if either table hides it.
+    rolling = [k.kpi_id for k in register.kpis.values() if k.grain == "rolling12"]
+    dup = (pl.col("grain") == COARSE) & (pl.col("region") == ALL) & pl.col("kpi_id").is_in(rolling)
+    twin = chosen.filter(dup).select("kpi_id", "period", "region", "group",
+                                     _twin="suppression_reason")
+    chosen = chosen.filter(~dup).join(twin, on=["kpi_id", "period", "region", "group"],
+                                      how="left", nulls_equal=True)
+    chosen = chosen.with_columns(suppression_reason=pl.when(
+        pl.col("suppression_reason").is_null() & (pl.col("grain") != COARSE))
+        .then(pl.col("_twin")).otherwise(pl.col("suppression_reason"))).drop("_twin")
+    truth = truth.filter(~dup)
+    pub = chosen.with_columns(suppressed=pl.col("suppression_reason").is_not_null())
+    pub = pub.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+                           for c in _HIDDEN)
+    audit = audit_release(register, truth, pub, policy)
+    if audit.problems:
+        raise DisclosureError(audit.problems)
+    return pub, truth, audit

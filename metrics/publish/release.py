@@ -45,6 +45,11 @@ def split_kpis(register: Register) -> list[Kpi]:
             if k.grain in SPLIT_GRAINS and "region" in k.disaggregations]
 
 
+def _den_key(kpi: Kpi) -> str:
+    link = kpi.link.feed_id if kpi.link else ""
+    return "|".join((kpi.feed_id, kpi.filter, kpi.denominator, kpi.grain, link))
+
+
 def window_label(end: date) -> str:
     return f"R12-{end:%Y-%m}"
 
@@ -118,6 +123,13 @@ def release(register: Register, obs: pl.DataFrame, *, sources: Any = None) -> pl
     means; without them such KPIs are released at their own grain with the full table.
     """
     split = {k.kpi_id: k for k in split_kpis(register)}
+    if sources is None:
+        # medians and means need the feed files for twelve-month figures; KPIs sharing
+        # their denominator keep the same release, or the shared counts would link a
+        # monthly region table to twelve-month ones
+        stuck = {_den_key(k) for k in split.values()
+                 if k.measure not in SUMMABLE and k.grain != "rolling12"}
+        split = {i: k for i, k in split.items() if _den_key(k) not in stuck}
     out: list[pl.DataFrame] = []
     windows: dict[str, list[tuple[str, date, date]]] = {}
     need_engine: list[Kpi] = []
@@ -126,8 +138,7 @@ def release(register: Register, obs: pl.DataFrame, *, sources: Any = None) -> pl
         if rows.height == 0:
             continue
         k = split.get(kpi.kpi_id)
-        if k is not None and (k.measure in SUMMABLE or k.grain == "rolling12"
-                              or sources is not None):
+        if k is not None:
             native = rows.filter(pl.col("region") == "all")
             if k.grain == "rolling12":
                 ends = sorted(native.get_column("period_end").unique().to_list())
