@@ -372,10 +372,13 @@ def _audit_block(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: S
     iv = _intervals(len(sysm.var), combos, eq, [counts[i] for i in eq], sysm.links, ub_rows,
                     ub_vals, targets)
     recs = rows.select("kpi_id", "period", "grain", "region", "group").to_dicts()
+    dens = rows.get_column("_den").to_list()
     out: dict[str, list[Any]] = {c: [] for c in AUDIT_SCHEMA}
     for i, (lo, hi) in zip(targets, iv, strict=True):
-        # a count whose denominator is below the band keeps its whole range [0, denominator]
-        need = min(float(policy.band), ub_of.get(i, np.inf))
+        # a proportion whose denominator is below the band keeps its whole range
+        # [0, denominator] (METHODS.md; the rule of metrics.suppression)
+        need = min(float(policy.band), dens[i] if table.proportion and dens[i] is not None
+                   and np.isfinite(dens[i]) else np.inf, ub_of.get(i, np.inf))
         width = hi - lo
         r = recs[i]
         for c in ("kpi_id", "period", "grain", "region", "group"):
@@ -515,12 +518,25 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
                                               & (pl.col("period_end") <= we))
                                    .then(pl.lit(w)).otherwise(pl.col("_w")))
         nat = nat.with_columns(_w=pl.col("_w").fill_null(pl.col("period")))
+    wins = {w for w, _s, _e in windows}
     for block in nat.partition_by("_w", maintain_order=True):
         w = block.item(0, "_w")
         groups = block.filter(pl.col("group") != ALL)
         sens = groups.filter("_sensitive").get_column("group").unique().to_list()
         coarse_hidden = {g for (p, gr, r, g) in hide if gr == COARSE and r == ALL and g != ALL
                          and (p == w or rolling)}
+        if not rolling and w in wins:
+            cells = _window_cells(block, rows.filter((pl.col("period") == w)
+                                                     & (pl.col("region") == ALL)),
+                                  coarse_hidden, policy)
+            if cells is not None:
+                sub = rows.filter(pl.col("period").is_in(
+                    block.get_column("period").unique().to_list() + [w]))
+                trial = set(hide) | cells
+                if not _fails(sub, trial, policy, rolling, proportion, native_only=True,
+                              split=True):
+                    hide = trial
+                    continue
         f = set(sens) | coarse_hidden
         totals = groups.group_by("group").agg(pl.col("count").sum()).sort("count", "group")
         order = [g for g in totals.get_column("group").to_list() if g not in f]
@@ -547,6 +563,61 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
                 break
             f.add(order.pop(0))
     return _with_sensitivity(rows, hide)
+
+
+def _window_cells(block: pl.DataFrame, coarse_total: pl.DataFrame, coarse_hidden: set[Any],
+                  policy: SuppressionPolicy) -> set[tuple[Any, ...]] | None:
+    """Least-cost hidden cells of a window's periods x groups table, or None.
+
+    The table's row totals are the statewide totals of each period, its column totals the
+    window's statewide group figures (published in the twelve-month table unless hidden
+    there). The complementary search of :mod:`metrics.suppression` prefers small inner
+    cells; a pattern that would hide a statewide total or a published twelve-month figure
+    is not used (None).
+    """
+    from metrics.suppression.frame import margin_cost
+    from metrics.suppression.model import assemble, build_model
+    from metrics.suppression.table import complementary_model
+
+    periods = block.filter(pl.col("group") == ALL).sort("period_start").get_column(
+        "period").to_list()
+    groups = sorted(block.filter(pl.col("group") != ALL).get_column("group").unique().to_list())
+    if not periods or not groups:
+        return None
+    pi = {p: i for i, p in enumerate(periods)}
+    gi = {g: j for j, g in enumerate(groups)}
+    vals = np.full((len(periods), len(groups)), np.nan)
+    prim = np.zeros((len(periods) + 1, len(groups) + 1), dtype=bool)
+    grand = np.full(len(periods), np.nan)
+    keys: dict[tuple[int, int], tuple[Any, ...]] = {}
+    for r in block.iter_rows(named=True):
+        i = pi[r["period"]]
+        if r["group"] == ALL:
+            grand[i] = r["count"]
+            if r["_sensitive"]:
+                return None
+            continue
+        j = gi[r["group"]]
+        vals[i, j] = r["count"]
+        prim[i, j] = bool(r["_sensitive"])
+        keys[(i, j)] = (r["period"], r["grain"], r["region"], r["group"])
+    col = np.full(len(groups), np.nan)
+    for r in coarse_total.iter_rows(named=True):
+        if r["group"] in gi:
+            col[gi[r["group"]]] = r["count"]
+    if np.isnan(grand).any() or np.isnan(col).any():
+        return None
+    for g in coarse_hidden:
+        if g in gi:
+            prim[len(periods), gi[g]] = True
+    if not prim.any():
+        return set()
+    model = build_model(assemble(vals, grand, col, float(np.nansum(grand))))
+    mask = complementary_model(model, prim, policy.band, cost=margin_cost(model), verify=False)
+    if mask[:, -1].any() or (mask[-1, :] & ~prim[-1, :]).any():
+        return None
+    return {keys[(i, j)] for i, j in zip(*np.nonzero(mask[:-1, :-1]), strict=True)
+            if (i, j) in keys}
 
 
 def _fails(rows: pl.DataFrame, hide: set[tuple[Any, ...]], policy: SuppressionPolicy,
@@ -598,6 +669,17 @@ def information_loss(truth: pl.DataFrame, published: pl.DataFrame) -> list[dict[
              for k, v in r.items()} for r in rows]
 
 
+def released_truth(register: Register, truth: pl.DataFrame) -> pl.DataFrame:
+    """The true figures of what a snapshot publishes, one row per published cell.
+
+    A rolling-window KPI's twelve-month statewide rows are the same figures as its
+    own-grain windows and are published once.
+    """
+    rolling = [k.kpi_id for k in register.kpis.values() if k.grain == "rolling12"]
+    return truth.filter(~((pl.col("grain") == COARSE) & (pl.col("region") == ALL)
+                          & pl.col("kpi_id").is_in(rolling)))
+
+
 def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPolicy, *,
                    sources: Any = None) -> tuple[pl.DataFrame, pl.DataFrame, LinkedAudit]:
     """Release, suppress and audit: ``(published, truth, audit)``.
@@ -623,7 +705,7 @@ def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPol
     chosen = chosen.with_columns(suppression_reason=pl.when(
         pl.col("suppression_reason").is_null() & (pl.col("grain") != COARSE))
         .then(pl.col("_twin")).otherwise(pl.col("suppression_reason"))).drop("_twin")
-    truth = truth.filter(~dup)
+    truth = released_truth(register, truth)
     pub = chosen.with_columns(suppressed=pl.col("suppression_reason").is_not_null())
     pub = pub.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
                            for c in _HIDDEN)
