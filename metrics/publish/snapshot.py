@@ -168,7 +168,8 @@ def _sha256(path: Path) -> str:
 
 
 def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[KpiStatus], *,
-                 version: str, month: str, as_of: date, catalog: CatalogInfo) -> None:
+                 version: str, month: str, as_of: date, catalog: CatalogInfo,
+                 threshold: int = 11) -> None:
     kpis = list(reg.kpis.values())
     (tmp / "kpis").mkdir()
     files = pub.select(SNAPSHOT_COLUMNS)
@@ -197,6 +198,11 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
                            target=reg.target_for(k.kpi_id), status=s.status, language=lang)
             summaries[lang][k.kpi_id] = {"text": sm.text, "sentences": list(sm.sentences)}
     _write_json(tmp / "summaries.json", summaries)
+    from .site import write_site
+
+    y, m = (int(x) for x in month.split("-"))
+    write_site(tmp, reg, pub, {s.kpi_id: _status_doc(s) for s in statuses}, summaries,
+               month_text=f"{date(y, m, 1):%B %Y}", version=version, threshold=threshold)
     _write_json(tmp / "regions.json", [{"region_id": r.region_id, "name": r.name}
                                        for r in reg.regions.values()])
     _write_json(tmp / "groups.json", {c: GROUP_LABELS[c] for c in GROUP_CODES})
@@ -260,7 +266,7 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=out))
     try:
         _write_files(tmp, reg, pub, statuses, version=version, month=month, as_of=as_of,
-                     catalog=catalog)
+                     catalog=catalog, threshold=policy.threshold)
         settings = {"threshold": policy.threshold, "protection_band": policy.band,
                     "suppress_complement": policy.suppress_complement, "as_of": as_of.isoformat(),
                     "month": month, "kpis": sorted(reg.kpis), "languages": list(LANGUAGES),
