@@ -88,11 +88,12 @@ def snapshot_targets(ws: Any, snapshot: Path, *, as_of: date,
                   != (s.status, s.period)]
     return {
         "cells": pub.height, "cells_hidden": int(pub.get_column("suppressed").sum()),
-        "hidden_share": float(pub.get_column("suppressed").mean() or 0.0),
+        "hidden_share": float(pub.get_column("suppressed").cast(pl.Float64).mean() or 0.0),  # type: ignore[arg-type]
         "statewide_totals_hidden": int(total.filter(pl.col("suppressed")
                                                     & (pl.col("_min") >= policy.threshold)).height),
         "statewide_groups_20": groups.height,
-        "statewide_groups_20_hidden_share": float(groups.get_column("suppressed").mean() or 0.0),
+        "statewide_groups_20_hidden_share": float(  # type: ignore[arg-type]
+            groups.get_column("suppressed").cast(pl.Float64).mean() or 0.0),
         "hidden_counts_audited": audit.intervals.height,
         "narrowed_below_band": audit.narrowed,
         "hidden_rows_with_flag": flagged.height,
