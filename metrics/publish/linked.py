@@ -713,3 +713,27 @@ def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPol
     if audit.problems:
         raise DisclosureError(audit.problems)
     return pub, truth, audit
+
+
+_CACHE: dict[tuple[str, SuppressionPolicy], tuple[pl.DataFrame, pl.DataFrame, LinkedAudit]] = {}
+
+
+def protect_linked_cached(register: Register, obs: pl.DataFrame, policy: SuppressionPolicy, *,
+                          sources: Any = None
+                          ) -> tuple[pl.DataFrame, pl.DataFrame, LinkedAudit]:
+    """:func:`protect_linked`, remembered in this process for the same data, KPIs and policy
+    (a preview followed by a publication runs the suppression and the audit once)."""
+    import hashlib
+
+    cols = ["kpi_id", "period", "region", "group", "numerator", "denominator", "value",
+            "ci_low", "ci_high", "reliable", "period_start", "period_end"]
+    digest = hashlib.sha256(obs.select(cols).hash_rows(seed=7).to_numpy().tobytes())
+    digest.update(repr(sorted((k.kpi_id, k.measure, k.grain, denominator_key(k))
+                              for k in register.kpis.values())).encode())
+    digest.update(repr(sorted(sources.items()) if isinstance(sources, dict) else "").encode())
+    key = (digest.hexdigest(), policy)
+    if key not in _CACHE:
+        if len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = protect_linked(register, obs, policy, sources=sources)
+    return _CACHE[key]

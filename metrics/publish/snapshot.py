@@ -236,10 +236,10 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
     obs = obs.filter(pl.col("kpi_id").is_in(list(reg.kpis)) & (pl.col("period_end") <= as_of))
     if obs.height == 0:
         raise SnapshotError(f"there are no observations of the public KPIs up to {as_of}.")
-    from .linked import information_loss, protect_linked
+    from .linked import information_loss, protect_linked_cached
 
     # raises DisclosureError: nothing is written unless the linked audit passes
-    pub, truth, audit = protect_linked(reg, obs, policy, sources=_feed_sources(ws))
+    pub, truth, audit = protect_linked_cached(reg, obs, policy, sources=_feed_sources(ws))
     reasons = pub.get_column("suppression_reason")
     complementary = int((reasons == COMPLEMENTARY_REASON).sum())
     primary = int(reasons.is_not_null().sum()) - complementary
