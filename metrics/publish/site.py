@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from metrics.definitions import Kpi, Register
+from metrics.public_html import largest_gap, svg_line
 
 from .release import COARSE
 
@@ -67,50 +68,6 @@ def _status(s: dict[str, Any]) -> str:
     return f'<span class="status" style="color:{colour}">Status: {_e(word)}</span>'
 
 
-def _svg_line(points: Sequence[tuple[str, float | None]], *, label: str, width: int = 600,
-              height: int = 220, spark: bool = False) -> str:
-    """A line chart in time order; a missing or hidden point is a gap in the line."""
-    vals = [v for _, v in points if v is not None]
-    if not vals:
-        return ""
-    lo, hi = min(vals), max(vals)
-    if hi == lo:
-        hi, lo = hi + 1, lo - 1
-    pad = 4 if spark else 40
-    n = max(len(points) - 1, 1)
-
-    def xy(i: int, v: float) -> tuple[float, float]:
-        return (pad + i * (width - 2 * pad) / n,
-                height - pad - (v - lo) / (hi - lo) * (height - 2 * pad))
-
-    segs: list[list[tuple[float, float]]] = [[]]
-    for i, (_p, v) in enumerate(points):
-        if v is None:
-            if segs[-1]:
-                segs.append([])
-            continue
-        segs[-1].append(xy(i, v))
-    paths = "".join(
-        f'<polyline fill="none" stroke="#0b4f8a" stroke-width="{2 if spark else 3}" '
-        f'points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in seg)}"/>'
-        + ("".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#0b4f8a"/>'
-                   for x, y in seg) if not spark else "")
-        for seg in segs if seg)
-    axis = "" if spark else (
-        f'<text x="{pad}" y="{height - 8}" font-size="12">{_e(points[0][0])}</text>'
-        f'<text x="{width - pad}" y="{height - 8}" font-size="12" text-anchor="end">'
-        f'{_e(points[-1][0])}</text>'
-        f'<text x="2" y="{pad - 8}" font-size="12">{_e(_num(hi))}</text>'
-        f'<text x="2" y="{height - pad + 4}" font-size="12">{_e(_num(lo))}</text>')
-    return (f'<svg role="img" aria-label="{_e(label)}" viewBox="0 0 {width} {height}" '
-            f'width="{width if not spark else 160}" height="{height if not spark else 48}">'
-            f"<title>{_e(label)}</title>{axis}{paths}</svg>")
-
-
-def _num(v: float) -> str:
-    return f"{v:,.1f}"
-
-
 def _table(caption: str, head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     th = "".join(f'<th scope="col">{_e(h)}</th>' for h in head)
     body = "".join("<tr>" + "".join(
@@ -126,18 +83,6 @@ def _cell(kpi: Kpi, r: dict[str, Any]) -> str:
     if r.get("reliable") is False:
         text += " (unreliable: fewer than 20 events)"
     return text
-
-
-def _largest_gap(kpi: Kpi, rows: pl.DataFrame, groups: dict[str, str]) -> str:
-    ok = rows.filter(~pl.col("suppressed") & pl.col("reliable").fill_null(False)
-                     & (pl.col("group") != "all") & (pl.col("group") != "unknown")
-                     & pl.col("value").is_not_null()).sort("value")
-    if ok.height < 2:
-        return "Too few reliable group figures to compare."
-    low, high = ok.row(0, named=True), ok.row(-1, named=True)
-    return (f"Largest gap between groups with reliable figures: "
-            f"{_e(groups.get(high['group'], high['group']))} {_e(kpi.format_value(high['value']))}, "
-            f"{_e(groups.get(low['group'], low['group']))} {_e(kpi.format_value(low['value']))}.")
 
 
 def write_site(folder: Path, reg: Register, pub: pl.DataFrame, statuses: dict[str, dict[str, Any]],
@@ -167,8 +112,8 @@ def write_site(folder: Path, reg: Register, pub: pl.DataFrame, statuses: dict[st
             f'<li class="tile"><h3><a href="kpi/{_e(k.kpi_id)}.html">{_e(k.name)}</a></h3>'
             f'<p class="figure">{_e(k.format_value(s.get("value")))}</p>'
             f"<p>{_status(s)} · {_e(s.get('period_display') or s.get('period') or '')}</p>"
-            f"{_svg_line(points, label=f'{k.name}: trend, {len(points)} periods', spark=True)}"
-            f"<p>{_largest_gap(k, latest, groups)}</p></li>")
+            f"{svg_line(points, label=f'{k.name}: trend, {len(points)} periods', spark=True)}"
+            f"<p>{largest_gap(k.format_value, latest, groups)}</p></li>")
         pages.append(_kpi_page(folder, k, rows, s, summaries, groups, regions, points, threshold))
     body = (f"<h1>Equity snapshot: the state's priority outcomes</h1>"
             f"<p>Data current through {_e(month_text)} (version {_e(version)}). Each tile shows "
@@ -223,7 +168,7 @@ def _kpi_page(folder: Path, k: Kpi, rows: pl.DataFrame, s: dict[str, Any],
     if es:
         body.append(f'<h2 lang="es">Resumen</h2><p lang="es">{_e(es)}</p>')
     body.append(f"<h2>Over time ({_e(k.grain)})</h2>")
-    body.append(_svg_line(points, label=f"{k.name} over time, statewide; hidden periods are "
+    body.append(svg_line(points, label=f"{k.name} over time, statewide; hidden periods are "
                                         "gaps in the line"))
     body.append(_table(f"{k.name}, statewide, by period", ["Period", "Value"],
                        [(r["period"], _cell(k, r)) for r in trend.iter_rows(named=True)]))
