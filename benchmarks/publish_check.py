@@ -1,7 +1,7 @@
 """Measure `statdesk publish` on a workspace: time (median of runs) and the snapshot targets.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/publish_check.py -w /tmp/pub-demo \
-        --as-of 2026-11-25 [--runs 3] [--snapshot EXISTING_SNAPSHOT]
+        --as-of 2026-11-25 [--runs 3] [--peer /work/main] [--snapshot EXISTING_SNAPSHOT]
 
 Each run publishes into a fresh folder in a subprocess (imports included, as a user sees
 it); then the latest snapshot is measured against the workspace (metrics.publish.check).
@@ -26,21 +26,40 @@ def main() -> None:
     ap.add_argument("--as-of", default="2026-11-25")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--snapshot", default="")
+    ap.add_argument("--peer", default="", help="another checkout (e.g. /work/main) to time "
+                    "in the same run, alternating with this one")
     a = ap.parse_args()
     snap = Path(a.snapshot) if a.snapshot else None
-    times = []
+    here = str(Path(__file__).resolve().parent.parent)
+    times: dict[str, list[float]] = {"this": [], "peer": []}
+    cpu: dict[str, list[float]] = {"this": [], "peer": []}
     for _ in range(a.runs if snap is None else 0):
-        out = Path(tempfile.mkdtemp(prefix="statdesk-publish-"))
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from metrics.cli import app; app()", "publish",
-                        str(out), "-w",
-                        a.workspace, "--as-of", a.as_of, "--by", "benchmark"], check=True,
-                       env=os.environ, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t)
-        snap = sorted(out.iterdir())[-1]
-    if times:
-        print(f"statdesk publish: median {statistics.median(times):.1f} s over {len(times)} "
-              f"runs ({', '.join(f'{x:.1f}' for x in times)})")
+        for who, root in (("this", here), ("peer", a.peer)):
+            if not root:
+                continue
+            out = Path(tempfile.mkdtemp(prefix="statdesk-publish-"))
+            env = dict(os.environ, PYTHONPATH=root)
+            t = time.perf_counter()
+            r0 = os.times()
+            subprocess.run([sys.executable, "-c", "from metrics.cli import app; app()",
+                            "publish", str(out), "-w", a.workspace, "--as-of", a.as_of,
+                            "--by", "benchmark"], check=True, env=env, cwd=root,
+                           stdout=subprocess.DEVNULL)
+            r1 = os.times()
+            times[who].append(time.perf_counter() - t)
+            cpu[who].append((r1.children_user - r0.children_user)
+                            + (r1.children_system - r0.children_system))
+            if who == "this":
+                snap = sorted(out.iterdir())[-1]
+    for who in ("this", "peer"):
+        if times[who]:
+            print(f"statdesk publish ({who}: {here if who == 'this' else a.peer}): median "
+                  f"{statistics.median(times[who]):.1f} s wall, "
+                  f"{statistics.median(cpu[who]):.1f} s CPU over {len(times[who])} runs")
+    if times["this"] and times["peer"]:
+        print(f"  ratio peer/this: {statistics.median(times['peer']) / statistics.median(times['this']):.1f}x "
+              f"wall, {statistics.median(cpu['peer']) / statistics.median(cpu['this']):.1f}x CPU; "
+              f"load average {os.getloadavg()[0]:.1f}")
     from metrics.publish.check import TARGETS, met, snapshot_targets
     from metrics.workspace import Workspace
 
