@@ -315,7 +315,7 @@ def _table_rows(table: CountTable, truth: pl.DataFrame, published: pl.DataFrame,
     d = t.get_column("_den").to_numpy() if table.proportion else None
     small = primary_mask(n, policy.threshold, denominators=d,
                          suppress_complement=policy.suppress_complement)
-    return t.with_columns(pl.Series("_sensitive", small))
+    return t.with_columns(pl.Series("_sensitive", small), _threshold=pl.lit(policy.threshold))
 
 
 def _blocks(rows: pl.DataFrame, rolling: bool, split: bool) -> list[pl.DataFrame]:
@@ -480,8 +480,17 @@ def protect_release(register: Register, rel: pl.DataFrame, policy: SuppressionPo
                 sens = key[-1]
                 for k2 in table.kpi_ids:
                     cell = (k2, *key[:-1])
-                    if sens or cell not in hidden:
-                        hidden[cell] = (policy.primary_reason if sens else COMPLEMENTARY_REASON)
+                    if sens == "small" and table.kind == "denominator" and \
+                            register.kpis[k2].measure in COUNT_MEASURES:
+                        reason = f"suppressed: fewer than {policy.threshold} in the group counted"
+                    elif sens == "small":
+                        reason = policy.primary_reason
+                    elif sens == "remainder":
+                        reason = policy.complement_reason
+                    else:
+                        reason = COMPLEMENTARY_REASON
+                    if _rank_of(reason, policy) < _rank_of(hidden.get(cell), policy):
+                        hidden[cell] = reason
     keys = rel.select(*CELL).rows()
     reasons = [hidden.get(k) for k in keys]
     return rel.with_columns(pl.Series("suppression_reason", reasons, dtype=pl.String))
@@ -631,10 +640,32 @@ def _fails(rows: pl.DataFrame, hide: set[tuple[Any, ...]], policy: SuppressionPo
     return bool(res.height and (~res.get_column("ok")).any())
 
 
+def _rank_of(reason: str | None, policy: SuppressionPolicy) -> int:
+    """Which reason a cell hidden in several tables gives: its own small count first."""
+    if reason is None:
+        return 4
+    if reason == policy.primary_reason:
+        return 0
+    if reason.endswith("in the group counted"):
+        return 1
+    if reason == policy.complement_reason:
+        return 2
+    return 3
+
+
 def _with_sensitivity(rows: pl.DataFrame, hide: set[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
-    sens = {k for k, s in zip(rows.select("period", "grain", "region", "group").rows(),
-                              rows.get_column("_sensitive").to_list(), strict=True) if s}
-    return {(*k, k in sens) for k in hide}
+    """Hidden cells with why: "small" (a count of 1 to threshold - 1), "remainder", or ""."""
+    kind = {}
+    for k, s, n in zip(rows.select("period", "grain", "region", "group").rows(),
+                       rows.get_column("_sensitive").to_list(),
+                       rows.get_column("count").to_list(), strict=True):
+        if s:
+            kind[k] = "small" if n is not None and n < _threshold(rows) else "remainder"
+    return {(*k, kind.get(k, "")) for k in hide}
+
+
+def _threshold(rows: pl.DataFrame) -> float:
+    return float(rows.get_column("_threshold")[0]) if "_threshold" in rows.columns else 11.0
 
 
 # -- the whole protection of a snapshot -------------------------------------------------------
