@@ -61,7 +61,7 @@ def status_label(status: str) -> str:
     return f"{status_style(status).icon} {status}"
 
 
-def _finish(fig: go.Figure, title: str, description: str, height: int = 380,
+def finish_observations(fig: go.Figure, title: str, description: str, height: int = 380,
             subtitle: str = "") -> go.Figure:
     head: dict = {"text": title} | ({"subtitle": {"text": subtitle}} if subtitle else {})
     fig.update_layout(title=head, meta={"description": description},
@@ -177,7 +177,7 @@ def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, seri
                            showarrow=False, yanchor="bottom", font={"size": 11})
     fig.update_yaxes(title=y_title)
     fig.update_xaxes(title="Period end")
-    return _finish(fig, title, trend_alt(trend, target, series=series, fmt=fmt), 420, subtitle)
+    return finish_observations(fig, title, trend_alt(trend, target, series=series, fmt=fmt), 420, subtitle)
 
 
 # --- regions --------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def region_map(regions: pl.DataFrame, geojson: dict, *, title: str, fmt: Fmt,
     fig.update_traces(marker_line_color=OKABE_ITO["black"], marker_line_width=1,
                       hovertemplate="%{hovertext}<extra></extra>")
     fig.update_layout(coloraxis_colorbar={"title": {"text": "Value"}, "thickness": 14})
-    return _finish(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
+    return finish_observations(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
                                           what=what), 420, subtitle)
 
 
@@ -266,7 +266,7 @@ def region_bars(regions: pl.DataFrame, *, title: str, fmt: Fmt, higher_better: b
         fig.add_vline(x=statewide, line={"dash": "dash", "color": OKABE_ITO["black"]},
                       annotation_text=f"Statewide {fmt(statewide)}")
     fig.update_xaxes(title=what)
-    return _finish(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
+    return finish_observations(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
                                           what=what), 420, subtitle)
 
 
@@ -323,7 +323,7 @@ def group_dots(groups: pl.DataFrame, *, title: str, fmt: Fmt, what: str,
                       annotation_text=f"All groups {fmt(statewide)}")
     fig.update_yaxes(categoryorder="array", categoryarray=[r["Group"] for r in rows])
     fig.update_xaxes(title=what)
-    return _finish(fig, title, group_alt(groups, fmt=fmt, what=what), 420, subtitle)
+    return finish_observations(fig, title, group_alt(groups, fmt=fmt, what=what), 420, subtitle)
 
 
 # --- region x group -------------------------------------------------------------------
@@ -365,7 +365,7 @@ def region_group_heatmap(cross: pl.DataFrame, *, title: str, fmt: Fmt, what: str
         colorbar={"title": {"text": "Value"}, "thickness": 14}, hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-30)
-    return _finish(fig, title, heatmap_alt(cross, fmt=fmt, what=what), 460, subtitle)
+    return finish_observations(fig, title, heatmap_alt(cross, fmt=fmt, what=what), 460, subtitle)
 
 
 def sparkline(values: Sequence[float | None], *, title: str = "Last 12 periods") -> go.Figure:
@@ -376,7 +376,7 @@ def sparkline(values: Sequence[float | None], *, title: str = "Last 12 periods")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     desc = (f"{len(ys)} values from {ys[0]:.4g} to {ys[-1]:.4g}." if ys else "No values.")
-    _finish(fig, title, desc, 80)
+    finish_observations(fig, title, desc, 80)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 20, "b": 0}, showlegend=False)
     return fig
 

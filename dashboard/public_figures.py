@@ -149,12 +149,14 @@ def _centre(geojson: dict[str, Any]) -> tuple[float, float]:
 def trend_chart(kpi: dict[str, Any], rows: pl.DataFrame, target: dict[str, Any] | None,
                 labels: dict[str, str]) -> go.Figure:
     """Statewide figure over time with its 95% band, and the approved target (dashed)."""
+    # every period in time order; a hidden period is a gap in the line, not moved to the end
     rows = rows.sort("period_end")
-    shown = rows.filter(~pl.col("suppressed") & pl.col("value").is_not_null())
-    x = [labels.get(p, p) for p in shown.get_column("period")]
+    shown = rows.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+                              for c in ("value", "ci_low", "ci_high"))
+    x = [labels.get(p, p) for p in rows.get_column("period")]
     fig = go.Figure()
     fig.add_scatter(x=x, y=shown.get_column("value").to_list(), mode="lines+markers",
-                    name="Statewide", line={"color": BLUE, "width": 3},
+                    name="Statewide", line={"color": BLUE, "width": 3}, connectgaps=False,
                     marker={"symbol": "circle", "size": 7},
                     error_y={"type": "data", "symmetric": False, "color": GREY, "thickness": 1,
                              "array": (shown.get_column("ci_high") - shown.get_column("value")).to_list(),
@@ -170,7 +172,7 @@ def trend_chart(kpi: dict[str, Any], rows: pl.DataFrame, target: dict[str, Any] 
                                            f"by {target.get('target_date', '')}",
                         line={"color": ORANGE, "dash": "dash", "width": 2})
     fig.update_yaxes(title=kpi.get("unit") or "value", gridcolor="#dddddd")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x)
     return _layout(fig, f"{kpi['name']}, statewide, over time", height=420)
 
 

@@ -24,12 +24,22 @@ st.write(f"Counts from 1 to {t - 1} are never published, and neither is any figu
          f"events is below {t}, its rate or percentage is not shown either. When almost everyone "
          f"in a group has the outcome (fewer than {t} do not), the figure is not shown, because "
          "it would tell you about the few who do not.")
+st.write("Figures are first combined before anything is hidden: statewide figures are "
+         "published for every group and every period, and regions are published as "
+         "twelve-month figures (by group and in total), where counts are larger. The pages say "
+         "which of the two each figure is.")
 st.write("Hiding only the small figures is not enough: a hidden number could be worked out by "
-         "subtracting the published figures from a published total. So other figures are "
-         "hidden too, chosen so that no hidden number can be narrowed down to fewer than "
-         f"{t} possible values from everything published. Before publication, this is checked "
-         "for every hidden number by linear programming (finding the smallest and largest value "
-         "it could take); a snapshot that fails the check is not published.")
+         "subtracting published figures from a published total, or from the figures of other "
+         "periods (months inside a twelve-month figure, overlapping twelve-month windows) or of "
+         "other measures counting the same people. So other figures are hidden too, choosing "
+         "the ones that lose least (a statewide total is hidden only if its own count is "
+         f"small). Before publication, every hidden count from 1 to {t - 1} (and every figure "
+         f"hidden because fewer than {t} people do not have the outcome) is checked against "
+         "everything the snapshot publishes at once, by linear programming: its smallest and "
+         f"largest possible values must be at least {t} apart (for a percentage of fewer than "
+         f"{t} people, anywhere from zero to all of them). A snapshot that fails the check is "
+         "not published. A hidden figure publishes nothing about itself: no value, interval or "
+         "reliability flag.")
 st.write("Wherever a figure is hidden, the tables and charts say why, for example "
          f"\"suppressed: fewer than {t}\" or \"suppressed: to protect another small cell\".")
 cells = snap.manifest.get("cells_suppressed", {})

@@ -25,7 +25,9 @@ SCHEMA = {"kpi_id": pl.String, "period": pl.String, "region": pl.String, "group"
           "numerator": pl.Float64, "denominator": pl.Float64, "value": pl.Float64,
           "ci_low": pl.Float64, "ci_high": pl.Float64, "reliable": pl.Boolean,
           "period_start": pl.Date, "period_end": pl.Date, "suppressed": pl.Boolean,
-          "suppression_reason": pl.String}
+          "suppression_reason": pl.String, "grain": pl.String}
+#: Grain of the twelve-month region x group tables (metrics.publish.release.COARSE).
+TWELVE_MONTHS = "12 months"
 
 
 class SnapshotMissing(Exception):
@@ -52,6 +54,7 @@ class Snapshot:
     path: Path
     manifest: dict[str, Any]
     observations: pl.DataFrame
+    windows: pl.DataFrame
     kpis: dict[str, dict[str, Any]]
     targets: dict[str, dict[str, Any]]
     status: dict[str, dict[str, Any]]
@@ -83,10 +86,14 @@ def _json(path: Path) -> Any:
 @st.cache_data(show_spinner=False)
 def _load(path: str, _stamp: float) -> Snapshot:
     p = Path(path)
-    obs = pl.read_csv(p / "observations.csv", schema=SCHEMA)
+    obs = pl.read_csv(p / "observations.csv", schema_overrides=SCHEMA)
+    if "grain" not in obs.columns:  # snapshots published before grains were declared
+        obs = obs.with_columns(grain=pl.lit(None, pl.String))
+    windows = obs.filter(pl.col("grain") == TWELVE_MONTHS)
+    obs = obs.filter(pl.col("grain").is_null() | (pl.col("grain") != TWELVE_MONTHS))
     geo = p / "regions.geojson"
     return Snapshot(
-        path=p, manifest=_json(p / "manifest.json"), observations=obs,
+        path=p, manifest=_json(p / "manifest.json"), observations=obs, windows=windows,
         kpis={k["kpi_id"]: k for k in _json(p / "kpis.json")},
         targets={t["kpi_id"]: t for t in _json(p / "targets.json")
                  if t.get("region") == "all" and t.get("group") == "all"},

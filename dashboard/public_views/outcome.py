@@ -65,6 +65,15 @@ else:
     st.write(f"No figures by race and ethnicity for {plabel}.")
 
 st.header("By region")
+win = snap.windows.filter(pl.col("kpi_id") == kpi_id)
+if win.height:
+    # regions are published as twelve-month figures (monthly counts are too small)
+    last = win.filter(pl.col("period_end") == win.get_column("period_end").max())
+    latest = last
+    end = last.item(0, "period_end")
+    plabel = f"the 12 months to {end:%B %Y}"
+    st.caption(f"Regions are shown for {plabel}: twelve-month figures, so that fewer "
+               "figures have to be hidden.")
 regions = latest.filter((pl.col("group") == "all") & (pl.col("region") != "all"))
 if regions.height and snap.geojson:
     left, right = st.columns([1, 1])

@@ -18,10 +18,11 @@ from metrics.publish import (
     SnapshotError,
     approved,
     build_snapshot,
-    protect_cached,
     public_register,
     versions,
 )
+from metrics.publish.linked import information_loss, protect_linked_cached
+from metrics.publish.snapshot import feed_sources
 from metrics.suppression import DisclosureError, SuppressionPolicy
 
 viewer = current_viewer()
@@ -71,7 +72,8 @@ if not st.session_state.get("publish-previewed"):
     st.stop()
 try:
     with st.spinner("Suppressing small counts and auditing every hidden cell..."):
-        prot = protect_cached(preg, obs, policy)
+        pub, truth, linked_audit = protect_linked_cached(preg, obs, policy,
+                                                         sources=feed_sources(ws))
 except DisclosureError as exc:
     st.error("The audit failed, so this snapshot cannot be published:")
     st.code("\n".join(exc.problems[:50]))
@@ -80,11 +82,13 @@ except DisclosureError as exc:
 
 m1, m2, m3 = st.columns(3)
 m1.metric("KPIs", len(chosen))
-m2.metric("Cells suppressed: primary", f"{prot.primary:,}")
-m3.metric("Cells suppressed: complementary", f"{prot.complementary:,}")
+n_comp = int((pub.get_column("suppression_reason")
+              == "suppressed: to protect another small cell").sum())
+n_prim = int(pub.get_column("suppressed").sum()) - n_comp
+m2.metric("Cells suppressed: primary", f"{n_prim:,}")
+m3.metric("Cells suppressed: complementary", f"{n_comp:,}")
 st.caption("Primary: a count (or remainder) below the threshold. Complementary: hidden so that "
            "no hidden count can be worked out from published totals.")
-pub = prot.observations
 report = (pub.group_by("kpi_id").agg(
     rows=pl.len(),
     primary=(pl.col("suppressed") & (pl.col("suppression_reason")
@@ -98,6 +102,10 @@ report = (pub.group_by("kpi_id").agg(
     .select("KPI", "kpi_id", "target", "rows", "primary", "complementary").sort("KPI"))
 st.subheader("Suppression report by KPI")
 st.dataframe(report, hide_index=True, key="publish-report")
+st.subheader("Information lost, by level")
+st.write("Statewide figures are published by group for each period; regions by twelve months. "
+         "People hidden: the counts of the hidden cells, summed within a level.")
+st.dataframe(pl.DataFrame(information_loss(truth, pub)), hide_index=True, key="publish-loss")
 
 st.subheader("Audit of every hidden cell")
 st.write("For each hidden count, linear programming finds the smallest and largest value it "
@@ -105,9 +113,9 @@ st.write("For each hidden count, linear programming finds the smallest and large
          f"{policy.band:g} wide (or the cell's whole possible range).")
 if st.button("Show the audit table", key="publish-audit"):
     with st.spinner("Running the audit (linear programming over every hidden cell)..."):
-        audited = protect_cached(preg, obs, policy, audit=True).audit
-    st.dataframe(audited.select("kpi_id", "period", "region", "group", "count", "low", "high",
-                                "width", "required", "ok"),
+        audited = linked_audit.intervals.rename({"table": "count"})
+    st.dataframe(audited.select("kpi_id", "period", "grain", "region", "group", "count", "low",
+                                "high", "width", "required", "ok"),
                  hide_index=True, key="publish-audit-table")
     bad = audited.filter(~pl.col("ok")).height
     st.write(f"{audited.height:,} hidden counts audited; {bad} fail." if bad else

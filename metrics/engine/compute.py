@@ -205,7 +205,7 @@ def _rollup(cols: pl.DataFrame, kpi: Kpi, feed: Feed, *, has_sq: bool) -> pl.Dat
     return out.join(complete.select("period"), on="period", how="semi").drop("_months")
 
 
-def _finish(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
+def finish_observations(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
     """Value, confidence interval and reliability, vectorised with numpy."""
     num = t.get_column("num").to_numpy().astype(float)
     den = t.get_column("den").to_numpy().astype(float) if "den" in t.columns else np.full(len(t), np.nan)
@@ -385,7 +385,7 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
                 t = t.filter(pl.col("region") == ALL)
             if "group" not in k.disaggregations:
                 t = t.filter(pl.col("group") == ALL)
-            obs = _finish(t, k)
+            obs = finish_observations(t, k)
             obs = obs.join(_period_bounds(obs["period"].to_list(), k), on="period", how="left")
             out.append(obs.select(list(OBS_SCHEMA)))
     if not out:

@@ -28,9 +28,9 @@ from metrics.groups import GROUP_CODES, GROUP_LABELS
 from metrics.ingest import file_hash
 from metrics.scorecard import KpiStatus, latest_month, scorecard
 from metrics.summaries import LANGUAGES, summarise
-from metrics.suppression import PUBLIC, SuppressionPolicy
+from metrics.suppression import COMPLEMENTARY_REASON, PUBLIC, SuppressionPolicy
 
-from .disclosure import PUBLISHED_COLUMNS, Protected, protect_cached
+from .disclosure import PUBLISHED_COLUMNS
 from .documents import (
     approved,
     data_dictionary,
@@ -38,6 +38,7 @@ from .documents import (
     status_rules,
     target_document,
 )
+from .release import COARSE
 
 __all__ = ["PublicationResult", "SnapshotError", "build_snapshot", "latest_version",
            "next_version", "public_register", "versions"]
@@ -59,6 +60,11 @@ class PublicationResult:
     complementary: int
     kpi_ids: tuple[str, ...]
     publication_id: int | None = None
+    loss: tuple[dict[str, Any], ...] = ()
+
+
+#: Columns of a snapshot's observation files: the published columns and the grain.
+SNAPSHOT_COLUMNS = [*PUBLISHED_COLUMNS, "grain"]
 
 
 def versions(out_dir: Path) -> list[Path]:
@@ -112,6 +118,29 @@ def _source(source: Any) -> tuple[Register, pl.DataFrame, Any]:
     return source.register, load_observations(source.engine), source
 
 
+def feed_sources(ws: Any) -> Any:
+    """The feed files in force (for twelve-month medians and means), or None."""
+    if ws is None:
+        return None
+    from metrics.engine import current_sources
+
+    with ws.session() as s:
+        return current_sources(s, str(ws.feed_store))
+
+
+def public_statuses(reg: Register, pub: pl.DataFrame, *, month: str, as_of: date,
+                    feed_through: dict[str, date] | None) -> list[KpiStatus]:
+    """The statuses of the public pages: the internal scorecard's rule, for its month.
+
+    The one call of the status rule for a snapshot. Statewide figures at each KPI's own
+    grain are published whole (never hidden unless their own count is small), so this is
+    the internal status; hidden rows count as absent.
+    """
+    shown = pub.filter(~pl.col("suppressed") & (pl.col("grain") != COARSE))
+    return scorecard(reg, shown.drop("grain"), month=month, as_of=as_of, detail=True,
+                     feed_through=feed_through)
+
+
 def _status_doc(s: KpiStatus) -> dict[str, Any]:
     row = s.as_row()
     row["data_through"] = s.data_through.isoformat() if s.data_through else None
@@ -130,16 +159,17 @@ def _write_json(path: Path, doc: Any) -> None:
 
 
 def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[KpiStatus], *,
-                 version: str, month: str, as_of: date, catalog: CatalogInfo) -> None:
+                 version: str, month: str, as_of: date, catalog: CatalogInfo,
+                 threshold: int = 11) -> None:
     kpis = list(reg.kpis.values())
     (tmp / "kpis").mkdir()
-    files = pub.select(PUBLISHED_COLUMNS)
+    files = pub.select(SNAPSHOT_COLUMNS)
     files.write_csv(tmp / "observations.csv")
     for k in kpis:
         part = files.filter(pl.col("kpi_id") == k.kpi_id)
         part.write_csv(tmp / "kpis" / f"{k.kpi_id}.csv")
         part.write_parquet(tmp / "kpis" / f"{k.kpi_id}.parquet")
-        _write_json(tmp / "kpis" / f"{k.kpi_id}.json", part.to_dicts())
+        part.write_json(tmp / "kpis" / f"{k.kpi_id}.json")
     frame, doc = data_dictionary()
     frame.write_csv(tmp / "data_dictionary.csv")
     _write_json(tmp / "data_dictionary.json", doc)
@@ -159,6 +189,11 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
                            target=reg.target_for(k.kpi_id), status=s.status, language=lang)
             summaries[lang][k.kpi_id] = {"text": sm.text, "sentences": list(sm.sentences)}
     _write_json(tmp / "summaries.json", summaries)
+    from .site import write_site
+
+    y, m = (int(x) for x in month.split("-"))
+    write_site(tmp, reg, pub, {s.kpi_id: _status_doc(s) for s in statuses}, summaries,
+               month_text=f"{date(y, m, 1):%B %Y}", version=version, threshold=threshold)
     _write_json(tmp / "regions.json", [{"region_id": r.region_id, "name": r.name}
                                        for r in reg.regions.values()])
     _write_json(tmp / "groups.json", {c: GROUP_LABELS[c] for c in GROUP_CODES})
@@ -192,9 +227,16 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
     obs = obs.filter(pl.col("kpi_id").is_in(list(reg.kpis)) & (pl.col("period_end") <= as_of))
     if obs.height == 0:
         raise SnapshotError(f"there are no observations of the public KPIs up to {as_of}.")
-    protected: Protected = protect_cached(reg, obs, policy)  # raises DisclosureError
-    pub = protected.observations
-    month = latest_month(pub) or f"{as_of:%Y-%m}"
+    from .linked import information_loss, protect_linked_cached
+
+    # raises DisclosureError: nothing is written unless the linked audit passes
+    pub, truth, audit = protect_linked_cached(reg, obs, policy, sources=feed_sources(ws))
+    reasons = pub.get_column("suppression_reason")
+    complementary = int((reasons == COMPLEMENTARY_REASON).sum())
+    primary = int(reasons.is_not_null().sum()) - complementary
+    loss = information_loss(truth, pub)
+    # the month of the internal scorecard: statewide totals are published whole
+    month = latest_month(obs) or f"{as_of:%Y-%m}"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     version = version or next_version(out, month)
@@ -210,23 +252,24 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
 
         with ws.session() as s:
             through = feed_through(s, register)
-    # Statuses from published figures only: a suppressed row is as good as absent.
-    shown = pub.filter(~pl.col("suppressed"))
-    statuses = scorecard(reg, shown, month=month, as_of=as_of, detail=True, feed_through=through)
+    statuses = public_statuses(reg, pub, month=month, as_of=as_of, feed_through=through)
     catalog = catalog or CatalogInfo()
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=out))
     try:
         _write_files(tmp, reg, pub, statuses, version=version, month=month, as_of=as_of,
-                     catalog=catalog)
+                     catalog=catalog, threshold=policy.threshold)
         settings = {"threshold": policy.threshold, "protection_band": policy.band,
                     "suppress_complement": policy.suppress_complement, "as_of": as_of.isoformat(),
-                    "month": month, "kpis": sorted(reg.kpis), "languages": list(LANGUAGES)}
+                    "month": month, "kpis": sorted(reg.kpis), "languages": list(LANGUAGES),
+                    "grains": "statewide by group at each KPI's own grain; region x group by "
+                              "twelve months", "loss": loss,
+                    "audit": {"hidden_counts_audited": audit.intervals.height,
+                              "narrowed_below_band": audit.narrowed}}
         when = published_at or datetime.now(UTC)
         manifest = {
             "version": version, "published_at": when.isoformat(timespec="seconds"),
             "published_by": published_by, "settings": settings,
-            "cells_suppressed": {"primary": protected.primary,
-                                 "complementary": protected.complementary},
+            "cells_suppressed": {"primary": primary, "complementary": complementary},
             "catalog": asdict(catalog.resolved(register)),
             "files": {p.relative_to(tmp).as_posix(): {"sha256": file_hash(p), "bytes": p.stat().st_size}
                       for p in sorted(tmp.rglob("*")) if p.is_file()},
@@ -244,12 +287,13 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
     pid = None
     if ws is not None:
         try:
-            pid = _record(ws, version, final, settings, digest, protected, published_by, when)
+            pid = _record(ws, version, final, settings, digest, primary, complementary,
+                          published_by, when)
         except BaseException:
             _remove(final)
             raise
-    return PublicationResult(version, final, manifest, digest, protected.primary,
-                             protected.complementary, tuple(sorted(reg.kpis)), pid)
+    return PublicationResult(version, final, manifest, digest, primary, complementary,
+                             tuple(sorted(reg.kpis)), pid, tuple(loss))
 
 
 def _remove(path: Path) -> None:
@@ -259,15 +303,15 @@ def _remove(path: Path) -> None:
 
 
 def _record(ws: Any, version: str, path: Path, settings: dict[str, Any], digest: str,
-            protected: Protected, who: str, when: datetime) -> int | None:
+            primary: int, complementary: int, who: str, when: datetime) -> int | None:
     from metrics import audit
     from metrics.store.tables import Publication
 
     with ws.session() as s:
         row = Publication(published_at=when, published_by=who, version=version, path=str(path),
                           settings=json.dumps(settings), manifest_hash=digest,
-                          cells_suppressed_primary=protected.primary,
-                          cells_suppressed_complementary=protected.complementary)
+                          cells_suppressed_primary=primary,
+                          cells_suppressed_complementary=complementary)
         s.add(row)
         audit.record(s, actor=who, action="publish", entity="publication", entity_id=version,
                      detail=f"{path} sha256={digest}", at=when)

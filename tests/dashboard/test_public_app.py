@@ -83,7 +83,10 @@ def test_outcome_page(site: AppTest, kpi_id: str) -> None:
     assert any(c.startswith("Line chart of") for c in captions)
     groups = site.dataframe[0].value
     hidden = groups[groups["Value"].str.startswith("suppressed")]
-    assert len(hidden) >= 1  # the demo's small groups are labelled, never blank
+    # the demo's small groups are labelled, never blank (prenatal care hides NHPI every month;
+    # job placements' latest month publishes every group)
+    assert (groups["Value"].str.len() > 0).all()
+    assert len(hidden) >= (1 if kpi_id == "prenatal_care" else 0)
     assert (groups["Value"].str.len() > 0).all()
     labels = [d.label for d in site.get("download_button")]
     assert len(labels) == 4
