@@ -83,6 +83,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Measure does not fit",
         "{detail}",
     ),
+    "definitions.bad_location": (
+        "Records cannot be read there",
+        "The feed's location '{value}' cannot be used: {detail}.",
+    ),
     # --- feeds -----------------------------------------------------------
     "feed.unreadable": (
         "File cannot be read",

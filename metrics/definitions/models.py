@@ -91,6 +91,8 @@ class Feed:
     description: str = ""
     columns: tuple[FeedColumn, ...] = ()
     code_maps: tuple[tuple[str, str, str], ...] = ()  # (column, from_value, to_value)
+    location: str = ""  # empty: the workspace store; else the engine holding the records (a URL)
+    location_table: str = ""  # the table there
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -75,6 +75,7 @@ SPECS: dict[str, list[Field]] = {
         Field("na_values", "list", default=()), Field("thousands", default=""),
         Field("race_standard", "choice", default="2024", choices=("2024", "1997")),
         Field("description", default=""),
+        Field("location", default=""), Field("location_table", default=""),
     ],
     "feed_columns": [
         Field("feed_id", required=True), Field("column", required=True),
