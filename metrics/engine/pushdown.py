@@ -122,9 +122,10 @@ def _base(feed: Feed, loc: Location, register: Register,
         f"\"_region\" IN ({', '.join(_lit(r) for r in sorted(register.regions))})",
         f"\"_group\" IN ({', '.join(_lit(g) for g in GROUP_CODES)})",
     ]
-    if months is not None:
-        where.append(f"\"_month\" BETWEEN DATE {_lit(months[0].isoformat())} "
-                     f"AND DATE {_lit(months[1].isoformat())}")
+    if months is not None:  # on the stored column, so that the engine can skip partitions
+        y, m = months[1].year + months[1].month // 12, months[1].month % 12 + 1
+        where.append(f"{_id(feed.period_column)} >= DATE {_lit(months[0].isoformat())} "
+                     f"AND {_id(feed.period_column)} < DATE {_lit(date(y, m, 1).isoformat())}")
     return f"(SELECT * FROM ({inner}) AS r WHERE {' AND '.join(where)})"
 
 

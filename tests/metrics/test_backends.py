@@ -71,6 +71,7 @@ def load_postgres(url: str, records: dict[str, pl.DataFrame]) -> None:
             conn.execute(f'CREATE TABLE "{name}" ({cols})')
             with conn.cursor().copy(f'COPY "{name}" FROM STDIN (FORMAT csv, HEADER)') as cp:
                 cp.write(df.write_csv())
+            conn.execute(f'ANALYZE "{name}"')  # as a maintained warehouse table would be
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +97,10 @@ def engines(request: pytest.FixtureRequest, store, tmp_path_factory: pytest.Temp
             from metrics.engine.backends import spark_session
 
             spark = spark_session(url)
-            for fid, df in records.items():
-                spark.createDataFrame(df.to_arrow()).createOrReplaceTempView(fid)
+            folder = tmp_path_factory.mktemp("spark")
+            for fid, df in records.items():  # tables Spark reads from Parquet, as in a lake
+                df.write_parquet(folder / f"{fid}.parquet")
+                spark.read.parquet(str(folder / f"{fid}.parquet")).createOrReplaceTempView(fid)
         made[name] = relocated(register, url, tables)
         return made[name]
 
@@ -130,7 +133,7 @@ def test_every_demo_record_kpi_is_the_same_computed_in_the_engine(store, engines
     assert set(got["kpi_id"]) == {k.kpi_id for k in kpis}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])  # the same SQL as Spark's
 def test_incremental_refresh_reads_only_the_periods_asked(store, engines, backend: str) -> None:
     """Only the periods a batch touches: the same rows as a full run, for those periods."""
     from metrics.engine import backends
@@ -179,7 +182,7 @@ def test_any_claims_kpi_is_the_same_in_the_engine(store, engines, backend: str, 
     same(expected, compute(dataclasses.replace(ext, kpis={"x": kpi}), {}, [kpi]))
 
 
-@settings(max_examples=3)
+@settings(max_examples=2)  # Spark answers in seconds, not milliseconds: a few examples
 @given(kpi=claims_kpis())
 def test_any_claims_kpi_is_the_same_in_spark(store, engines, kpi: Kpi) -> None:
     register, sources, _ = store
