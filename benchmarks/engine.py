@@ -76,9 +76,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 # --- the three sides -------------------------------------------------------------------
 
-def side_statdesk(data: Path) -> object:
+def claims_register(location: str = "", table: str = "") -> object:
+    """The five KPIs over the claims feed (its records at ``location`` when given)."""
     from metrics.definitions.models import Feed, FeedColumn, Goal, Kpi, Priority, Region, Register
-    from metrics.engine import compute
 
     cols = tuple(FeedColumn(n, t) for n, t in [
         ("claim_id", "int"), ("filed_date", "date"), ("region", "string"),
@@ -86,7 +86,7 @@ def side_statdesk(data: Path) -> object:
         ("weekly_benefit", "float")])
     feed = Feed(feed_id="claims", name="claims", agency_id="dlw", kind="record",
                 period_column="filed_date", region_column="region", group_column="race_ethnicity",
-                columns=cols)
+                columns=cols, location=location, location_table=table)
     common = dict(goal_id="g", agency_id="dlw", direction="higher", grain="month", feed_id="claims")
     kpis = {
         "claims": Kpi(kpi_id="claims", name="Claims", measure="count", unit="claims", **common),
@@ -100,11 +100,17 @@ def side_statdesk(data: Path) -> object:
                               measure="median", unit="$", filter="paid", value="weekly_benefit",
                               **common),
     }
-    reg = Register(agencies={}, regions={r: Region(r, r) for r in REGIONS},
-                   priorities={"p": Priority("p", "p")}, goals={"g": Goal("g", "p", "g")},
-                   kpis=kpis, feeds={"claims": feed})
-    obs = compute(reg, {"claims": [str(data)]})
+    return Register(agencies={}, regions={r: Region(r, r) for r in REGIONS},
+                    priorities={"p": Priority("p", "p")}, goals={"g": Goal("g", "p", "g")},
+                    kpis=kpis, feeds={"claims": feed})
+
+
+def side_statdesk(data: Path) -> object:
     import polars as pl
+
+    from metrics.engine import compute
+
+    obs = compute(claims_register(), {"claims": [str(data)]})  # type: ignore[arg-type]
     return obs.select("kpi_id", pl.col("period").alias("month"), "region", "group",
                       "numerator", "denominator", "value")
 
