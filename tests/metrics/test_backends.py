@@ -225,3 +225,86 @@ def test_a_location_loads_into_the_register(demo_copy: Path, tmp_path: Path) -> 
     assert (feed.location, feed.location_table) == (f"duckdb://{tmp_path}/state.duckdb",
                                                     "main.claims")
     assert register.feeds["dlw_wages"].location == ""
+
+
+def _validate_cli(folder: Path) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from metrics.cli import app
+
+    result = CliRunner().invoke(app, ["validate", "--definitions", str(folder)])
+    return result.exit_code, result.output
+
+
+def test_validate_checks_expressions_against_the_real_table(demo_copy: Path, tmp_path: Path,
+                                                            store) -> None:
+    _, _, records = store
+    claims = records["dlw_ui_claims"]
+    db = tmp_path / "state.duckdb"
+    load_duckdb(db, {"claims": claims, "claims_old": claims.drop("days_to_payment"),
+                     "claims_text": claims.with_columns(pl.col("filed_date").cast(pl.String))})
+    folder = demo_copy / "definitions"
+    _feeds_csv(folder, f"duckdb://{db}", "claims")
+    code, out = _validate_cli(folder)
+    assert code == 0, out
+    assert "OK: " in out
+
+    _feeds_csv(folder, f"duckdb://{db}", "claims_old")
+    code, out = _validate_cli(folder)
+    assert code != 0
+    # the median and the proportion use the column; the message names it and the table
+    assert "days_to_payment" in out and "claims_old" in out
+    assert "ui_median_days" in out and "ui_paid_21_days" in out
+    assert "nothing was loaded" in out
+
+    _feeds_csv(folder, f"duckdb://{db}", "claims_text")
+    code, out = _validate_cli(folder)
+    assert code != 0 and "'filed_date' of claims_text is String, not a date" in out
+
+    _feeds_csv(folder, f"duckdb://{db}", "no_such_table")
+    code, out = _validate_cli(folder)
+    assert code != 0 and "the table 'no_such_table' cannot be read there" in out
+
+
+def test_refresh_of_an_outside_feed_recomputes_only_the_months_named(demo_copy: Path,
+                                                                     tmp_path: Path, store) -> None:
+    """New rows land in the engine's table; refresh --feed --months brings in exactly them."""
+    from typer.testing import CliRunner
+
+    from metrics.cli import app
+    from metrics.engine import load_observations
+
+    _, _, records = store
+    late = pl.col("filed_date").dt.strftime("%Y-%m") == "2026-10"
+    claims = records["dlw_ui_claims"].with_columns(  # October's payments, corrected: 30 days later
+        pl.when(late).then(pl.col("days_to_payment") + 30).otherwise(pl.col("days_to_payment"))
+        .alias("days_to_payment"))
+    db = tmp_path / "state.duckdb"
+    load_duckdb(db, {"claims": claims})
+    _feeds_csv(demo_copy / "definitions", f"duckdb://{db}", "claims")
+    ws = Workspace.open(demo_copy)
+    before = load_observations(ws.engine, ["ui_paid_21_days", "ui_median_days"])
+
+    result = CliRunner().invoke(app, ["refresh", "-w", str(demo_copy), "--feed", "dlw_ui_claims",
+                                      "--months", "2026-10"])
+    assert result.exit_code == 0, result.output
+    assert "periods 2026-10." in result.output
+    after = load_observations(ws.engine, ["ui_paid_21_days", "ui_median_days"])
+    keys = ["kpi_id", "period", "region", "group"]
+    joined = before.join(after, on=keys, suffix="_new")
+    assert joined.height == before.height
+    changed = joined.filter(pl.col("value") != pl.col("value_new"))
+    assert set(changed["period"]) == {"2026-10"}
+    oct_all = joined.filter(pl.col("period") == "2026-10", pl.col("region") == "all",
+                            pl.col("group") == "all").sort("kpi_id")
+    paid21, median = oct_all.rows(named=True)[1], oct_all.rows(named=True)[0]
+    assert paid21["kpi_id"] == "ui_paid_21_days" and paid21["value_new"] < paid21["value"]
+    assert median["value_new"] == median["value"] + 30  # every paid claim 30 days later
+    expected = compute(ws.register, {}, [ws.register.kpis["ui_paid_21_days"]],
+                       periods={"ui_paid_21_days": {"2026-10"}})
+    got = after.filter(pl.col("kpi_id") == "ui_paid_21_days", pl.col("period") == "2026-10")
+    same(expected.sort(keys), got.sort(keys).select(expected.columns))
+
+    bad = CliRunner().invoke(app, ["refresh", "-w", str(demo_copy), "--feed", "dlw_ui_claims",
+                                   "--months", "October"])
+    assert bad.exit_code != 0 and "is not a list of months" in bad.output
