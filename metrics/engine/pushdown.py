@@ -246,7 +246,7 @@ def median_table(register: Register, feed: Feed, kpi: Kpi,
     Columns as :func:`metrics.engine.compute._median_table`: period, region, group, den,
     med, num (empty), complete periods only.
     """
-    from .compute import ALL, _expected_months
+    from .compute import ALL, _expected_months, _month_periods
 
     loc = location_of(feed)
     assert loc is not None
@@ -254,15 +254,19 @@ def median_table(register: Register, feed: Feed, kpi: Kpi,
     where = [f"{_number(kpi.value, feed)} IS NOT NULL"]
     if kpi.filter:
         where.append(f"COALESCE({expression(kpi.filter)}, FALSE)")
+    # the months with values, to keep complete periods only (a separate, cheap query:
+    # a distinct count inside GROUPING SETS makes Spark expand every row again)
+    present = backends.run(loc, to_dialect(
+        f"SELECT DISTINCT \"_month\" FROM {base} AS b WHERE {' AND '.join(where)}", loc))
     source = base
     if kpi.grain == "rolling12":
         ks = ", ".join(f"({i})" for i in range(12))
         source = f"(SELECT * FROM {base} AS b0 CROSS JOIN (VALUES {ks}) AS w(\"_k\"))"
-    narrow = (f"(SELECT {_period_key(kpi)} AS \"_p\", \"_month\", \"_region\", \"_group\", "
+    narrow = (f"(SELECT {_period_key(kpi)} AS \"_p\", \"_region\", \"_group\", "
               f"{_number(kpi.value, feed)} AS \"_v\" FROM {source} AS b "
               f"WHERE {' AND '.join(where)})")
     sql = ("SELECT \"_p\", \"_region\", \"_group\", CAST(COUNT(*) AS DOUBLE) AS den, "
-           "MEDIAN(\"_v\") AS med, COUNT(DISTINCT \"_month\") AS \"_months\" "
+           "MEDIAN(\"_v\") AS med "
            f"FROM {narrow} AS n GROUP BY GROUPING SETS ((\"_p\", \"_region\", \"_group\"), "
            "(\"_p\", \"_region\"), (\"_p\", \"_group\"), (\"_p\"))")
     t = backends.run(loc, to_dialect(sql, loc))
@@ -270,14 +274,14 @@ def median_table(register: Register, feed: Feed, kpi: Kpi,
         return None
     t = t.with_columns(pl.col("_p").cast(pl.Int64), pl.col("_region").cast(pl.String),
                        pl.col("_group").cast(pl.String), pl.col("den").cast(pl.Float64),
-                       pl.col("med").cast(pl.Float64), pl.col("_months").cast(pl.Int64))
+                       pl.col("med").cast(pl.Float64))
     first = pl.date(pl.col("_p") // 12, pl.col("_p") % 12 + 1, 1)
     t = t.with_columns(period_expr(first, kpi.grain, fiscal_start=kpi.fiscal_start).alias("period"))
     out = t.rename({"_region": "region", "_group": "group"}).with_columns(
         pl.col("region").fill_null(ALL), pl.col("group").fill_null(ALL))
-    full = out.filter((pl.col("region") == ALL) & (pl.col("group") == ALL))
-    ok = [lb for lb, n in zip(full["period"].to_list(), full["_months"].to_list(), strict=True)
-          if n >= _expected_months(lb, kpi, feed)]
+    counts = (_month_periods(present.get_column("_month").cast(pl.Date).to_list(), kpi)
+              .group_by("period").agg(pl.col("_month").n_unique().alias("_months")))
+    ok = [lb for lb, n in counts.iter_rows() if n >= _expected_months(lb, kpi, feed)]
     return out.filter(pl.col("period").is_in(ok)).select(
         "period", "region", "group", "den", "med").with_columns(
         pl.lit(None, dtype=pl.Float64).alias("num"))
