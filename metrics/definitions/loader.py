@@ -240,6 +240,13 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
                                                 feed=label, valid=", ".join(where)))
                     _check_expression(r["link_filter"] or "", lschema, file=file, row=row,
                                       column="link_filter", feed=lf.feed_id, issues=issues)
+                    if feed.location != lf.location:  # the link is followed inside one engine
+                        issues.append(issue("definitions.bad_location", file=file, row=row,
+                                            column="link_feed", value=feed.location or "(store)",
+                                            detail=f"KPI '{r['kpi_id']}' follows records of "
+                                            f"'{feed.feed_id}' into '{lf.feed_id}', which lives "
+                                            f"at '{lf.location or 'the workspace store'}'; give "
+                                            "both feeds the same location"))
                     link = Link(feed_id=lf.feed_id, key=r["link_key"] or "",
                                 date_column=r["link_date"] or "",
                                 window_days=r["link_window_days"] or 0,

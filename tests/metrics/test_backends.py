@@ -308,3 +308,39 @@ def test_refresh_of_an_outside_feed_recomputes_only_the_months_named(demo_copy: 
     bad = CliRunner().invoke(app, ["refresh", "-w", str(demo_copy), "--feed", "dlw_ui_claims",
                                    "--months", "October"])
     assert bad.exit_code != 0 and "is not a list of months" in bad.output
+
+
+def test_a_linked_kpi_needs_both_feeds_in_one_place(demo_copy: Path) -> None:
+    folder = demo_copy / "definitions"
+    df = pl.read_csv(folder / "feeds.csv", infer_schema=False)
+    exits = pl.col("feed_id") == "dlw_training_exits"
+    df.with_columns(pl.when(exits).then(pl.lit("duckdb:///srv/state.duckdb")).otherwise(pl.lit(""))
+                    .alias("location"),
+                    pl.when(exits).then(pl.lit("exits")).otherwise(pl.lit(""))
+                    .alias("location_table")).write_csv(folder / "feeds.csv")
+    register, issues = validate(folder)
+    assert register is None
+    [bad] = [i for i in issues if i.code == "definitions.bad_location"]
+    assert bad.file == "kpis.csv" and bad.column == "link_feed"
+    assert "'training_employment'" in bad.message and "'dlw_wages'" in bad.message
+    assert "give both feeds the same location" in bad.message
+
+
+@pytest.mark.parametrize(("url", "kind", "master"), [
+    ("spark:local[*]", "spark", ("master", "local[*]")),
+    ("spark://spark-master:7077", "spark", ("master", "spark://spark-master:7077")),
+    ("sc://connect.data.state.gov:15002", "spark", ("remote", "sc://connect.data.state.gov:15002")),
+    ("postgresql+psycopg://u@h:5432/db", "postgres", None),
+    ("duckdb:///srv/state.duckdb", "duckdb", None),
+])
+def test_location_urls(url: str, kind: str, master: tuple[str, str] | None) -> None:
+    from metrics.engine.location import spark_master
+
+    loc = parse_location(url, "main.dlw.claims")
+    assert loc.kind == kind
+    if master is not None:
+        assert spark_master(url) == master
+    if kind == "postgres":
+        assert loc.dsn == "postgresql://u@h:5432/db"
+    if kind == "duckdb":
+        assert loc.path == "/srv/state.duckdb"
