@@ -100,6 +100,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "File does not have the declared shape",
         "{detail}",
     ),
+    "definitions.bad_location": (
+        "Records cannot be read there",
+        "The feed's location '{value}' cannot be used: {detail}.",
+    ),
     # --- feeds -----------------------------------------------------------
     "feed.unreadable": (
         "File cannot be read",

@@ -139,6 +139,12 @@ def validate(workspace: WorkspaceOpt = None,
 
     folder = definitions or Workspace.open(workspace).definitions_dir
     register, issues = run(folder)
+    if register is not None and any(f.location for f in register.feeds.values()):
+        from metrics.engine.checks import check_locations  # feeds in outside engines: ask them
+
+        issues = [*issues, *check_locations(register)]
+        if any(i.level == "error" for i in issues):
+            register = None
     for i in issues:
         typer.echo(f"{i.level.upper()}: {i}")
     if register is None:
@@ -219,12 +225,36 @@ def demo(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None,
 
 @app.command()
 def refresh(workspace: WorkspaceOpt = None,
-            by: Annotated[str, typer.Option(help="Who is recomputing (for the audit log).")] = "") -> None:
-    """Recompute every observation from the feeds in force."""
+            by: Annotated[str, typer.Option(help="Who is recomputing (for the audit log).")] = "",
+            feed: Annotated[str | None, typer.Option(help="Only what new months of this feed change.")] = None,
+            months: Annotated[str | None, typer.Option(help="With --feed: the months, e.g. 2026-10,2026-11.")] = None) -> None:
+    """Recompute every observation from the feeds in force (or, with --feed, only what changed)."""
     from metrics.access import command_actor
     from metrics.engine import recompute_all
 
     ws = open_workspace(workspace)
+    if feed is not None or months is not None:
+        from metrics.engine.refresh import refresh_feed
+        from metrics.periods import parse_period
+
+        if not feed or not months:
+            fail("give both --feed and --months (e.g. --feed dlw_ui_claims --months 2026-10,2026-11), "
+                 "or neither to recompute everything.")
+        try:
+            ms = [parse_period(m.strip()).start for m in months.split(",") if m.strip()]
+            if any(len(m.strip()) != 7 for m in months.split(",") if m.strip()):
+                raise ValueError(months)
+        except ValueError:
+            fail(f"'{months}' is not a list of months; write YYYY-MM,YYYY-MM (e.g. 2026-10,2026-11).")
+        with ws.session() as s:
+            try:
+                n, scope = refresh_feed(s, ws.register, str(ws.feed_store), feed, ms)
+            except ValueError as exc:
+                fail(str(exc) + ".")
+        periods = sorted({p for ps in scope.values() for p in ps})
+        typer.echo(f"{n} observations recomputed for {len(scope)} KPIs of {feed}, "
+                   f"periods {', '.join(periods) or 'none'}.")
+        return
     with ws.session() as s:
         n = recompute_all(s, ws.register, str(ws.feed_store), actor=command_actor(by))
     typer.echo(f"{n} observations recomputed.")

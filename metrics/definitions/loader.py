@@ -165,8 +165,33 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             na_values=r["na_values"] or (), thousands=r["thousands"] or "",
             race_standard=r["race_standard"] or "2024",
             description=r["description"] or "", columns=fc,
-            code_maps=tuple(maps.get(r["feed_id"], [])), shape=shapes.get(r["feed_id"]))
+            code_maps=tuple(maps.get(r["feed_id"], [])), shape=shapes.get(r["feed_id"]),
+            location=r["location"] or "", location_table=r["location_table"] or "")
+        _check_location(feeds[r["feed_id"]], ffile, r["_row"], issues)
     return feeds
+
+
+def _check_location(feed: Feed, file: str, row: int, issues: list[Issue]) -> None:
+    """A feed in an outside engine: a readable location, record-level, 2024 race codes."""
+    if not feed.location and not feed.location_table:
+        return
+    from metrics.engine.location import parse_location
+
+    try:
+        parse_location(feed.location, feed.location_table)
+    except ValueError as exc:
+        issues.append(issue("definitions.bad_location", file=file, row=row, column="location",
+                            value=feed.location, detail=str(exc)))
+        return
+    if feed.kind != "record":
+        issues.append(issue("definitions.bad_location", file=file, row=row, column="location",
+                            value=feed.location, detail="only record-level feeds can be read "
+                            "where they live; send aggregate feeds as files"))
+    elif feed.collected_under_1997:
+        issues.append(issue("definitions.bad_location", file=file, row=row, column="location",
+                            value=feed.location, detail="records under the 1997 race standard "
+                            "must be ingested (they are recoded on the way in); leave the "
+                            "location empty"))
 
 
 def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue],
@@ -221,6 +246,13 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
                                                 feed=label, valid=", ".join(where)))
                     _check_expression(r["link_filter"] or "", lschema, file=file, row=row,
                                       column="link_filter", feed=lf.feed_id, issues=issues)
+                    if feed.location != lf.location:  # the link is followed inside one engine
+                        issues.append(issue("definitions.bad_location", file=file, row=row,
+                                            column="link_feed", value=feed.location or "(store)",
+                                            detail=f"KPI '{r['kpi_id']}' follows records of "
+                                            f"'{feed.feed_id}' into '{lf.feed_id}', which lives "
+                                            f"at '{lf.location or 'the workspace store'}'; give "
+                                            "both feeds the same location"))
                     link = Link(feed_id=lf.feed_id, key=r["link_key"] or "",
                                 date_column=r["link_date"] or "",
                                 window_days=r["link_window_days"] or 0,

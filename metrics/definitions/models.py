@@ -130,6 +130,8 @@ class Feed:
     columns: tuple[FeedColumn, ...] = ()
     code_maps: tuple[tuple[str, str, str], ...] = ()  # (column, from_value, to_value)
     shape: FeedShape | None = None  # declared in feed_shapes.csv
+    location: str = ""  # empty: the workspace store; else the engine holding the records (a URL)
+    location_table: str = ""  # the table there
 
     @property
     def has_file_totals(self) -> bool:

@@ -81,6 +81,7 @@ SPECS: dict[str, list[Field]] = {
         Field("na_values", "list", default=()), Field("thousands", default=""),
         Field("race_standard", "choice", default="2024", choices=RACE_STANDARDS),
         Field("description", default=""),
+        Field("location", default=""), Field("location_table", default=""),
     ],
     "feed_columns": [
         Field("feed_id", required=True), Field("column", required=True),

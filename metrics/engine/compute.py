@@ -357,9 +357,16 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
         by_feed.setdefault(k.feed_id, []).append(k)
     for feed_id, ks in by_feed.items():
         feed = register.feeds[feed_id]
-        fine = fine_table(register, feed, ks, sources)
+        if feed.location:  # records in an outside engine: the fine aggregation runs there
+            from . import pushdown
+            months = pushdown.months_needed(ks, periods)
+            fine = pushdown.fine_table(register, feed, ks, months)
+        else:
+            fine = fine_table(register, feed, ks, sources)
         for k in ks:
-            if k.measure == "median":
+            if k.measure == "median" and feed.location:
+                t = pushdown.median_table(register, feed, k, months)
+            elif k.measure == "median":
                 t = _median_table(register, feed, k, sources)
             else:
                 if fine is None or f"{k.kpi_id}|num" not in fine.columns:
