@@ -15,15 +15,27 @@ from dashboard.auth import gate  # noqa: E402
 from dashboard.pages_registry import PAGES  # noqa: E402
 from metrics.access import can_open  # noqa: E402
 
-st.set_page_config(page_title="StatDesk", page_icon="📊", layout="wide")
+st.set_page_config(page_title="StatDesk", page_icon=":material/monitoring:", layout="wide")
 viewer = gate()  # stops here for anyone who may not see the app
+
+# Material icons in the navigation (emoji show as empty boxes without an emoji font).
+ICONS = {"session": ":material/groups:", "kpi": ":material/trending_up:",
+         "agency": ":material/account_balance:", "equity": ":material/balance:",
+         "commitments": ":material/task_alt:", "data-health": ":material/monitor_heart:",
+         "catalog": ":material/folder_open:", "publish": ":material/public:",
+         "admin": ":material/admin_panel_settings:"}
+
+
+def _icon(url_path: str, icon: str) -> str:
+    return icon if icon.startswith(":material/") else ICONS.get(url_path, ":material/article:")
+
 
 sections: dict[str, list] = {}
 for spec in PAGES:
     if not (ROOT / spec.path).exists() or not can_open(viewer, spec.url_path):
         continue
     page = st.Page(str(ROOT / spec.path), title=spec.title, url_path=spec.url_path,
-                   icon=spec.icon, default=spec.default)
+                   icon=_icon(spec.url_path, spec.icon), default=spec.default)
     sections.setdefault(spec.section, []).append(page)
 
 nav = st.navigation(sections)

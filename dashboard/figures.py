@@ -19,46 +19,36 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from metrics import presentation as P
+from metrics.presentation import OKABE_ITO
 from metrics.targets import Target, trajectory
 
 Fmt = Callable[[float | None], str]
 
-OKABE_ITO: dict[str, str] = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-    "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "grey": "#999999",
-}
-
-
 @dataclass(frozen=True)
 class StatusStyle:
     colour: str  # Okabe-Ito hex, for figures
-    icon: str  # emoji shown beside the word
+    icon: str  # Material icon shown beside the word (never emoji)
     symbol: str  # Plotly marker symbol
     badge: str  # Streamlit badge colour name
 
 
 STATUS_STYLE: dict[str, StatusStyle] = {
-    "off track": StatusStyle(OKABE_ITO["vermillion"], "⛔", "x", "red"),
-    "at risk": StatusStyle(OKABE_ITO["orange"], "⚠️", "triangle-up", "orange"),
-    "too few cases": StatusStyle(OKABE_ITO["grey"], "🔍", "circle-open", "gray"),
-    "no data": StatusStyle(OKABE_ITO["grey"], "📭", "circle-open", "gray"),
-    "no agreed target": StatusStyle(OKABE_ITO["reddish_purple"], "❔", "diamond", "violet"),
-    "on track": StatusStyle(OKABE_ITO["bluish_green"], "✅", "circle", "green"),
-    "met": StatusStyle(OKABE_ITO["blue"], "🏁", "star", "blue"),
-}
-STATUS_ORDER: tuple[str, ...] = tuple(STATUS_STYLE)
+    k: StatusStyle(v.colour, v.icon, v.symbol, v.badge) for k, v in P.STATUS_LOOK.items()}
+STATUS_ORDER: tuple[str, ...] = P.STATUS_ORDER
 WEAK = "too few cases"  # the Reliability word of an unreliable value
-NEUTRAL = OKABE_ITO["blue"]
+NEUTRAL = P.NEUTRAL
 
 
 def status_style(status: str) -> StatusStyle:
-    return STATUS_STYLE.get(status, StatusStyle(OKABE_ITO["grey"], "🔘", "circle", "gray"))
+    v = P.status_look(status)
+    return StatusStyle(v.colour, v.icon, v.symbol, v.badge)
 
 
 def status_label(status: str) -> str:
-    """The status as icon and word, e.g. '⛔ off track'."""
-    return f"{status_style(status).icon} {status}"
+    """The status as a table shows it: its word, e.g. 'Off track' (cells cannot draw icons;
+    the word is never colour alone)."""
+    return P.status_word(status)
 
 
 def _finish(fig: go.Figure, title: str, description: str, height: int = 380,

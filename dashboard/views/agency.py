@@ -32,7 +32,7 @@ agencies = sorted(reg.agencies, key=lambda a: reg.agencies[a].name)
 asked = ui.param("id")
 if asked is not None and asked not in reg.agencies:
     st.error(f"There is no agency '{asked}'. Valid agency ids: {', '.join(agencies)}. "
-             "Choose one below or go back to the stat session.", icon="🚫")
+             "Choose one below or go back to the stat session.", icon=":material/error:")
     ui.back_link()
     del st.query_params["id"]
     asked = None
@@ -58,7 +58,7 @@ if months:
                            format_func=display_label, default=month)
     if bad is not None:
         st.error(f"There is no month '{bad}' with data; showing {display_label(month)}.",
-                 icon="🚫")
+                 icon=":material/error:")
 
 root, ver, as_of = str(state.workspace().root), state.version(), state.today()
 frames = {}
@@ -89,7 +89,7 @@ if feed_ids:
         st.warning("Late: " + "; ".join(
             f"{r['Feed']} (data through {r['Data current through'] or 'nothing yet'}, "
             f"next batch was expected by {r['Next expected'] or 'now'})"
-            for r in late.iter_rows(named=True)), icon="⏰")
+            for r in late.iter_rows(named=True)), icon=":material/schedule:")
     ui.table(frames["Feeds"], key="agency_feeds")
     ui.csv_button(frames["Feeds"], name=f"{agency_id}-feeds", key="agency_feeds_csv",
                   label="feed health (CSV)")

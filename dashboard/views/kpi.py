@@ -27,7 +27,7 @@ months = ui.months_with_data()
 
 
 def _stop_with(message: str, *, kpi_id: str | None = None) -> NoReturn:
-    st.error(message, icon="🚫")
+    st.error(message, icon=":material/error:")
     ui.back_link()
     if kpi_id:
         ui.kpi_link(kpi_id, f"{reg.kpis[kpi_id].name}, without the filter")
@@ -153,7 +153,7 @@ m4.metric("Data current through", f"{ks.data_through:%d %b %Y}" if ks.data_throu
 st.markdown(f"**Equity gap:** {ui.escape(ks.gap_status)}: {ui.escape(ks.gap_text)}")
 if not m["has_data"]:
     st.info(f"There is no data for this KPI yet: its feed '{feed.name}' has not delivered any "
-            "rows that it counts. The definition is below.", icon="ℹ️")
+            "rows that it counts. The definition is below.", icon=":material/info:")
 
 notes = tuple(ui.kpi_annotations(kpi_id))
 figs = _figures(root, ver, kpi_id, month, region, group, as_of, notes) if m["has_data"] else {}
@@ -226,16 +226,16 @@ quality = kpi_quality(reg, state.observations(), kpi_id, as_of=as_of,
                       feed_through=state.feeds_through())
 if quality.flags:
     st.warning("Checks that need a look: " + "; ".join(
-        f"{c.check}: {c.finding}" for c in quality.flags), icon="⚠️")
+        f"{c.check}: {c.finding}" for c in quality.flags), icon=":material/warning:")
 else:
-    st.success("Every data-quality check passed for this KPI.", icon="✅")
+    st.success("Every data-quality check passed for this KPI.", icon=":material/check_circle:")
 shown("Data-quality checks", quality.frame(), "kpi_quality_table")
 
 # --- definition and governance ---------------------------------------------------------
 st.header("Definition and governance")
 if feed.collected_under_1997:
     st.info("Race and ethnicity in this feed were collected under the 1997 standard. "
-            + mapping_1997_note(), icon="ℹ️")
+            + mapping_1997_note(), icon=":material/info:")
 agreement = reg.agreements.get(feed.agreement_id)
 target = reg.target_for(kpi_id)
 lines = [
@@ -272,7 +272,7 @@ else:
 st.markdown("\n".join(f"- {line}" for line in lines))
 if agreement is not None and agreement.status == "expired":
     st.warning(f"The data-sharing agreement for this feed ({agreement.name}) has expired. "
-               "Renew it before the next batch is received.", icon="⚠️")
+               "Renew it before the next batch is received.", icon=":material/warning:")
 target_form(kpi)
 
 if frames:

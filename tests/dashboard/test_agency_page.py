@@ -32,11 +32,11 @@ def test_agency_lists_its_kpis_and_shows_the_late_feed(app_env: Path) -> None:
     assert [h.value for h in at.header] == ["Housing Finance Agency"]
     kpis = _table(at, "Rule")
     assert sorted(kpis["KPI id"]) == ["eviction_filings", "homelessness"]
-    assert kpis.loc[kpis["KPI id"] == "eviction_filings", "Status"].item() == "❔ no agreed target"
+    assert kpis.loc[kpis["KPI id"] == "eviction_filings", "Status"].item() == "No agreed target"
     feeds = _table(at, "Next expected").set_index("Feed id")
     assert sorted(feeds.index) == ["hfa_evictions", "hfa_homelessness"]
     assert "late" in feeds.loc["hfa_evictions", "Freshness"]
-    assert feeds.loc["hfa_homelessness", "Freshness"] == "✅ on time"
+    assert feeds.loc["hfa_homelessness", "Freshness"] == "on time"
     assert pd.Timestamp(feeds.loc["hfa_evictions", "Data current through"]).date() == date(
         2026, 8, 31)
     assert pd.notna(feeds.loc["hfa_evictions", "Last batch"])

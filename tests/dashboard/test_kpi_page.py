@@ -101,7 +101,7 @@ def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> 
     markdown = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "Chief of Staff" in markdown and "Dr. Amara Osei" in markdown
     assert "Data-sharing agreement: Department of Health" in markdown
-    assert "green-badge[✅ on track]" in markdown  # the chip: icon, word and colour
+    assert "green-badge[:material/check_circle: On track]" in markdown  # icon, word, colour
 
 
 def test_unknown_kpi_says_so_and_links_back(app_env: Path) -> None:
