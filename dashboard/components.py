@@ -3,6 +3,7 @@ downloads, links back, open commitments."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
@@ -68,6 +69,16 @@ def status_counts(counts: Mapping[str, int]) -> None:
     for col, (status, n) in zip(cols, counts.items(), strict=True):
         look = P.status_look(status)
         col.metric(look.word, n, icon=look.icon)
+
+
+def figures_row(items: Sequence[tuple[str, str]]) -> None:
+    """Headline numbers side by side that wrap instead of being cut ("34.4 per 100,…")."""
+    cols = st.columns(len(items))
+    for col, (label, value) in zip(cols, items, strict=True):
+        with col.container(border=True):
+            st.caption(escape(label))
+            st.markdown(f'<p style="font-size:1.7rem;font-weight:600;line-height:1.2;'
+                        f'margin:0">{html.escape(value)}</p>', unsafe_allow_html=True)
 
 
 # --- tables ---------------------------------------------------------------------------

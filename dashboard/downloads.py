@@ -20,6 +20,7 @@ from metrics import equity
 from metrics.definitions import Kpi, Register
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label
 from metrics.periods import display_label
+from metrics.presentation import names_of
 from metrics.scorecard import RATE_MEASURES, KpiStatus, next_expected
 from metrics.status import StatusResult
 from metrics.targets import Target, trajectory
@@ -277,8 +278,10 @@ def _get(item: Any, name: str, default: Any = None) -> Any:
     return getattr(item, name, default)
 
 
-def commitments_table(items: Sequence[Any]) -> pl.DataFrame:
-    """Commitments (table rows or dicts) as shown: text, owner, due, status, KPIs."""
+def commitments_table(items: Sequence[Any], kpi_names: Mapping[str, Any] | None = None
+                      ) -> pl.DataFrame:
+    """Commitments (table rows or dicts) as shown: text, owner, due, status, KPIs (by name
+    when ``kpi_names`` maps their ids)."""
     rows, seen = [], set()
     for c in items:
         key = _get(c, "id") or id(c)
@@ -289,7 +292,8 @@ def commitments_table(items: Sequence[Any]) -> pl.DataFrame:
         rows.append({"Commitment": str(_get(c, "text", c)), "Owner": str(_get(c, "owner", "")),
                      "Due": _get(c, "due_on"), "Status": str(_get(c, "status", "open")),
                      "Overdue": f"{late} days overdue" if _get(c, "overdue") else "",
-                     "KPIs": str(_get(c, "kpi_ids", "")).replace(";", ", ")})
+                     "KPIs": names_of(_get(c, "kpi_ids", ""), kpi_names) if kpi_names
+                     is not None else str(_get(c, "kpi_ids", "")).replace(";", ", ")})
     return pl.DataFrame(rows, schema={"Commitment": pl.String, "Owner": pl.String,
                                       "Due": pl.Date, "Status": pl.String,
                                       "Overdue": pl.String, "KPIs": pl.String})

@@ -112,8 +112,15 @@ def test_unknown_kpi_says_so_and_links_back(app_env: Path) -> None:
 
 
 def test_missing_id_and_bad_filters_give_clear_errors(app_env: Path) -> None:
-    at = _open()
-    assert any("No KPI was chosen" in e.value for e in at.error)
+    at = _open()  # no id: the picker opens on the riskiest KPI, never on an error
+    assert not at.error
+    first = at.selectbox(key="kpi_pick")
+    assert first.value == "overdose_deaths"  # first of the scorecard's risk order
+    assert at.title[0].value == "Drug overdose death rate"
+    assert at.get("plotly_chart")
+    first.set_value("prenatal_care").run()
+    assert at.title[0].value == "Births with prenatal care in the first trimester"
+    assert at.query_params["id"] in ("prenatal_care", ["prenatal_care"])
     for name, value in (("month", "2040-01"), ("region", "R99"), ("group", "martian")):
         at = _open(id="prenatal_care", **{name: value})
         assert any(f"'{value}'" in e.value for e in at.error), name
@@ -248,3 +255,27 @@ def test_staff_change_a_target_on_the_kpi_page_and_a_stale_form_is_refused(copy_
     at.button(key=f"FormSubmitter:target_form_{form}-Save target").click().run()
     assert any("was changed by another analyst" in e.value for e in at.error)
     assert Workspace.open(copy_env).register.target_for("snap_timeliness").target_value == 93.0
+
+
+def test_region_choice_changes_headline_status_and_numbers(app_env: Path) -> None:
+    from metrics.engine import load_observations
+    from metrics.scorecard import kpi_status
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(app_env)
+    obs = load_observations(ws.engine)
+    obs = obs.filter(obs["kpi_id"] == "prenatal_care")
+    ks = kpi_status(ws.register, obs, ws.register.kpis["prenatal_care"], month="2026-10",
+                    as_of=AS_OF, detail=True)
+    kpi = ws.register.kpis["prenatal_care"]
+    for region in ("R01", "R06"):
+        own = ks.region_status[region]
+        at = _open(id="prenatal_care", region=region)
+        markdown = " ".join(m.value for m in at.markdown).replace("\\", "")
+        name = ws.register.region_name(region)
+        assert ":material/" in markdown
+        assert f"{own.status.capitalize()}]" in markdown  # the region's own status chip
+        assert own.explanation in markdown  # and its own reason
+        assert any(f"{name} value" in c.value for c in at.caption)
+        assert kpi.format_value(own.current_value) in markdown
+        assert own.explanation != ks.explanation and ks.explanation not in markdown
