@@ -106,3 +106,41 @@ def priority_block(pid: str, items: Sequence[KpiStatus], reg: Register, *, month
 
 def present_css() -> None:
     st.html(PRESENT_CSS)
+
+
+def _commitment_line(c: object) -> str:
+    due = P.date_words(getattr(c, "due_on", None), "no due date")
+    late = (f", {getattr(c, 'days_overdue', 0)} days overdue" if getattr(c, "overdue", False)
+            else "")
+    closed = getattr(c, "closed_on", None)
+    done = f", done {P.date_words(closed)}" if closed is not None else ""
+    return (f"{getattr(c, 'text', c)} — {P.text_or(getattr(c, 'owner', None), 'no owner')}, "
+            f"due {due}{late}{done}")
+
+
+def what_changed(ch: object) -> None:
+    """The "what changed since the last session" panel (``ch`` is a metrics.changes.Changes)."""
+    from metrics.changes import Changes
+
+    assert isinstance(ch, Changes)
+    with st.container(border=True, key="what_changed"):
+        st.subheader(ch.heading)
+        st.markdown(ui.escape(ch.summary()))
+        parts: list[tuple[str, str, list[str]]] = [
+            ("Statuses that changed", ":material/swap_vert:",
+             [c.sentence for c in ch.status_changes]),
+            ("Commitments overdue", ":material/schedule:",
+             [_commitment_line(c) for c in ch.overdue]),
+            ("Commitments done", ":material/task_alt:", [_commitment_line(c) for c in ch.done]),
+            ("Commitments due since the session", ":material/event:",
+             [_commitment_line(c) for c in ch.due]),
+            ("Feeds late", ":material/running_with_errors:", ch.late),
+            ("Feeds that delivered data", ":material/inbox:", ch.arrived),
+            ("Annotations added", ":material/sticky_note_2:", ch.annotations),
+        ]
+        for title, icon, lines in parts:
+            if not lines:
+                continue
+            with st.expander(f"{title} ({len(lines)})", icon=icon,
+                             expanded=title in ("Statuses that changed", "Commitments overdue")):
+                st.markdown("\n".join(f"- {ui.escape(x)}" for x in lines))

@@ -212,7 +212,13 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
         f" ({_focus_text(stat.focus_kind, stat.focus_id)})" if stat.focus_kind != "all" else "")
 
     def packet() -> str:
-        return build_packet_html(reg, obs, statuses, open_, month=stat.period, as_of=today, title=title)
+        from metrics.changes import changes_for
+
+        with state.workspace().session() as s:
+            changes = changes_for(s, reg, obs, as_of=today, month=stat.period, now=statuses,
+                                  feed_through=state.feeds_through(), held_before=stat.held_on)
+        return build_packet_html(reg, obs, statuses, open_, month=stat.period, as_of=today,
+                                 title=title, changes=changes)
 
     def memo() -> str:
         return followup_memo_html(reg, stat, mine, as_of=today, carried=carried)

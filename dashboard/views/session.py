@@ -22,6 +22,24 @@ def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, 
     return downloads.sparklines(state.observations(), through)
 
 
+def _changes(month: str) -> object | None:
+    """What changed since the last session held up to today (None: no session yet)."""
+    from metrics.changes import last_session, since_last_session
+
+    try:
+        with state.workspace().session() as s:
+            last = last_session(s, state.today())
+            if last is None:
+                return None
+            before = state.statuses(last.period) if last.period in months else None
+            return since_last_session(s, reg, as_of=state.today(), month=month,
+                                      before=before, now=state.statuses(month), last=last)
+    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        st.warning(f"What changed since the last session could not be worked out ({exc}). "
+                   "The scorecard below is unaffected.", icon=":material/warning:")
+        return None
+
+
 reg = state.register()
 months = ui.months_with_data()
 default = state.default_month()
@@ -61,6 +79,10 @@ ui.status_counts(downloads.status_counts(statuses))
 if not statuses:
     st.info("No KPI matches these filters. Choose all priorities or all agencies.")
     st.stop()
+
+changes = _changes(month)
+if changes is not None and not present:
+    room.what_changed(changes)
 
 trends = _trends(str(state.workspace().root), state.version(), parse_period(month).end)
 card = downloads.scorecard_table(statuses, reg, month=month, trends=trends)

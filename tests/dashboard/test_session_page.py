@@ -179,3 +179,46 @@ def test_presentation_mode_shows_one_priority_and_moves_with_buttons(app_env: Pa
     at.button(key="present_prev").click().run()
     assert [h.value for h in at.header] == ["Healthy people and families"]
     assert at.button(key="present_prev").disabled
+
+
+def test_what_changed_since_the_last_session_comes_first(loop_copy: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    use_workspace(monkeypatch, loop_copy)
+    at = _run()
+    heads = [h.value for h in at.subheader]
+    assert heads[0] == ("What changed since the last session (October stat session, "
+                        "22 Oct 2026, which reviewed September 2026)")
+    texts = [m.value.replace("\\", "") for m in at.markdown]
+    summary = next(t for t in texts if t.startswith("Since 22 Oct 2026:"))
+    labels = [e.label for e in at.expander]
+    n_changed = int(next(lb for lb in labels if lb.startswith("Statuses that changed"))
+                    .rsplit("(", 1)[1].rstrip(")"))
+    assert f"{n_changed} status change" in summary
+    assert "1 commitment done" in summary and "1 commitment overdue" in summary
+    joined = "\n".join(texts)
+    assert "Send the late eviction filings file — Tom Whitehorse, due 15 Oct 2026, 41 days " \
+           "overdue" in joined
+    assert "Open three prenatal clinics in Lakeshore — Dr. Amara Osei, due 31 Oct 2026, done " \
+           "28 Oct 2026" in joined
+    assert "Eviction court filings: the next batch is overdue" in joined
+    assert "Naloxone vending machines placed in 40 public buildings" in joined
+    # each status change names the KPI, both statuses and why
+    from metrics.engine import load_observations
+    from metrics.scorecard import scorecard
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(loop_copy)
+    obs = load_observations(ws.engine)
+    then = {k.kpi_id: k for k in scorecard(ws.register, obs, month="2026-09", as_of=AS_OF)}
+    now = scorecard(ws.register, obs, month="2026-10", as_of=AS_OF)
+    moved = [k for k in now if then[k.kpi_id].status != k.status]
+    assert len(moved) == n_changed > 0
+    for k in moved:
+        assert any(t.startswith(f"- {k.name}: {then[k.kpi_id].status} → {k.status} (")
+                   or f"\n- {k.name}: {then[k.kpi_id].status} → {k.status} (" in t
+                   for t in texts), k.kpi_id
+
+
+def test_no_session_held_means_no_what_changed_panel(app_env: Path) -> None:
+    at = _run()
+    assert not any(h.value.startswith("What changed") for h in at.subheader)
