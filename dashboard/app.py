@@ -26,6 +26,20 @@ ICONS = {"session": ":material/groups:", "kpi": ":material/trending_up:",
          "admin": ":material/admin_panel_settings:"}
 
 
+# Text colours with at least 4.5:1 contrast on white (WCAG 2.1 AA): captions, code, links.
+APP_CSS = """<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
+  { color: #595959 !important; opacity: 1 !important; }
+code { color: #3b3b3b !important; }
+[data-testid="stMarkdownContainer"] a, [data-testid="stMarkdownContainer"] a:visited,
+a[target="_blank"] { color: #0b5394 !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *
+  { white-space: normal !important; overflow: visible !important;
+    text-overflow: clip !important; }
+</style>"""
+
+
 def _icon(url_path: str, icon: str) -> str:
     return icon if icon.startswith(":material/") else ICONS.get(url_path, ":material/article:")
 
@@ -38,7 +52,10 @@ for spec in PAGES:
                    icon=_icon(spec.url_path, spec.icon), default=spec.default)
     sections.setdefault(spec.section, []).append(page)
 
-nav = st.navigation(sections)
+# One flat list: sectioned navigation puts headings inside the <ul>, which screen readers
+# (and axe-core) reject as list markup; the section order is kept.
+nav = st.navigation([page for pages in sections.values() for page in pages])
+st.html(APP_CSS)
 with st.sidebar:
     st.caption("StatDesk · Governor's Office of Results")
 nav.run()
