@@ -130,7 +130,7 @@ def test_presentation_mode_moves_by_keyboard(sized: Any, app_server: str,
     assert size >= 22  # projector type
     assert page.locator('[data-testid="stSidebar"]').is_hidden()
     _shot(page, "session-present-1920", tmp_path)
-    page.locator("body").click(position={"x": 5, "y": 5})
+    heading.click()  # focus on the page, not on the toggle
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
     wait_for_app(page)
