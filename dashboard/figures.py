@@ -117,14 +117,25 @@ def plain_text(text: str) -> str:
 def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, series: str,
                  y_title: str, fmt: Fmt,
                  annotations: Sequence[tuple[date, str, str]] = (),
-                 subtitle: str = "") -> go.Figure:
+                 subtitle: str = "",
+                 bounds: tuple[float | None, float | None] = (None, None)) -> go.Figure:
     """Value over time with its confidence band, against the target trajectory.
 
     ``trend`` has columns Period, Period end, Value, CI low, CI high, Reliability (see
-    ``downloads.trend_table``). ``annotations`` are (date, kind, text).
+    ``downloads.trend_table``). ``annotations`` are (date, kind, text). ``bounds`` is the
+    measure's range (e.g. 0 to 100 for a percentage): the band and the axis stay inside it.
     """
     fig = go.Figure()
-    rows = [r for r in _rows(trend) if r["Value"] is not None]
+    lo_b, hi_b = bounds
+
+    def clip(v: float | None) -> float | None:
+        if v is None:
+            return None
+        v = max(v, lo_b) if lo_b is not None else v
+        return min(v, hi_b) if hi_b is not None else v
+
+    rows = [r | {"CI low": clip(r["CI low"]), "CI high": clip(r["CI high"])}
+            for r in _rows(trend) if r["Value"] is not None]
     x = [r["Period end"] for r in rows]
     band = [r for r in rows if r["CI low"] is not None and r["CI high"] is not None]
     if band:
@@ -161,10 +172,23 @@ def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, seri
                     name=kind, text=[f"{kind}: {fmt(p[1])}" for p in pts],
                     textposition="bottom center",
                     marker={"symbol": symbols[kind], "size": 11, "color": OKABE_ITO["black"]}))
-    for on, kind, text in annotations:
+    for i, (on, kind, text) in enumerate(sorted(annotations)):
+        # short labels, staggered downwards so that neighbours do not overlap; the full
+        # text is in the hover and in the annotations list under the chart
+        raw = f"{kind}: {text}"
+        full = plain_text(raw)
+        short = plain_text(raw if len(raw) <= 32 else raw[:31].rstrip() + "…")
         fig.add_vline(x=on, line={"dash": "dot", "color": OKABE_ITO["reddish_purple"]})
-        fig.add_annotation(x=on, y=1, yref="paper", text=plain_text(f"{kind}: {text}"[:60]),
-                           showarrow=False, yanchor="bottom", font={"size": 11})
+        fig.add_annotation(x=on, y=1 - 0.07 * (i % 3), yref="paper", text=short,
+                           hovertext=full, showarrow=False, yanchor="top", xanchor="right",
+                           font={"size": 11}, bgcolor="rgba(255,255,255,0.85)")
+    ys = [v for r in rows for v in (r["Value"], r["CI low"], r["CI high"]) if v is not None]
+    ys += [k[1] for k in knots]
+    if ys and (lo_b is not None or hi_b is not None):
+        pad = (max(ys) - min(ys)) * 0.08 or abs(max(ys)) * 0.05 or 1.0
+        lo = min(ys) - pad if lo_b is None else max(lo_b, min(ys) - pad)
+        hi = max(ys) + pad if hi_b is None else min(hi_b, max(ys) + pad)
+        fig.update_yaxes(range=[lo, hi])
     fig.update_yaxes(title=y_title)
     fig.update_xaxes(title="Period end")
     return _finish(fig, title, trend_alt(trend, target, series=series, fmt=fmt), 420, subtitle)
@@ -192,6 +216,16 @@ def region_alt(regions: pl.DataFrame, *, fmt: Fmt, higher_better: bool, what: st
     return text + "."
 
 
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    """The outer rings of a Polygon or MultiPolygon."""
+    coords = geometry.get("coordinates", [])
+    if geometry.get("type") == "Polygon":
+        return [coords[0]] if coords else []
+    if geometry.get("type") == "MultiPolygon":
+        return [poly[0] for poly in coords if poly]
+    return []
+
+
 def _bounds(geojson: dict) -> tuple[float, float, float, float]:
     xs: list[float] = []
     ys: list[float] = []
@@ -217,20 +251,51 @@ def region_map(regions: pl.DataFrame, geojson: dict, *, title: str, fmt: Fmt,
              "label": [f"{r['Region']}: {fmt(r['Value'])}"
                        + (" (too few cases)" if _weak(r) else "")
                        + (f" · {r['Status']}" if r.get("Status") else "") for r in rows]}
-    x0, x1, y0, y1 = _bounds(geojson)
-    # fit ~340 x 300 px of plot: 512 px show 360 degrees of longitude at zoom 0
-    lat_span = (y1 - y0) / max(math.cos(math.radians((y0 + y1) / 2)), 0.2)
-    zoom = min(math.log2(360 * 340 / (512 * max(x1 - x0, 1e-3) * 1.15)),
-               math.log2(360 * 300 / (512 * max(lat_span, 1e-3) * 1.15)))
-    zoom = max(0.0, min(12.0, zoom))
-    fig = px.choropleth_map(
-        frame, geojson=geojson, locations="region", featureidkey="properties.region_id",
-        color="value", hover_name="label", map_style="white-bg",
-        color_continuous_scale="Cividis" if higher_better else "Cividis_r",
-        center={"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}, zoom=zoom, opacity=0.9)
-    fig.update_traces(marker_line_color=OKABE_ITO["black"], marker_line_width=1,
-                      hovertemplate="%{hovertext}<extra></extra>")
-    fig.update_layout(coloraxis_colorbar={"title": {"text": "Value"}, "thickness": 14})
+    # Drawn as filled outlines on plain axes: offline (no tiles, no fonts fetched), with each
+    # region's name written on it, and one colour direction (better blue, worse vermillion).
+    scale = P.value_scale(higher_better)
+    values = [r["Value"] for r in rows]
+    vmin, vmax = (min(values), max(values)) if values else (0.0, 1.0)
+    by_id = {r["Region code"]: r for r in rows}
+    names = {r["Region code"]: r["Region"] for r in _rows(regions)}
+    fig = go.Figure()
+    kx = math.cos(math.radians(sum(_bounds(geojson)[2:]) / 2))  # longitude shrinks with latitude
+    for f in geojson.get("features", []):
+        rid = f.get("properties", {}).get("region_id")
+        r = by_id.get(rid)
+        colour = (px.colors.sample_colorscale(
+            scale, [(r["Value"] - vmin) / (vmax - vmin) if vmax > vmin else 0.5])[0]
+            if r is not None else "#FFFFFF")
+        label = next((lb for lb in frame["label"] if lb.startswith(f"{names.get(rid, rid)}:")),
+                     f"{names.get(rid, rid)}: no value")
+        rings = _rings(f.get("geometry", {}))
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for ring in rings:
+            xs += [p[0] * kx for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines", showlegend=False,
+            line={"color": OKABE_ITO["black"], "width": 1}, hoveron="fills", text=label,
+            hoverinfo="text", name=names.get(rid, str(rid))))
+        if rings:
+            ring = max(rings, key=len)
+            cx = sum(p[0] for p in ring) / len(ring) * kx
+            cy = sum(p[1] for p in ring) / len(ring)
+            fig.add_annotation(x=cx, y=cy, text=html.escape(str(names.get(rid, rid))),
+                               showarrow=False, font={"size": 11, "color": "#000000"},
+                               bgcolor="rgba(255,255,255,0.8)", borderpad=1)
+    fig.add_trace(go.Scatter(  # the colour bar, from worse to better
+        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+        marker={"colorscale": scale, "cmin": vmin, "cmax": vmax, "color": [vmin],
+                "showscale": True, "colorbar": {
+                    "title": {"text": "Value"}, "thickness": 14,
+                    "tickvals": [vmin, vmax],
+                    "ticktext": [f"{fmt(vmin)} ({'worse' if higher_better else 'better'})",
+                                 f"{fmt(vmax)} ({'better' if higher_better else 'worse'})"]}}))
+    fig.update_xaxes(visible=False, scaleanchor="y", scaleratio=1)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(plot_bgcolor="#FFFFFF", hovermode="closest")
     return _finish(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
                                           what=what), 420, subtitle)
 

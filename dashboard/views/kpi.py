@@ -130,7 +130,8 @@ def _figures(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, re
     return {
         "trend": figures.trend_figure(
             m["trend"], m["target"], title=f"{where}: value against the target trajectory", subtitle=k.name,
-            series=f"{where} value", y_title=k.unit or "value", fmt=fmt, annotations=notes),
+            series=f"{where} value", y_title=k.unit or "value", fmt=fmt, annotations=notes,
+            bounds=(0.0, k.multiplier if k.measure == "proportion" else None)),
         "map": figures.region_map(m["regions"], reg.geojson or {"features": []},
                                   title=f"By region, {when}", fmt=fmt, higher_better=hb,
                                   what=k.name, subtitle=k.name),
@@ -206,6 +207,9 @@ if m["has_data"]:
     left, right = st.columns([3, 2])
     with left:
         chart("trend", "kpi_trend_chart")
+        if notes:
+            st.caption("Annotations: " + "; ".join(
+                f"{P.date_words(on)}, {kind}: {ui.escape(text)}" for on, kind, text in notes))
     with right:
         shown("Trend", m["trend"], "kpi_trend_table", hide=("Period end",))
 

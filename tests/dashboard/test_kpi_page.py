@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import statistics
 import time
@@ -49,6 +50,12 @@ def _use(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     st.cache_resource.clear()
 
 
+def app_reg():  # type: ignore[no-untyped-def]
+    from metrics.workspace import Workspace
+
+    return Workspace.open(Path(os.environ["STATDESK_WORKSPACE"])).register
+
+
 def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> None:
     at = _open(id="prenatal_care")
     assert at.title[0].value == "Births with prenatal care in the first trimester"
@@ -72,9 +79,10 @@ def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> 
     assert len(trend["data"][names.index("Statewide value")]["x"]) == 36
 
     cmap = _by_prefix(specs, "By region")
-    assert cmap["data"][0]["type"] == "choroplethmap"
-    assert sorted(cmap["data"][0]["locations"]) == [f"R{i:02d}" for i in range(1, 11)]
-    assert cmap["layout"]["map"]["style"] == "white-bg"
+    filled = [t for t in cmap["data"] if t.get("fill") == "toself"]
+    assert len(filled) == 10  # every region drawn, offline, with its name written on it
+    assert sorted(a["text"] for a in cmap["layout"]["annotations"]) == sorted(
+        r.name for r in app_reg().regions.values())
     bars = _by_prefix(specs, "Regions ranked")
     assert bars["data"][0]["type"] == "bar" and len(bars["data"][0]["y"]) == 10
     assert bars["data"][0]["y"][-1] == "Mesa"  # best region on top
@@ -166,8 +174,12 @@ def test_annotations_appear_on_the_trend(demo_copy: Path, monkeypatch: pytest.Mo
     _use(monkeypatch, demo_copy)
     at = _open(id="prenatal_care")
     trend = next(s for t, s in _specs(at).items() if "target trajectory" in t)
-    texts = [a["text"] for a in trend["layout"].get("annotations", [])]
-    assert any("Medicaid postpartum extension" in t for t in texts)
+    notes = [a for a in trend["layout"].get("annotations", []) if a.get("hovertext")]
+    assert any(a["hovertext"] == "policy: Medicaid postpartum extension" for a in notes)
+    assert all(len(a["text"]) <= 32 for a in notes)  # short labels that do not collide
+    # and every annotation in full, in words, under the chart
+    assert any("1 Mar 2025, policy: Medicaid postpartum extension" in c.value
+               for c in at.caption)
 
 
 def test_kpi_with_no_data_says_so(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
