@@ -187,7 +187,7 @@ def test_trend_axis_stays_within_the_measure_range() -> None:
     fig = F.trend_figure(wide, TARGET, title="t", series="s", y_title="%", fmt=FMT,
                          bounds=(0.0, 100.0))
     lo, hi = fig.layout.yaxis.range
-    assert 0.0 <= lo and hi <= 100.0  # a share never past 100%
+    assert lo >= 0.0 and hi <= 100.0  # a share never past 100%
     band = next(t for t in fig.data if t.fill == "toself")
     assert max(band.y) <= 100.0 and min(band.y) >= 0.0
 
