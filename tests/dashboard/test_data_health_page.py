@@ -60,6 +60,11 @@ def test_drill_down(app_env: Path) -> None:
     names = [t["name"] for t in charts[0]["data"]]
     assert names == ["Rows accepted", "Rows rejected (quarantined)"]
     assert charts[0]["data"][1]["y"][-1] == 10
+    # rejected rows on their own scale (visible beside thousands accepted), full numbers
+    rejected = charts[0]["data"][1]
+    assert rejected["yaxis"] == "y2" and rejected["text"][-1] == "10 rejected"
+    assert charts[0]["layout"]["yaxis2"]["range"][1] >= 10
+    assert rejected["constraintext"] == "none" and rejected["cliponaxis"] is False
     codes = _df(at, "code", "problems")
     assert "feed.unknown_region" in set(codes["code"])
     quality = _df(at, "check", "finding")

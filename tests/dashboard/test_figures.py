@@ -201,3 +201,20 @@ def test_trend_annotation_labels_are_short_and_staggered() -> None:
     assert all(len(a.text) <= 32 for a in labels)
     assert labels[0].hovertext.startswith("policy: A long policy note about mobile clinics")
     assert len({a.y for a in labels}) == 2  # neighbours on different lines
+
+
+def test_rejected_rows_are_visible_beside_many_accepted_with_full_numbers() -> None:
+    from datetime import datetime
+
+    from dashboard.figures_governance import batches_figure
+
+    history = pl.DataFrame({"batch_id": [1, 2], "received_at": [datetime(2026, 10, 1),
+                                                                 datetime(2026, 11, 1)],
+                            "file": ["a.csv", "b.csv"], "rows_accepted": [491_503, 15_936],
+                            "rows_rejected": [47_880, 3]})
+    fig = batches_figure(history, "Wages")
+    acc, rej = fig.data
+    assert list(rej.text) == ["47,880 rejected", "3 rejected"]  # never cut to "4"
+    assert rej.yaxis == "y2" and fig.layout.yaxis2.range[1] >= 47_880  # own scale
+    assert fig.layout.yaxis.range[1] >= 491_503
+    assert rej.constraintext == "none" and rej.cliponaxis is False
