@@ -90,7 +90,8 @@ def _kpi_block(register: Register, obs: pl.DataFrame, st: KpiStatus, month_end: 
             f"No statewide data for {kpi.name}.")
     chart = line_chart(chart_id=f"chart-{kpi.kpi_id}", title=f"{kpi.name}, statewide", description=desc,
                        labels=labels, values=values, ci_low=s["ci_low"].to_list(),
-                       ci_high=s["ci_high"].to_list(), target=tvals, fmt=fmt)
+                       ci_high=s["ci_high"].to_list(), target=tvals, fmt=fmt,
+                       tick_fmt=lambda v: f"{v:,.{kpi.decimals}f}", unit=kpi.unit or "")
 
     def ci(lo: float | None, hi: float | None) -> str:
         return f"{fmt(lo)} to {fmt(hi)}" if lo is not None and hi is not None else "–"

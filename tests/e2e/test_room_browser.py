@@ -140,3 +140,46 @@ def test_presentation_mode_moves_by_keyboard(sized: Any, app_server: str,
     wait_for_app(page)
     assert heading.inner_text().strip() == "Healthy people and families"
     assert python_errors(page) == []
+
+
+def test_packet_chart_labels_are_never_clipped(browser: Any, demo_workspace: Path,
+                                               tmp_path: Path) -> None:
+    """The packet's SVG charts in Chromium: every text inside its chart, none cut off."""
+    from metrics.commitments import list_commitments
+    from metrics.engine import load_observations
+    from metrics.packet import build_packet_html
+    from metrics.scorecard import latest_month, scorecard
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(demo_workspace)
+    obs = load_observations(ws.engine)
+    month = latest_month(obs)
+    assert month is not None
+    with ws.session() as s:
+        views = list_commitments(s, as_of=AS_OF, open_only=True)
+    html = build_packet_html(ws.register, obs, scorecard(ws.register, obs, month=month,
+                                                         as_of=AS_OF), views, month=month,
+                             as_of=AS_OF)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        clipped = page.evaluate("""() => {
+            const out = [];
+            for (const svg of document.querySelectorAll('svg.chart')) {
+              const box = svg.getBoundingClientRect();
+              for (const t of svg.querySelectorAll('text')) {
+                const r = t.getBoundingClientRect();
+                if (r.left < box.left - 0.5 || r.right > box.right + 0.5 ||
+                    r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+                  out.push(svg.querySelector('title').textContent + ': ' + t.textContent);
+              }
+            }
+            return [document.querySelectorAll('svg.chart').length, out]; }""")
+        n, cut = clipped
+        page.locator("svg.chart").first.scroll_into_view_if_needed()
+        _shot(page, "packet-chart-1366", tmp_path)
+    finally:
+        context.close()
+    assert n >= 10
+    assert cut == []
