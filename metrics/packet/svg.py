@@ -68,9 +68,9 @@ def line_chart(*, chart_id: str, title: str, description: str, labels: Sequence[
              f'stroke="#bbbbbb" stroke-width="0.5"/>']
     if unit:
         parts.append(f'<text x="2" y="12" font-size="10" fill="{GREY}">{escape(unit)}</text>')
-    for v, t in zip((hi - pad, lo + pad), ticks, strict=True):  # highest and lowest shown
+    for v, tick_text in zip((hi - pad, lo + pad), ticks, strict=True):  # highest, lowest
         parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" '
-                     f'fill="{GREY}">{escape(t)}</text>')
+                     f'fill="{GREY}">{escape(tick_text)}</text>')
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                      'stroke="#dddddd" stroke-width="0.5"/>')
     parts.append(f'<text x="{left}" y="{height - 8}" font-size="10" fill="{GREY}">'
