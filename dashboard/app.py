@@ -34,7 +34,8 @@ code { color: #3b3b3b !important; }
 [data-testid="stMarkdownContainer"] a, [data-testid="stMarkdownContainer"] a:visited,
 a[target="_blank"] { color: #0b5394 !important; }
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] *
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,
+[data-testid="stPageLink"] *, [data-testid="stPageLink-NavLink"] *
   { white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; }
 </style>"""

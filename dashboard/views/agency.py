@@ -48,7 +48,7 @@ agency_id, _ = ui.choose("Agency", agencies, name="id", key="agency_choice",
 agency = reg.agencies[agency_id]
 st.header(agency.name)
 st.caption(f"Lead: {agency.lead or 'not named'}"
-           + (f" · {agency.lead_email}" if agency.lead_email else "") + f" · id `{agency_id}`")
+           + (f" · {agency.lead_email}" if agency.lead_email else ""))
 
 months = ui.months_with_data()
 month = state.default_month()

@@ -69,6 +69,14 @@ def _serious_axe(page: Any) -> list[str]:
             if v["impact"] in ("serious", "critical") for n in v["nodes"]]
 
 
+def _cut_text(page: Any) -> list[str]:
+    """Texts in the main area cut off with an ellipsis ("34.4 per 100,…")."""
+    return list(page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stMain"] *')].filter(e => e.children.length === 0 && e.textContent.trim()
+        && getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1
+        && !e.closest('[data-baseweb="select"]')).map(e => e.textContent.trim())"""))
+
+
 def _overflow(page: Any) -> int:
     """How many pixels the main area would scroll sideways (0: none)."""
     return int(page.evaluate("""() => {
@@ -91,6 +99,7 @@ def test_every_page_is_readable_and_accessible(sized: Any, app_server: str, url_
                         ).count() == 0
     assert main_text(page).strip(), f"{url_path} is empty"
     assert _overflow(page) <= 1, f"{url_path} scrolls sideways at {width} px"
+    assert _cut_text(page) == [], f"{url_path} cuts text off at {width} px"
     assert _serious_axe(page) == []
 
 
