@@ -416,7 +416,7 @@ def region_group_heatmap(cross: pl.DataFrame, *, title: str, fmt: Fmt, what: str
         text.append(tr)
     fig = go.Figure(go.Heatmap(
         z=z, x=groups, y=regions, text=text, texttemplate="%{text}", name=what,
-        colorscale="Cividis" if higher_better else "Cividis_r", xgap=2, ygap=2,
+        colorscale=P.value_scale(higher_better), xgap=2, ygap=2,  # better blue, worse red
         colorbar={"title": {"text": "Value"}, "thickness": 14}, hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-30)

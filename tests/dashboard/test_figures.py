@@ -218,3 +218,15 @@ def test_rejected_rows_are_visible_beside_many_accepted_with_full_numbers() -> N
     assert rej.yaxis == "y2" and fig.layout.yaxis2.range[1] >= 47_880  # own scale
     assert fig.layout.yaxis.range[1] >= 491_503
     assert rej.constraintext == "none" and rej.cliponaxis is False
+
+
+def test_heatmap_uses_the_one_direction_better_blue() -> None:
+    from metrics.presentation import BETTER, WORSE
+
+    cross = pl.DataFrame({"Region": ["Capital", "Harbor"], "Group": ["Asian", "Asian"],
+                          "Value": [60.0, 40.0], "Reliability": ["reliable", "reliable"]})
+    for higher_better, top in ((True, BETTER), (False, WORSE)):
+        fig = F.region_group_heatmap(cross, title="t", fmt=FMT, what="Share",
+                                     higher_better=higher_better)
+        scale = fig.data[0].colorscale
+        assert scale[-1][1] == top  # the highest value's colour follows the direction
