@@ -185,7 +185,15 @@ def choose(label: str, options: Sequence[str], *, name: str, key: str,
 
 
 def back_link(label: str = "Back to the stat session") -> None:
-    st.page_link(SESSION_PAGE, label=label, icon=":material/arrow_back:")
+    """A way back that the viewer may open: the stat session, else (data stewards) the
+    data health page."""
+    from metrics.access import can_open
+
+    if can_open(state.viewer(), "session"):
+        st.page_link(SESSION_PAGE, label=label, icon=":material/arrow_back:")
+    else:
+        st.page_link("views/data_health.py", label="Back to data health",
+                     icon=":material/arrow_back:")
 
 
 def kpi_link(kpi_id: str, name: str, month: str | None = None, **extra: str) -> None:

@@ -291,3 +291,32 @@ def test_region_choice_changes_headline_status_and_numbers(app_env: Path) -> Non
         assert any(f"{name} value" in c.value for c in at.caption)
         assert kpi.format_value(own.current_value) in markdown
         assert own.explanation != ks.explanation and ks.explanation not in markdown
+
+
+def test_a_data_steward_gets_a_way_back_they_may_open(copy_env: Path) -> None:
+    """Stewards may not open the stat session: their back link leads to data health."""
+    from metrics.users import add_user
+    from metrics.workspace import Workspace
+
+    steward = "data.steward@results.lakeland.gov"
+    ws = Workspace.open(copy_env)
+    with ws.session() as s:
+        add_user(s, steward, "data_steward")
+    ws.engine.dispose()
+    for view, params in (("views/kpi.py", {"id": "prenatal_care"}),
+                         ("views/agency.py", {"id": "doh"})):
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                              "cookie_secret": "x" * 32, "client_id": "statdesk-test",
+                              "client_secret": "any", "server_metadata_url":
+                              "http://127.0.0.1:9/.well-known/openid-configuration"}
+        at.user = {"is_logged_in": True, "email": steward}  # type: ignore[attr-defined]
+        at.run()
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.switch_page(view).run()
+        assert not at.exception, [e.value for e in at.exception]
+        links = [(el.proto.label, el.proto.page) for el in at.get("page_link")]
+        assert ("Back to data health", "data-health") in [
+            (lb, pg.rsplit("/", 1)[-1]) for lb, pg in links], links
+        assert not any(lb == "Back to the stat session" for lb, _ in links)
