@@ -1,15 +1,17 @@
-"""Time the demo build and page loads in a real browser.
+"""Time the demo build and every page of the internal app in a real browser.
 
-    .venv/bin/python benchmarks/page_load.py [--claims 1050000] [--runs 5]
+    .venv/bin/python benchmarks/page_load.py [--claims 1050000] [--runs 5] [--workspace DIR]
                                              [--screenshot docs/screenshot.png]
 
 1. ``statdesk demo`` into a temporary workspace (as of 2026-11-25): wall time and the
    child's peak resident memory (from ``os.wait4``).
-2. ``streamlit run dashboard/app.py`` on that workspace, then Debian's Chromium loads the
-   stat session page and a KPI detail page as first requests, each in a fresh browser
-   context: seconds until the script has finished and every Plotly chart is drawn.
-   The first load of each page (cold caches) is shown apart; the median is over
-   ``--runs`` loads after it. The server's peak memory is read from /proc.
+2. ``streamlit run dashboard/app.py`` on that workspace, then Debian's Chromium loads every
+   page of the registry as a first request, each in a fresh browser context: seconds from
+   request until the script has finished and every Plotly chart is drawn. The first load
+   of each page (cold caches) is shown apart; the median is over ``--runs`` loads after it.
+   A page FAILS when it shows an error (an exception or an error box) or draws fewer charts
+   than it should (``CHARTS``); its median is compared with the budget (1.5 s). The
+   server's peak memory is read from /proc. The exit code is 1 when a page fails.
 
 The machine is shared and noisy: compare figures measured in one run, not across runs.
 """
@@ -37,6 +39,24 @@ LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
            '[data-testid="stSkeletonElement"]')
 ALL_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
     .every(c => c.querySelector('.main-svg'))"""
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+BUDGET = 1.5  # seconds, median request-to-drawn per page
+# Plotly charts each page must draw on the demo (first request, default view).
+CHARTS = {"session": 0, "kpi": 5, "agency": 0, "equity": 1, "commitments": 0,
+          "data-health": 0, "catalog": 0, "publish": 0, "admin": 0}
+PARAMS = {"kpi": "?id=prenatal_care"}
+
+
+def check(page: Any, url_path: str) -> str:
+    """'' when the page is right, else what is wrong with it."""
+    errors = page.locator(ERRORS)
+    if errors.count():
+        return f"shows an error: {(errors.first.inner_text() or '').strip()[:160]}"
+    drawn = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
+    want = CHARTS.get(url_path, 0)
+    if drawn < want:
+        return f"draws {drawn} chart(s), {want} expected"
+    return ""
 
 
 def build_demo(workspace: Path, claims: int) -> tuple[float, float]:
@@ -62,8 +82,10 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def load(browser: Any, url: str, screenshot: Path | None = None) -> float:
-    """Seconds from navigation to a finished script with every chart drawn (fresh context)."""
+def load(browser: Any, url: str, screenshot: Path | None = None,
+         url_path: str | None = None) -> float | str:
+    """Seconds from navigation to a finished script with every chart drawn (fresh context),
+    or what is wrong with the page (when ``url_path`` is given and the page is wrong)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     try:
@@ -75,6 +97,11 @@ def load(browser: Any, url: str, screenshot: Path | None = None) -> float:
         page.wait_for_selector(READY, timeout=120_000)
         page.wait_for_function(ALL_CHARTS_DRAWN, timeout=120_000)
         took = time.perf_counter() - t0
+        if url_path is not None:
+            page.wait_for_timeout(200)  # late error boxes
+            wrong = check(page, url_path)
+            if wrong:
+                return wrong
         if screenshot is not None:
             save_screenshot(page, screenshot)
         return took
@@ -118,14 +145,27 @@ def main() -> None:
         proc, base = start_server(workspace.resolve())
         from playwright.sync_api import sync_playwright
 
-        pages = {"stat session (/)": "/", f"KPI detail (/kpi?id={args.kpi})": f"/kpi?id={args.kpi}"}
-        results: dict[str, tuple[float, list[float]]] = {}
+        from dashboard.pages_registry import PAGES
+
+        pages = {f"{p.title} (/{p.url_path}{PARAMS.get(p.url_path, '')})":
+                 (p.url_path, f"/{p.url_path}{PARAMS.get(p.url_path, '')}") for p in PAGES
+                 if (ROOT / "dashboard" / p.path).exists()}
+        if args.kpi != "prenatal_care":
+            PARAMS["kpi"] = f"?id={args.kpi}"
+        results: dict[str, tuple[float, list[float]] | str] = {}
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                for name, path in pages.items():
-                    first = load(browser, base + path)
-                    results[name] = (first, [load(browser, base + path) for _ in range(args.runs)])
+                for name, (url_path, path) in pages.items():
+                    first = load(browser, base + path, url_path=url_path)
+                    if isinstance(first, str):
+                        results[name] = first
+                        continue
+                    times = [load(browser, base + path, url_path=url_path)
+                             for _ in range(args.runs)]
+                    wrong = next((t for t in times if isinstance(t, str)), None)
+                    results[name] = wrong if wrong is not None else (
+                        first, [float(t) for t in times])
                 if args.screenshot is not None:
                     load(browser, base + "/", screenshot=args.screenshot)
                 browser.close()
@@ -137,11 +177,23 @@ def main() -> None:
     print()
     if build is not None:
         print(f"| demo build ({args.claims:,} claims) | {build[0]:.1f} s | peak RSS {build[1]:.0f} MiB |")
-    for name, (first, times) in results.items():
-        print(f"| {name}: charts drawn | first {first:.2f} s | median of {len(times)} "
-              f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}) |")
-    print(f"| app server peak RSS | {server_peak:.0f} MiB | |")
-    print(f"| machine | {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} | |")
+    failed = 0
+    print("| page | first load | median after | verdict |")
+    print("|---|---|---|---|")
+    for name, res in results.items():
+        if isinstance(res, str):
+            failed += 1
+            print(f"| {name} | – | – | FAIL: {res} |")
+            continue
+        first, times = res
+        med = statistics.median(times)
+        verdict = "ok" if med <= BUDGET else f"over the {BUDGET} s budget ({med / BUDGET:.1f}x)"
+        print(f"| {name} | {first:.2f} s | {med:.2f} s (min {min(times):.2f}, max "
+              f"{max(times):.2f}, {len(times)} loads) | {verdict} |")
+    print(f"| app server peak RSS | {server_peak:.0f} MiB | | |")
+    print(f"| machine | {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} | | |")
+    if failed:
+        sys.exit(f"{failed} page(s) failed: they show an error or draw no chart where they should")
 
 
 if __name__ == "__main__":

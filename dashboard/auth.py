@@ -65,7 +65,7 @@ def _sidebar(viewer: Viewer) -> None:
         if viewer.local:
             st.info("Local mode: no sign-in is configured, so StatDesk listens on this "
                     "computer (127.0.0.1) only and you see everything, as the governor's "
-                    "staff do.", icon="🔒")
+                    "staff do.", icon=":material/lock:")
             return
         st.caption(f"Signed in as {viewer.name or viewer.email}")
         st.caption(f"Role: {ROLE_LABELS[viewer.role]}"

@@ -3,6 +3,7 @@ downloads, links back, open commitments."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
@@ -11,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import downloads, state
-from dashboard.figures import status_style
+from metrics import presentation as P
 from metrics.annotations import list_annotations
 from metrics.commitments import open_by_kpi
 
@@ -54,21 +55,32 @@ def escape(text: object) -> str:
 
 def status_chip(status: str, *, help: str | None = None) -> None:
     """The status as a badge: icon, word and colour together (never colour alone)."""
-    style = status_style(status)
-    st.badge(status, icon=style.icon, color=style.badge,  # type: ignore[arg-type]
+    look = P.status_look(status)
+    st.badge(look.word, icon=look.icon, color=look.badge,  # type: ignore[arg-type]
              help=help)
 
 
 def stale_badge(stale: bool) -> None:
     if stale:
-        st.badge("stale: the next batch is overdue", icon="⏰", color="orange")
+        st.badge("Stale: the next batch is overdue", icon=":material/schedule:", color="orange")
 
 
 def status_counts(counts: Mapping[str, int]) -> None:
     """One metric per status: how many KPIs have it."""
     cols = st.columns(len(counts))
     for col, (status, n) in zip(cols, counts.items(), strict=True):
-        col.metric(f"{status_style(status).icon} {status}", n)
+        look = P.status_look(status)
+        col.metric(look.word, n, icon=look.icon)
+
+
+def figures_row(items: Sequence[tuple[str, str]]) -> None:
+    """Headline numbers side by side that wrap instead of being cut ("34.4 per 100,…")."""
+    cols = st.columns(len(items))
+    for col, (label, value) in zip(cols, items, strict=True):
+        with col.container(border=True):
+            st.caption(escape(label))
+            st.markdown(f'<p style="font-size:1.7rem;font-weight:600;line-height:1.2;'
+                        f'margin:0">{html.escape(value)}</p>', unsafe_allow_html=True)
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -109,7 +121,7 @@ def csv_button(df: pl.DataFrame, *, name: str, key: str, label: str = "CSV") -> 
     """Download of one table as shown (built only when pressed)."""
     st.download_button(f"Download {label}", data=lambda: downloads.to_csv(df),
                        file_name=f"{name}.csv", mime="text/csv", key=key, on_click="ignore",
-                       icon="⬇️", type="tertiary")
+                       icon=":material/download:", type="tertiary")
 
 
 def download_buttons(frames: Mapping[str, pl.DataFrame], *, name: str, key: str,
@@ -124,12 +136,12 @@ def download_buttons(frames: Mapping[str, pl.DataFrame], *, name: str, key: str,
         st.download_button(f"Download {first.lower()} (CSV)",
                            data=lambda: downloads.to_csv(frames[first]),
                            file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
-                           on_click="ignore", icon="⬇️")
+                           on_click="ignore", icon=":material/download:")
     with c2:
         st.download_button("Download all tables (Excel)", data=lambda: downloads.to_xlsx(frames),
                            file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument."
-                                "spreadsheetml.sheet", icon="⬇️")
+                                "spreadsheetml.sheet", icon=":material/download:")
 
 
 # --- URL parameters -------------------------------------------------------------------
@@ -175,12 +187,20 @@ def choose(label: str, options: Sequence[str], *, name: str, key: str,
 
 
 def back_link(label: str = "Back to the stat session") -> None:
-    st.page_link(SESSION_PAGE, label=label, icon="⬅️")
+    """A way back that the viewer may open: the stat session, else (data stewards) the
+    data health page."""
+    from metrics.access import can_open
+
+    if can_open(state.viewer(), "session"):
+        st.page_link(SESSION_PAGE, label=label, icon=":material/arrow_back:")
+    else:
+        st.page_link("views/data_health.py", label="Back to data health",
+                     icon=":material/arrow_back:")
 
 
 def kpi_link(kpi_id: str, name: str, month: str | None = None, **extra: str) -> None:
     params = {"id": kpi_id} | ({"month": month} if month else {}) | extra
-    st.page_link(KPI_PAGE, label=name, icon="📈", query_params=params)
+    st.page_link(KPI_PAGE, label=name, icon=":material/trending_up:", query_params=params)
 
 
 # --- commitments and annotations ---------------------------------------------------------
@@ -194,7 +214,7 @@ def open_commitments(as_of: date) -> dict[str, list]:
             return {k: list(v) for k, v in found.items()}
     except Exception as exc:  # noqa: BLE001 - shown, never a traceback
         st.warning(f"Open commitments could not be read ({exc}). The rest of the page is "
-                   "unaffected; see Commitments and sessions.", icon="⚠️")
+                   "unaffected; see Commitments and sessions.", icon=":material/warning:")
         return {}
 
 
@@ -208,6 +228,6 @@ def kpi_annotations(kpi_id: str) -> list[tuple[date, str, str]]:
                 if a.on_date is not None:
                     out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
     except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-        st.warning(f"Annotations could not be read ({exc}).", icon="⚠️")
+        st.warning(f"Annotations could not be read ({exc}).", icon=":material/warning:")
         return []
     return out

@@ -21,6 +21,7 @@ from metrics.definitions import Kpi, Register
 from metrics.definitions.models import RATE_MEASURES
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label, statewide
 from metrics.periods import display_label
+from metrics.presentation import names_of
 from metrics.scorecard import KpiStatus, next_expected
 from metrics.status import StatusResult
 from metrics.targets import Target, trajectory
@@ -95,7 +96,7 @@ def scorecard_table(statuses: Sequence[KpiStatus], register: Register, *,
         "Pace": s.pace or "–",
         "Change": s.change,
         "Data current through": s.data_through,
-        "Freshness": "⏰ stale" if s.stale else "current",
+        "Freshness": "stale: next batch overdue" if s.stale else "current",
         "Equity gap": s.gap_status,
         "Equity gap detail": s.gap_text,
         "Rule": s.explanation,
@@ -255,8 +256,8 @@ def feed_health_table(register: Register, feed_ids: Sequence[str], *,
             "Lag (days)": feed.lag_days,
             "Last batch": batch.replace(tzinfo=None) if batch is not None else None,
             "Data current through": thru, "Next expected": nxt,
-            "Freshness": ("⏰ late" if thru else "⏰ late: nothing received") if late
-            else "✅ on time",
+            "Freshness": ("late" if thru else "late: nothing received") if late
+            else "on time",
             "Rows quarantined": int(quarantined.get(fid, 0)), "Steward": feed.steward,
             "Agreement": agreement.name if agreement else (feed.legal_basis or "–"),
             "Agreement expires": agreement.expires if agreement else None,
@@ -277,8 +278,10 @@ def _get(item: Any, name: str, default: Any = None) -> Any:
     return getattr(item, name, default)
 
 
-def commitments_table(items: Sequence[Any]) -> pl.DataFrame:
-    """Commitments (table rows or dicts) as shown: text, owner, due, status, KPIs."""
+def commitments_table(items: Sequence[Any], kpi_names: Mapping[str, Any] | None = None
+                      ) -> pl.DataFrame:
+    """Commitments (table rows or dicts) as shown: text, owner, due, status, KPIs (by name
+    when ``kpi_names`` maps their ids)."""
     rows, seen = [], set()
     for c in items:
         key = _get(c, "id") or id(c)
@@ -288,8 +291,9 @@ def commitments_table(items: Sequence[Any]) -> pl.DataFrame:
         late = int(_get(c, "days_overdue", 0) or 0)
         rows.append({"Commitment": str(_get(c, "text", c)), "Owner": str(_get(c, "owner", "")),
                      "Due": _get(c, "due_on"), "Status": str(_get(c, "status", "open")),
-                     "Overdue": f"⏰ {late} days overdue" if _get(c, "overdue") else "",
-                     "KPIs": str(_get(c, "kpi_ids", "")).replace(";", ", ")})
+                     "Overdue": f"{late} days overdue" if _get(c, "overdue") else "",
+                     "KPIs": names_of(_get(c, "kpi_ids", ""), kpi_names) if kpi_names
+                     is not None else str(_get(c, "kpi_ids", "")).replace(";", ", ")})
     return pl.DataFrame(rows, schema={"Commitment": pl.String, "Owner": pl.String,
                                       "Due": pl.Date, "Status": pl.String,
                                       "Overdue": pl.String, "KPIs": pl.String})

@@ -19,49 +19,39 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from metrics import presentation as P
+from metrics.presentation import OKABE_ITO
 from metrics.targets import Target, trajectory
 
 Fmt = Callable[[float | None], str]
 
-OKABE_ITO: dict[str, str] = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-    "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "grey": "#999999",
-}
-
-
 @dataclass(frozen=True)
 class StatusStyle:
     colour: str  # Okabe-Ito hex, for figures
-    icon: str  # emoji shown beside the word
+    icon: str  # Material icon shown beside the word (never emoji)
     symbol: str  # Plotly marker symbol
     badge: str  # Streamlit badge colour name
 
 
 STATUS_STYLE: dict[str, StatusStyle] = {
-    "off track": StatusStyle(OKABE_ITO["vermillion"], "⛔", "x", "red"),
-    "at risk": StatusStyle(OKABE_ITO["orange"], "⚠️", "triangle-up", "orange"),
-    "too few cases": StatusStyle(OKABE_ITO["grey"], "🔍", "circle-open", "gray"),
-    "no data": StatusStyle(OKABE_ITO["grey"], "📭", "circle-open", "gray"),
-    "no agreed target": StatusStyle(OKABE_ITO["reddish_purple"], "❔", "diamond", "violet"),
-    "on track": StatusStyle(OKABE_ITO["bluish_green"], "✅", "circle", "green"),
-    "met": StatusStyle(OKABE_ITO["blue"], "🏁", "star", "blue"),
-}
-STATUS_ORDER: tuple[str, ...] = tuple(STATUS_STYLE)
+    k: StatusStyle(v.colour, v.icon, v.symbol, v.badge) for k, v in P.STATUS_LOOK.items()}
+STATUS_ORDER: tuple[str, ...] = P.STATUS_ORDER
 WEAK = "too few cases"  # the Reliability word of an unreliable value
-NEUTRAL = OKABE_ITO["blue"]
+NEUTRAL = P.NEUTRAL
 
 
 def status_style(status: str) -> StatusStyle:
-    return STATUS_STYLE.get(status, StatusStyle(OKABE_ITO["grey"], "🔘", "circle", "gray"))
+    v = P.status_look(status)
+    return StatusStyle(v.colour, v.icon, v.symbol, v.badge)
 
 
 def status_label(status: str) -> str:
-    """The status as icon and word, e.g. '⛔ off track'."""
-    return f"{status_style(status).icon} {status}"
+    """The status as a table shows it: its word, e.g. 'Off track' (cells cannot draw icons;
+    the word is never colour alone)."""
+    return P.status_word(status)
 
 
-def finish_observations(fig: go.Figure, title: str, description: str, height: int = 380,
+def _finish(fig: go.Figure, title: str, description: str, height: int = 380,
             subtitle: str = "") -> go.Figure:
     head: dict = {"text": title} | ({"subtitle": {"text": subtitle}} if subtitle else {})
     fig.update_layout(title=head, meta={"description": description},
@@ -127,14 +117,25 @@ def plain_text(text: str) -> str:
 def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, series: str,
                  y_title: str, fmt: Fmt,
                  annotations: Sequence[tuple[date, str, str]] = (),
-                 subtitle: str = "") -> go.Figure:
+                 subtitle: str = "",
+                 bounds: tuple[float | None, float | None] = (None, None)) -> go.Figure:
     """Value over time with its confidence band, against the target trajectory.
 
     ``trend`` has columns Period, Period end, Value, CI low, CI high, Reliability (see
-    ``downloads.trend_table``). ``annotations`` are (date, kind, text).
+    ``downloads.trend_table``). ``annotations`` are (date, kind, text). ``bounds`` is the
+    measure's range (e.g. 0 to 100 for a percentage): the band and the axis stay inside it.
     """
     fig = go.Figure()
-    rows = [r for r in _rows(trend) if r["Value"] is not None]
+    lo_b, hi_b = bounds
+
+    def clip(v: float | None) -> float | None:
+        if v is None:
+            return None
+        v = max(v, lo_b) if lo_b is not None else v
+        return min(v, hi_b) if hi_b is not None else v
+
+    rows = [r | {"CI low": clip(r["CI low"]), "CI high": clip(r["CI high"])}
+            for r in _rows(trend) if r["Value"] is not None]
     x = [r["Period end"] for r in rows]
     band = [r for r in rows if r["CI low"] is not None and r["CI high"] is not None]
     if band:
@@ -171,13 +172,26 @@ def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, seri
                     name=kind, text=[f"{kind}: {fmt(p[1])}" for p in pts],
                     textposition="bottom center",
                     marker={"symbol": symbols[kind], "size": 11, "color": OKABE_ITO["black"]}))
-    for on, kind, text in annotations:
+    for i, (on, kind, text) in enumerate(sorted(annotations)):
+        # short labels, staggered downwards so that neighbours do not overlap; the full
+        # text is in the hover and in the annotations list under the chart
+        raw = f"{kind}: {text}"
+        full = plain_text(raw)
+        short = plain_text(raw if len(raw) <= 32 else raw[:31].rstrip() + "…")
         fig.add_vline(x=on, line={"dash": "dot", "color": OKABE_ITO["reddish_purple"]})
-        fig.add_annotation(x=on, y=1, yref="paper", text=plain_text(f"{kind}: {text}"[:60]),
-                           showarrow=False, yanchor="bottom", font={"size": 11})
+        fig.add_annotation(x=on, y=1 - 0.07 * (i % 3), yref="paper", text=short,
+                           hovertext=full, showarrow=False, yanchor="top", xanchor="right",
+                           font={"size": 11}, bgcolor="rgba(255,255,255,0.85)")
+    ys = [v for r in rows for v in (r["Value"], r["CI low"], r["CI high"]) if v is not None]
+    ys += [k[1] for k in knots]
+    if ys and (lo_b is not None or hi_b is not None):
+        pad = (max(ys) - min(ys)) * 0.08 or abs(max(ys)) * 0.05 or 1.0
+        lo = min(ys) - pad if lo_b is None else max(lo_b, min(ys) - pad)
+        hi = max(ys) + pad if hi_b is None else min(hi_b, max(ys) + pad)
+        fig.update_yaxes(range=[lo, hi])
     fig.update_yaxes(title=y_title)
     fig.update_xaxes(title="Period end")
-    return finish_observations(fig, title, trend_alt(trend, target, series=series, fmt=fmt), 420, subtitle)
+    return _finish(fig, title, trend_alt(trend, target, series=series, fmt=fmt), 420, subtitle)
 
 
 # --- regions --------------------------------------------------------------------------
@@ -200,6 +214,16 @@ def region_alt(regions: pl.DataFrame, *, fmt: Fmt, higher_better: bool, what: st
     if weak:
         text += f"; too few cases in {', '.join(weak)}"
     return text + "."
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    """The outer rings of a Polygon or MultiPolygon."""
+    coords = geometry.get("coordinates", [])
+    if geometry.get("type") == "Polygon":
+        return [coords[0]] if coords else []
+    if geometry.get("type") == "MultiPolygon":
+        return [poly[0] for poly in coords if poly]
+    return []
 
 
 def _bounds(geojson: dict) -> tuple[float, float, float, float]:
@@ -227,21 +251,52 @@ def region_map(regions: pl.DataFrame, geojson: dict, *, title: str, fmt: Fmt,
              "label": [f"{r['Region']}: {fmt(r['Value'])}"
                        + (" (too few cases)" if _weak(r) else "")
                        + (f" · {r['Status']}" if r.get("Status") else "") for r in rows]}
-    x0, x1, y0, y1 = _bounds(geojson)
-    # fit ~340 x 300 px of plot: 512 px show 360 degrees of longitude at zoom 0
-    lat_span = (y1 - y0) / max(math.cos(math.radians((y0 + y1) / 2)), 0.2)
-    zoom = min(math.log2(360 * 340 / (512 * max(x1 - x0, 1e-3) * 1.15)),
-               math.log2(360 * 300 / (512 * max(lat_span, 1e-3) * 1.15)))
-    zoom = max(0.0, min(12.0, zoom))
-    fig = px.choropleth_map(
-        frame, geojson=geojson, locations="region", featureidkey="properties.region_id",
-        color="value", hover_name="label", map_style="white-bg",
-        color_continuous_scale="Cividis" if higher_better else "Cividis_r",
-        center={"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}, zoom=zoom, opacity=0.9)
-    fig.update_traces(marker_line_color=OKABE_ITO["black"], marker_line_width=1,
-                      hovertemplate="%{hovertext}<extra></extra>")
-    fig.update_layout(coloraxis_colorbar={"title": {"text": "Value"}, "thickness": 14})
-    return finish_observations(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
+    # Drawn as filled outlines on plain axes: offline (no tiles, no fonts fetched), with each
+    # region's name written on it, and one colour direction (better blue, worse vermillion).
+    scale = P.value_scale(higher_better)
+    values = [r["Value"] for r in rows]
+    vmin, vmax = (min(values), max(values)) if values else (0.0, 1.0)
+    by_id = {r["Region code"]: r for r in rows}
+    names = {r["Region code"]: r["Region"] for r in _rows(regions)}
+    fig = go.Figure()
+    kx = math.cos(math.radians(sum(_bounds(geojson)[2:]) / 2))  # longitude shrinks with latitude
+    for f in geojson.get("features", []):
+        rid = f.get("properties", {}).get("region_id")
+        r = by_id.get(rid)
+        colour = (px.colors.sample_colorscale(
+            scale, [(r["Value"] - vmin) / (vmax - vmin) if vmax > vmin else 0.5])[0]
+            if r is not None else "#FFFFFF")
+        label = next((lb for lb in frame["label"] if lb.startswith(f"{names.get(rid, rid)}:")),
+                     f"{names.get(rid, rid)}: no value")
+        rings = _rings(f.get("geometry", {}))
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for ring in rings:
+            xs += [p[0] * kx for p in ring] + [None]
+            ys += [p[1] for p in ring] + [None]
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines", showlegend=False,
+            line={"color": OKABE_ITO["black"], "width": 1}, hoveron="fills", text=label,
+            hoverinfo="text", name=names.get(rid, str(rid))))
+        if rings:
+            ring = max(rings, key=len)
+            cx = sum(p[0] for p in ring) / len(ring) * kx
+            cy = sum(p[1] for p in ring) / len(ring)
+            fig.add_annotation(x=cx, y=cy, text=html.escape(str(names.get(rid, rid))),
+                               showarrow=False, font={"size": 11, "color": "#000000"},
+                               bgcolor="rgba(255,255,255,0.8)", borderpad=1)
+    fig.add_trace(go.Scatter(  # the colour bar, from worse to better
+        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+        marker={"colorscale": scale, "cmin": vmin, "cmax": vmax, "color": [vmin],
+                "showscale": True, "colorbar": {
+                    "title": {"text": "Value"}, "thickness": 14,
+                    "tickvals": [vmin, vmax],
+                    "ticktext": [f"{fmt(vmin)} ({'worse' if higher_better else 'better'})",
+                                 f"{fmt(vmax)} ({'better' if higher_better else 'worse'})"]}}))
+    fig.update_xaxes(visible=False, scaleanchor="y", scaleratio=1)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(plot_bgcolor="#FFFFFF", hovermode="closest")
+    return _finish(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
                                           what=what), 420, subtitle)
 
 
@@ -266,7 +321,7 @@ def region_bars(regions: pl.DataFrame, *, title: str, fmt: Fmt, higher_better: b
         fig.add_vline(x=statewide, line={"dash": "dash", "color": OKABE_ITO["black"]},
                       annotation_text=f"Statewide {fmt(statewide)}")
     fig.update_xaxes(title=what)
-    return finish_observations(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
+    return _finish(fig, title, region_alt(regions, fmt=fmt, higher_better=higher_better,
                                           what=what), 420, subtitle)
 
 
@@ -323,7 +378,7 @@ def group_dots(groups: pl.DataFrame, *, title: str, fmt: Fmt, what: str,
                       annotation_text=f"All groups {fmt(statewide)}")
     fig.update_yaxes(categoryorder="array", categoryarray=[r["Group"] for r in rows])
     fig.update_xaxes(title=what)
-    return finish_observations(fig, title, group_alt(groups, fmt=fmt, what=what), 420, subtitle)
+    return _finish(fig, title, group_alt(groups, fmt=fmt, what=what), 420, subtitle)
 
 
 # --- region x group -------------------------------------------------------------------
@@ -361,11 +416,11 @@ def region_group_heatmap(cross: pl.DataFrame, *, title: str, fmt: Fmt, what: str
         text.append(tr)
     fig = go.Figure(go.Heatmap(
         z=z, x=groups, y=regions, text=text, texttemplate="%{text}", name=what,
-        colorscale="Cividis" if higher_better else "Cividis_r", xgap=2, ygap=2,
+        colorscale=P.value_scale(higher_better), xgap=2, ygap=2,  # better blue, worse red
         colorbar={"title": {"text": "Value"}, "thickness": 14}, hovertemplate="%{y} · %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickangle=-30)
-    return finish_observations(fig, title, heatmap_alt(cross, fmt=fmt, what=what), 460, subtitle)
+    return _finish(fig, title, heatmap_alt(cross, fmt=fmt, what=what), 460, subtitle)
 
 
 def sparkline(values: Sequence[float | None], *, title: str = "Last 12 periods") -> go.Figure:
@@ -376,7 +431,7 @@ def sparkline(values: Sequence[float | None], *, title: str = "Last 12 periods")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     desc = (f"{len(ys)} values from {ys[0]:.4g} to {ys[-1]:.4g}." if ys else "No values.")
-    finish_observations(fig, title, desc, 80)
+    _finish(fig, title, desc, 80)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 20, "b": 0}, showlegend=False)
     return fig
 

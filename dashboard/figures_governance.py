@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#999999"
-STATUS_ICONS = {"on_time": "✅", "late": "⚠️", "missing": "⛔"}
+STATUS_ICONS = {"on_time": "", "late": "", "missing": ""}  # words only: no emoji in cells
 
 
 def _layout(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
@@ -27,20 +27,34 @@ def batch_label(history: pl.DataFrame) -> pl.Series:
 
 
 def batches_figure(history: pl.DataFrame, feed_name: str) -> go.Figure:
-    """Rows accepted and rejected in each batch of a feed, oldest first (stacked bars)."""
+    """Rows accepted (top panel) and rows rejected (bottom panel, its own scale) in each
+    batch of a feed, oldest first: a few rejected rows stay visible beside half a million
+    accepted ones, and every bar carries its full number."""
+    from plotly.subplots import make_subplots
+
     x = batch_label(history).to_list()
-    fig = go.Figure()
-    fig.add_bar(x=x, y=history["rows_accepted"].to_list(), name="Rows accepted",
-                marker={"color": BLUE}, customdata=history["file"].to_list(),
-                hovertemplate="%{x}<br>%{customdata}<br>%{y:,} accepted<extra></extra>")
-    fig.add_bar(x=x, y=history["rows_rejected"].to_list(), name="Rows rejected (quarantined)",
+    files = history["file"].to_list()
+    acc, rej = history["rows_accepted"].to_list(), history["rows_rejected"].to_list()
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        row_heights=[0.55, 0.45])
+    fig.add_bar(x=x, y=acc, name="Rows accepted", marker={"color": BLUE}, customdata=files,
+                text=[f"{n:,}" for n in acc], textposition="outside", cliponaxis=False,
+                constraintext="none",
+                hovertemplate="%{x}<br>%{customdata}<br>%{y:,} accepted<extra></extra>",
+                row=1, col=1)
+    fig.add_bar(x=x, y=rej, name="Rows rejected (quarantined)",
                 marker={"color": VERMILLION, "pattern": {"shape": "x", "fgcolor": "white"}},
-                text=[f"{n:,} rejected" if n else "" for n in history["rows_rejected"].to_list()],
-                textposition="outside", customdata=history["file"].to_list(),
-                hovertemplate="%{x}<br>%{customdata}<br>%{y:,} rejected<extra></extra>")
-    fig.update_layout(barmode="stack", xaxis_title="Batch (number, date received)",
-                      yaxis_title="Rows")
-    return _layout(fig, f"Rows accepted and rejected per batch: {feed_name}")
+                text=[f"{n:,} rejected" if n else "none" for n in rej], textposition="outside",
+                cliponaxis=False, constraintext="none", customdata=files,
+                hovertemplate="%{x}<br>%{customdata}<br>%{y:,} rejected<extra></extra>",
+                row=2, col=1)
+    top = max(acc, default=0) or 1
+    fig.update_yaxes(title_text="Rows accepted", range=[0, top * 1.25], tickformat=",d",
+                     row=1, col=1)
+    fig.update_yaxes(title_text="Rows rejected", range=[0, (max(rej, default=0) or 1) * 1.35],
+                     tickformat=",d", rangemode="nonnegative", row=2, col=1)
+    fig.update_xaxes(title_text="Batch (number, date received)", row=2, col=1)
+    return _layout(fig, f"Rows accepted and rejected per batch: {feed_name}", height=460)
 
 
 def quarantine_figure(by_code: pl.DataFrame, feed_name: str) -> go.Figure:
@@ -50,7 +64,8 @@ def quarantine_figure(by_code: pl.DataFrame, feed_name: str) -> go.Figure:
                                             strict=True)]
     fig = go.Figure(go.Bar(x=df["problems"].to_list(), y=labels, orientation="h",
                            marker={"color": ORANGE, "pattern": {"shape": "/"}},
-                           text=df["problems"].to_list(), textposition="outside",
+                           text=[f"{n:,}" for n in df["problems"].to_list()],
+                           textposition="outside", cliponaxis=False, constraintext="none",
                            hovertemplate="%{y}: %{x} problems<extra></extra>"))
     fig.update_layout(xaxis_title="Problems quarantined", yaxis_title=None)
     return _layout(fig, f"Quarantined problems by error code: {feed_name}",

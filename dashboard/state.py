@@ -50,7 +50,7 @@ def workspace() -> Workspace:
             else type(exc).__name__
         st.error(f"The database cannot be reached: {reason}. Check STATDESK_DATABASE_URL "
                  "(or [database] url in .streamlit/secrets.toml) and that the database server "
-                 "is running, then reload the page.", icon="🚫")
+                 "is running, then reload the page.", icon=":material/error:")
         st.stop()
         raise
 

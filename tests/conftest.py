@@ -30,8 +30,21 @@ def pristine_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from metrics.demo import build_demo
 
     root = tmp_path_factory.mktemp("demo") / "ws"
-    build_demo(root, as_of=AS_OF, claims=120_000, progress=lambda *_: None)
+    build_demo(root, as_of=AS_OF, claims=120_000, progress=lambda *_: None, loop=False)
     return root
+
+
+@pytest.fixture()
+def loop_copy(pristine_demo: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo with its month-to-month loop (as ``statdesk demo`` builds
+    it): users, two past stat sessions, commitments and annotations."""
+    from metrics.demo.loop import build_loop
+    from metrics.workspace import Workspace
+
+    dst = tmp_path / "ws"
+    shutil.copytree(pristine_demo, dst)
+    build_loop(Workspace.open(dst), AS_OF)
+    return dst
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ def _refuse(viewer: Viewer) -> None:
     st.title("Users and audit log")
     st.error(f"{ui.escape(viewer.label)} cannot open this page: only administrators manage "
              "users and read the audit log. Ask an administrator if you need a change; "
-             "pick another page in the navigation.", icon="🚫")
+             "pick another page in the navigation.", icon=":material/error:")
     st.stop()
 
 
@@ -56,12 +56,12 @@ def _problems(key: str) -> None:
     problems: list[str] = ss.get(key) or []
     if problems:
         st.error("Nothing was saved. Please fix:\n\n"
-                 + "\n".join(f"- {ui.escape(p)}" for p in problems), icon="🚫")
+                 + "\n".join(f"- {ui.escape(p)}" for p in problems), icon=":material/error:")
 
 
 def _flash(key: str) -> None:
     if msg := ss.pop(key, None):
-        st.success(ui.escape(msg), icon="✅")
+        st.success(ui.escape(msg), icon=":material/check_circle:")
 
 
 # --- users ------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def users_tab() -> None:
     st.subheader(f"Users ({len(active)} active, {len(users) - len(active)} deactivated)")
     if viewer.local:
         st.info("Local mode: nobody signs in, so this list takes effect once sign-in is "
-                "configured ([auth] in .streamlit/secrets.toml).", icon="ℹ️")
+                "configured ([auth] in .streamlit/secrets.toml).", icon=":material/info:")
     if users:
         df = users_frame(users)
         ui.table(df, key="admin_users_table")
@@ -197,13 +197,13 @@ def audit_tab() -> None:
     for what, bad in (("entity", bad_entity), ("actor", bad_actor)):
         if bad is not None:
             st.warning(f"The audit log has no {what} '{ui.escape(bad)}' (from the address's "
-                       f"'{what}=' part); showing every {what}.", icon="⚠️")
+                       f"'{what}=' part); showing every {what}.", icon=":material/warning:")
     with state.workspace().session() as s:
         rows = audit.entries(s, entity=None if entity == ALL else entity,
                              actor=None if actor == ALL else actor)
     frame = audit.audit_frame(rows)
     if frame.height == 0:
-        st.info("No audit entry matches." if entities else "The audit log is empty.", icon="ℹ️")
+        st.info("No audit entry matches." if entities else "The audit log is empty.", icon=":material/info:")
         return
     st.caption(f"{frame.height:,} entr{'y' if frame.height == 1 else 'ies'}"
                + (f"; the newest {MAX_SHOWN:,} are shown, the download has them all."
@@ -222,7 +222,7 @@ tab, bad_tab = ui.choose("Show", list(TABS), name="tab", key="admin_tab", defaul
                          format_func=lambda t: TABS[t])
 if bad_tab is not None:
     st.warning(f"There is no tab '{ui.escape(bad_tab)}'; tabs: {', '.join(TABS)}. Showing users.",
-               icon="⚠️")
+               icon=":material/warning:")
 if tab == "users":
     users_tab()
 else:

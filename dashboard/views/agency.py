@@ -10,7 +10,8 @@ from datetime import date, datetime
 import streamlit as st
 
 from dashboard import components as ui
-from dashboard import downloads, state
+from dashboard import downloads, room, state
+from metrics import presentation as P
 from metrics.feedstate import last_batches, quarantined
 from metrics.periods import display_label, parse_period
 
@@ -32,24 +33,22 @@ agencies = sorted(reg.agencies, key=lambda a: reg.agencies[a].name)
 asked = ui.param("id")
 if asked is not None and asked not in reg.agencies:
     st.error(f"There is no agency '{asked}'. Valid agency ids: {', '.join(agencies)}. "
-             "Choose one below or go back to the stat session.", icon="🚫")
+             "Choose one below or go back to the stat session.", icon=":material/error:")
     ui.back_link()
     del st.query_params["id"]
     asked = None
-if asked is None:
-    pick = st.selectbox("Choose an agency", agencies, index=None, key="agency_pick",
-                        format_func=lambda a: reg.agencies[a].name,
-                        placeholder="Choose an agency")
-    if pick is None:
-        st.stop()
-    st.query_params["id"] = pick
-    st.rerun()
+if asked is None and agencies:  # open on the viewer's own agency, else the one most at risk
+    own = state.viewer().agency_id
+    risky = [s.agency_id for s in state.statuses(state.default_month())]
+    asked = own if own in reg.agencies else next(
+        (a for a in risky if a in reg.agencies), agencies[0])
+    st.query_params["id"] = asked
 agency_id, _ = ui.choose("Agency", agencies, name="id", key="agency_choice",
                          format_func=lambda a: reg.agencies[a].name)
 agency = reg.agencies[agency_id]
 st.header(agency.name)
 st.caption(f"Lead: {agency.lead or 'not named'}"
-           + (f" · {agency.lead_email}" if agency.lead_email else "") + f" · id `{agency_id}`")
+           + (f" · {agency.lead_email}" if agency.lead_email else ""))
 
 months = ui.months_with_data()
 month = state.default_month()
@@ -58,7 +57,7 @@ if months:
                            format_func=display_label, default=month)
     if bad is not None:
         st.error(f"There is no month '{bad}' with data; showing {display_label(month)}.",
-                 icon="🚫")
+                 icon=":material/error:")
 
 root, ver, as_of = str(state.workspace().root), state.version(), state.today()
 frames = {}
@@ -70,7 +69,12 @@ if statuses:
     ui.status_counts(downloads.status_counts(statuses))
     trends = _trends(root, ver, parse_period(month).end if month else None)
     frames["KPIs"] = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
-    ui.table(frames["KPIs"], key="agency_kpis", hide=("Agency", "KPI id"))
+    open_now = ui.open_commitments(as_of)
+    room.headings()
+    for s in statuses:
+        room.row(s, reg, month=month, commitments=open_now.get(s.kpi_id) or [])
+    with st.expander("The KPIs as one table, with every column"):
+        ui.table(frames["KPIs"], key="agency_kpis", hide=("Agency", "KPI id"))
     ui.csv_button(frames["KPIs"], name=f"{agency_id}-kpis", key="agency_kpis_csv",
                   label="KPIs (CSV)")
 else:
@@ -87,9 +91,9 @@ if feed_ids:
     late = frames["Feeds"].filter(frames["Feeds"]["Freshness"].str.contains("late"))
     if late.height:
         st.warning("Late: " + "; ".join(
-            f"{r['Feed']} (data through {r['Data current through'] or 'nothing yet'}, "
-            f"next batch was expected by {r['Next expected'] or 'now'})"
-            for r in late.iter_rows(named=True)), icon="⏰")
+            f"{r['Feed']} (data through {P.date_words(r['Data current through'], 'nothing yet')}"
+            f", next batch was expected by {P.date_words(r['Next expected'], 'now')})"
+            for r in late.iter_rows(named=True)), icon=":material/schedule:")
     ui.table(frames["Feeds"], key="agency_feeds")
     ui.csv_button(frames["Feeds"], name=f"{agency_id}-feeds", key="agency_feeds_csv",
                   label="feed health (CSV)")
@@ -105,7 +109,7 @@ mine = [c for s in statuses for c in open_by_kpi.get(s.kpi_id, [])]
 mine += [c for items in open_by_kpi.values() for c in items
          if getattr(c, "agency_id", None) == agency_id and c not in mine]
 if mine:
-    frames["Commitments"] = downloads.commitments_table(mine)
+    frames["Commitments"] = downloads.commitments_table(mine, kpi_names=reg.kpis)
     ui.table(frames["Commitments"], key="agency_commitments")
 else:
     st.caption("No open commitments for this agency's KPIs.")

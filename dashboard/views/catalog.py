@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import polars as pl
 import streamlit as st
 
 from dashboard import state
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
 from metrics.feedstate import last_batches
 from metrics.governance import feed_health
-from metrics.governance.agreements import STATUS_ICONS, agreement_states, agreements_frame
+from metrics.governance.agreements import agreement_states, agreements_frame
 from metrics.governance.dcat import catalog_json
 from metrics.governance.inventory import (
     RESTRICTION_RULE,
@@ -43,6 +42,7 @@ TABS = {"inventory": "Data inventory", "agreements": "Sharing agreements",
 NEW = "(new dataset)"
 ACTION_ICONS = {"not started": "○", "in progress": "◐", "done": "●"}
 
+AGREEMENT_ICONS = {"expired": ":material/block:", "expiring": ":material/hourglass_bottom:"}
 reg = state.register()
 ws = state.workspace()
 as_of = state.today()
@@ -51,7 +51,7 @@ st.title("Catalog and governance")
 param = st.query_params.get("tab", "inventory")
 if param not in TABS:
     st.error(f"There is no tab '{param}'. Tabs: {', '.join(TABS)}.")
-    st.page_link("views/catalog.py", label="Back to the data inventory", icon="↩️")
+    st.page_link("views/catalog.py", label="Back to the data inventory", icon=":material/undo:")
     st.stop()
 if st.session_state.get("_cat_tab_param") != param:  # the URL changed: follow it
     st.session_state["cat_tab"] = param
@@ -69,7 +69,7 @@ def _who() -> str:
 def _flash(key: str) -> None:
     msg = st.session_state.pop(key, None)
     if msg:
-        st.success(msg, icon="✅")
+        st.success(msg, icon=":material/check_circle:")
 
 
 def _stale(msg_key: str, button_key: str, loaded_key: str) -> None:
@@ -184,12 +184,10 @@ def agreements_tab() -> None:
     flagged = [s for s in states if s.flags]
     for s in flagged:
         text = f"**{s.agreement.name}** ({s.agreement.agreement_id}): " + " ".join(s.flags)
-        (st.error if s.status == "expired" else st.warning)(text, icon=STATUS_ICONS[s.status])
+        (st.error if s.status == "expired" else st.warning)(text, icon=AGREEMENT_ICONS.get(s.status, ":material/info:"))
     if not flagged:
-        st.success("No agreement expires within 90 days and none has expired.", icon="✅")
-    frame = agreements_frame(states).with_columns(
-        pl.col("status").replace_strict({k: f"{v} {k}" for k, v in STATUS_ICONS.items()},
-                                        default=pl.col("status")))
+        st.success("No agreement expires within 90 days and none has expired.", icon=":material/check_circle:")
+    frame = agreements_frame(states)
     st.dataframe(frame, hide_index=True, key="agr_table")
 
 

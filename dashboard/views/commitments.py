@@ -52,12 +52,12 @@ def _problems(key: str) -> None:
     problems = ss.get(key) or {}
     if problems:
         st.error("Nothing was saved. Please fix:\n\n"
-                 + "\n".join(f"- {ui.escape(p)}" for p in problems.values()), icon="🚫")
+                 + "\n".join(f"- {ui.escape(p)}" for p in problems.values()), icon=":material/error:")
 
 
 def _flash(key: str) -> None:
     if msg := ss.pop(key, None):
-        st.success(ui.escape(msg), icon="✅")
+        st.success(ui.escape(msg), icon=":material/check_circle:")
 
 
 def _table(views: list[cm.CommitmentView], *, carried: bool = False) -> pl.DataFrame:
@@ -68,7 +68,7 @@ def _table(views: list[cm.CommitmentView], *, carried: bool = False) -> pl.DataF
     rows = [{"No.": v.id, "Commitment": v.text, "Owner": v.owner,
              "Agency": reg.agencies[v.agency_id].name if v.agency_id in reg.agencies else v.agency_id,
              "Due": f"{v.due_on:%d %b %Y}", "Status": v.status,
-             "Overdue": f"⚠️ overdue {v.days_overdue} days" if v.overdue else "",
+             "Overdue": f"overdue by {v.days_overdue} days" if v.overdue else "",
              "Carried forward": f"↻ from {v.made_on:%d %b %Y}" if carried else "",
              "KPIs": kpi_names(v), "Latest note": v.last_note} for v in views]
     schema = {"No.": pl.Int64, "Commitment": pl.String, "Owner": pl.String, "Agency": pl.String,
@@ -107,7 +107,7 @@ def landing() -> None:
     st.subheader(f"Overdue commitments ({len(late)})")
     if late:
         st.warning(f"{len(late)} open commitment(s) are past their due date (as of {today:%d %b %Y}).",
-                   icon="⚠️")
+                   icon=":material/warning:")
         _show(_table(late).drop("Carried forward"))
     else:
         st.caption("No open commitment is past its due date.")
@@ -115,7 +115,7 @@ def landing() -> None:
     if not sessions:
         st.caption("No stat session yet: create the first one below.")
     for s_ in sessions[:24]:
-        st.page_link(PAGE, label=_session_label(s_), query_params={"session": str(s_.id)}, icon="🗓️")
+        st.page_link(PAGE, label=_session_label(s_), query_params={"session": str(s_.id)}, icon=":material/event:")
     st.subheader("Create a stat session")
     months = ui.months_with_data()
     focus = ["all"] + [f"priority:{p}" for p in reg.priorities] + [f"agency:{a}" for a in reg.agencies]
@@ -211,7 +211,13 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
         f" ({_focus_text(stat.focus_kind, stat.focus_id)})" if stat.focus_kind != "all" else "")
 
     def packet() -> str:
-        return build_packet_html(reg, obs, statuses, open_, month=stat.period, as_of=today, title=title)
+        from metrics.changes import changes_for
+
+        with state.workspace().session() as s:
+            changes = changes_for(s, reg, obs, as_of=today, month=stat.period, now=statuses,
+                                  feed_through=state.feeds_through(), held_before=stat.held_on)
+        return build_packet_html(reg, obs, statuses, open_, month=stat.period, as_of=today,
+                                 title=title, changes=changes)
 
     def memo() -> str:
         return followup_memo_html(reg, stat, mine, as_of=today, carried=carried)
@@ -227,21 +233,21 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
     has_pdf = find_chromium() is not None
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Packet (HTML)", data=lambda: packet().encode("utf8"), file_name=f"{name}-packet.html",
-                       mime="text/html", key="dl_packet_html", on_click="ignore", icon="⬇️")
+                       mime="text/html", key="dl_packet_html", on_click="ignore", icon=":material/download:")
     c2.download_button("Packet (PDF)", data=lambda: pdf(packet), file_name=f"{name}-packet.pdf",
-                       mime="application/pdf", key="dl_packet_pdf", on_click="ignore", icon="⬇️",
+                       mime="application/pdf", key="dl_packet_pdf", on_click="ignore", icon=":material/download:",
                        disabled=not has_pdf)
     c3.download_button("Follow-up memo (HTML)", data=lambda: memo().encode("utf8"),
                        file_name=f"{name}-memo.html", mime="text/html", key="dl_memo_html",
-                       on_click="ignore", icon="⬇️")
+                       on_click="ignore", icon=":material/download:")
     c4.download_button("Follow-up memo (PDF)", data=lambda: pdf(memo), file_name=f"{name}-memo.pdf",
-                       mime="application/pdf", key="dl_memo_pdf", on_click="ignore", icon="⬇️",
+                       mime="application/pdf", key="dl_memo_pdf", on_click="ignore", icon=":material/download:",
                        disabled=not has_pdf)
     st.caption(f"The packet covers {len(statuses)} KPI(s), off-track ones first, and "
                f"{len(open_)} open commitment(s). The PDF takes a few seconds to print.")
     if not has_pdf:
         st.info("PDF downloads need Chromium on the server (apt-get install chromium); the HTML "
-                "versions print to PDF from any browser.", icon="ℹ️")
+                "versions print to PDF from any browser.", icon=":material/info:")
 
 
 def session_view(stat: StatSession) -> None:
@@ -249,14 +255,14 @@ def session_view(stat: StatSession) -> None:
     st.subheader(f"Stat session {_session_label(stat)}")
     if stat.notes:
         st.text(stat.notes)
-    st.page_link(PAGE, label="All sessions and new session", icon="⬅️", query_params={})
+    st.page_link(PAGE, label="All sessions and new session", icon=":material/arrow_back:", query_params={})
     _flash("cm_flash")
     with state.workspace().session() as s:
         mine = cm.list_commitments(s, as_of=today, session_id=sid)
         carried = cm.carried_forward(s, sid, as_of=today, register=reg)
     late = [v for v in [*mine, *carried] if v.overdue]
     if late:
-        st.warning(f"{len(late)} commitment(s) here are overdue as of {today:%d %b %Y}.", icon="⚠️")
+        st.warning(f"{len(late)} commitment(s) here are overdue as of {today:%d %b %Y}.", icon=":material/warning:")
 
     st.markdown("#### Record a commitment")
     kpi_ids = [k for k in reg.kpis if _in_focus(stat, k)] or list(reg.kpis)
@@ -335,7 +341,7 @@ else:
         found = cm.get_session(_s, int(raw)) if raw.isdigit() and len(raw) < 10 else None
     if found is None:
         st.error(f"There is no stat session '{ui.escape(raw)}' (from the address's 'session=' part). "
-                 "Pick one from the list of sessions.", icon="🚫")
-        st.page_link(PAGE, label="All sessions", icon="⬅️", query_params={})
+                 "Pick one from the list of sessions.", icon=":material/error:")
+        st.page_link(PAGE, label="All sessions", icon=":material/arrow_back:", query_params={})
         st.stop()
     session_view(found)

@@ -31,7 +31,7 @@ from metrics.governance.quality import checks_frame, feed_quality, kpi_quality
 from metrics.ingest import FeedRefused, Preview, apply_preview, preview
 
 ALL_FEEDS = "(all feeds)"
-CHECK_ICONS = {"ok": "✅ ok", "warning": "⚠️ warning", "problem": "⛔ problem",
+CHECK_ICONS = {"ok": "ok", "warning": "warning", "problem": "problem",
                "not applicable": "– not applicable"}
 
 reg = state.register()
@@ -76,9 +76,9 @@ late = [h for h in health if h.status != ON_TIME]
 st.subheader("Feeds")
 if late:
     for h in late:
-        st.warning(f"**{h.name}** ({h.feed_id}, {h.agency}): {h.explanation}", icon="⚠️")
+        st.warning(f"**{h.name}** ({h.feed_id}, {h.agency}): {h.explanation}", icon=":material/warning:")
 else:
-    st.success(f"All {len(health)} feeds are on time.", icon="✅")
+    st.success(f"All {len(health)} feeds are on time.", icon=":material/check_circle:")
 table = frame.with_columns(
     pl.struct("status").map_elements(lambda r: status_cell(r["status"], STATUS_WORDS[r["status"]]),
                                      return_dtype=pl.String).alias("status")
@@ -99,7 +99,7 @@ st.dataframe(table, hide_index=True, key="dh_feeds", column_config={
 param = st.query_params.get("feed")
 if param and param not in reg.feeds:
     st.error(f"There is no feed '{param}'. Pick one below; feeds: {', '.join(sorted(reg.feeds))}.")
-    st.page_link("views/data_health.py", label="Back to all feeds", icon="↩️")
+    st.page_link("views/data_health.py", label="Back to all feeds", icon=":material/undo:")
     st.stop()
 options = [ALL_FEEDS, *reg.feeds]
 if st.session_state.get("_dh_feed_param", "") != (param or ""):  # the URL changed: follow it
@@ -144,7 +144,7 @@ else:
 
 st.subheader("Quarantine")
 if codes.height == 0:
-    st.success("No row of this feed is in quarantine.", icon="✅")
+    st.success("No row of this feed is in quarantine.", icon=":material/check_circle:")
 else:
     left, right = st.columns([3, 2])
     left.plotly_chart(quarantine_figure(codes, feed.name), key="dh_quarantine_chart")
@@ -204,7 +204,7 @@ upload = st.file_uploader("Feed file (CSV, XLSX or Parquet)", type=["csv", "xlsx
                           key=f"dh_upload_{choice}")
 report = st.session_state.get("dh_report")
 if report is not None and report[0] == choice:
-    st.success(report[1].replace("\n", "  \n"), icon="✅")
+    st.success(report[1].replace("\n", "  \n"), icon=":material/check_circle:")
 if upload is not None:
     data = upload.getvalue()
     key = (choice, hashlib.sha256(data).hexdigest())
@@ -231,7 +231,7 @@ if upload is not None:
                         + "\n".join(f"- {n.strip()}" for n in pv.notes), icon="ℹ️")
             if pv.errors.height:
                 st.warning(f"{pv.errors.height} problem(s) in {bad} row(s); each is listed with "
-                           "its row (the header is row 1).", icon="⚠️")
+                           "its row (the header is row 1).", icon=":material/warning:")
                 st.dataframe(pv.errors.select("row_number", "column", "value", "code", "message"),
                              hide_index=True, key="dh_preview_errors")
             if st.button("Apply this batch", type="primary", key="dh_apply"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import components as ui
 from dashboard import figures_equity as fe
 from dashboard import state
 from metrics import equity_review as er
@@ -45,9 +46,9 @@ def _reference_label(ref: str) -> str:
 
 def _bad_request(message: str, kpi_id: str | None = None) -> None:
     st.error(f"{message[:1].upper()}{message[1:]}")
-    st.page_link(PAGE, label="Back to the equity review", icon="⬅️",
+    st.page_link(PAGE, label="Back to the equity review", icon=":material/arrow_back:",
                  query_params={"kpi": kpi_id} if kpi_id else None)
-    st.page_link("views/session.py", label="Back to the stat session", icon="📋")
+    ui.back_link()
     st.stop()
 
 
@@ -113,7 +114,7 @@ c4.selectbox("Reference group", references, index=references.index(sel.reference
              key="eq_reference", on_change=_set_param, args=("reference",),
              format_func=_reference_label,
              help="Groups with an unreliable rate in this period and region are not offered.")
-st.page_link("views/kpi.py", label=f"KPI detail: {kpi.name}", icon="📈",
+st.page_link("views/kpi.py", label=f"KPI detail: {kpi.name}", icon=":material/trending_up:",
              query_params={"id": kpi.kpi_id})
 
 place = "statewide" if sel.region == ALL else reg.region_name(sel.region)

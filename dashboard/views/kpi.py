@@ -15,8 +15,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import components as ui
-from dashboard import downloads, figures, state
+from dashboard import downloads, figures, levels, state
 from dashboard.target_form import target_form
+from metrics import presentation as P
 from metrics.governance.quality import kpi_quality
 from metrics.groups import ALL, GROUP_CODES, label
 from metrics.periods import display_label, month_name, parse_period
@@ -27,8 +28,25 @@ reg = state.register()
 months = ui.months_with_data()
 
 
+def kpi_picker(reg: Any, asked: str | None) -> str | None:
+    """The KPI chooser at the top of the page, tied to ``?id=``; its default is the
+    riskiest KPI of the latest month, so the page never opens empty."""
+    order = [s.kpi_id for s in state.statuses(state.default_month())] or list(reg.kpis)
+    order += [k for k in reg.kpis if k not in order]
+    order = [k for k in order if k in reg.kpis]
+    if not order:
+        return None
+    names = {k: f"{reg.kpis[k].name} ({reg.agencies[reg.kpis[k].agency_id].name})"
+             if reg.kpis[k].agency_id in reg.agencies else reg.kpis[k].name for k in order}
+    if asked is None:
+        st.query_params["id"] = order[0]
+    chosen, _ = ui.choose("KPI", order, name="id", key="kpi_pick", default=None,
+                          format_func=names.__getitem__)
+    return chosen
+
+
 def _stop_with(message: str, *, kpi_id: str | None = None) -> NoReturn:
-    st.error(message, icon="🚫")
+    st.error(message, icon=":material/error:")
     ui.back_link()
     if kpi_id:
         ui.kpi_link(kpi_id, f"{reg.kpis[kpi_id].name}, without the filter")
@@ -36,10 +54,11 @@ def _stop_with(message: str, *, kpi_id: str | None = None) -> NoReturn:
 
 
 asked_id = ui.param("id")
+if asked_id is None or asked_id in reg.kpis:  # the picker: opens on the riskiest KPI
+    asked_id = kpi_picker(reg, asked_id)
 st.title(reg.kpis[asked_id].name if asked_id in reg.kpis else "KPI detail")
 if asked_id is None:
-    _stop_with("No KPI was chosen: this page needs a KPI id in its address (kpi?id=...). "
-               "Open a KPI from the stat session.")
+    _stop_with("There is no KPI you may see yet. Ask the results office for access.")
 if state.hidden_from_viewer(asked_id):
     _stop_with("You do not have access to this KPI. Ask the results office if you need it.")
 if asked_id not in reg.kpis:
@@ -112,7 +131,8 @@ def _figures(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, re
     return {
         "trend": figures.trend_figure(
             m["trend"], m["target"], title=f"{where}: value against the target trajectory", subtitle=k.name,
-            series=f"{where} value", y_title=k.unit or "value", fmt=fmt, annotations=notes),
+            series=f"{where} value", y_title=k.unit or "value", fmt=fmt, annotations=notes,
+            bounds=(0.0, k.multiplier if k.measure == "proportion" else None)),
         "map": figures.region_map(m["regions"], reg.geojson or {"features": []},
                                   title=f"By region, {when}", fmt=fmt, higher_better=hb,
                                   what=k.name, subtitle=k.name),
@@ -137,24 +157,28 @@ goal = reg.goals[kpi.goal_id]
 st.caption(f"{reg.priority_of(kpi).name} › {goal.name} · {reg.agencies[kpi.agency_id].name} · "
            f"KPI id `{kpi.kpi_id}`" + ("" if kpi.public else " · internal only (not published)"))
 
-# --- header -----------------------------------------------------------------------------
+# --- header: the slice chosen (statewide, a region, a group), with its own status --------
+head = levels.headline(reg, state.observations().filter(pl.col("kpi_id") == kpi_id), kpi, ks,
+                       region, group)
 h1, h2 = st.columns([1, 3])
 with h1:
-    ui.status_chip(ks.status, help="Statewide status for the period reviewed")
+    ui.status_chip(head.status, help=f"Status of {head.where} for the period reviewed")
     ui.stale_badge(ks.stale)
 with h2:
-    st.markdown(ui.escape(ks.explanation))
-    if ks.pace:
-        st.markdown(f"**Pace:** {ui.escape(ks.pace)}")
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"Statewide value, {ks.period_display}", ks.value_text)
-m2.metric("Pro-rated target", ks.target_text)
-m3.metric("Change since the previous period", ks.change)
-m4.metric("Data current through", f"{ks.data_through:%d %b %Y}" if ks.data_through else "no data")
-st.markdown(f"**Equity gap:** {ui.escape(ks.gap_status)}: {ui.escape(ks.gap_text)}")
+    st.markdown(ui.escape(head.explanation))
+    if head.pace:
+        st.markdown(f"**Pace:** {ui.escape(head.pace)}")
+if head.small_numbers:
+    st.warning(head.small_numbers, icon=":material/search_off:")
+ui.figures_row([(f"{head.where} value, {head.period_text}", head.value_text),
+                ("Pro-rated target", head.target_text),
+                ("Change since the previous period", head.change or "not known"),
+                ("Data current through", P.date_words(ks.data_through, "no data"))])
+st.markdown(f"**Equity gap (statewide):** {ui.escape(P.gap_word(ks.gap_status))}: "
+            f"{ui.escape(ks.gap_text)}")
 if not m["has_data"]:
     st.info(f"There is no data for this KPI yet: its feed '{feed.name}' has not delivered any "
-            "rows that it counts. The definition is below.", icon="ℹ️")
+            "rows that it counts. The definition is below.", icon=":material/info:")
 
 notes = tuple(ui.kpi_annotations(kpi_id))
 figs = _figures(root, ver, kpi_id, month, region, group, as_of, notes) if m["has_data"] else {}
@@ -184,6 +208,9 @@ if m["has_data"]:
     left, right = st.columns([3, 2])
     with left:
         chart("trend", "kpi_trend_chart")
+        if notes:
+            st.caption("Annotations: " + "; ".join(
+                f"{P.date_words(on)}, {kind}: {ui.escape(text)}" for on, kind, text in notes))
     with right:
         shown("Trend", m["trend"], "kpi_trend_table", hide=("Period end",))
 
@@ -219,7 +246,8 @@ if m["has_data"]:
 commitments = ui.open_commitments(as_of).get(kpi_id) or []
 if commitments:
     st.header("Open commitments")
-    shown("Commitments", downloads.commitments_table(commitments), "kpi_commitments_table")
+    shown("Commitments", downloads.commitments_table(commitments, kpi_names=reg.kpis),
+          "kpi_commitments_table")
 
 # --- data quality ------------------------------------------------------------------------
 st.header("Data quality")
@@ -227,26 +255,27 @@ quality = kpi_quality(reg, state.observations(), kpi_id, as_of=as_of,
                       feed_through=state.feeds_through())
 if quality.flags:
     st.warning("Checks that need a look: " + "; ".join(
-        f"{c.check}: {c.finding}" for c in quality.flags), icon="⚠️")
+        f"{c.check}: {c.finding}" for c in quality.flags), icon=":material/warning:")
 else:
-    st.success("Every data-quality check passed for this KPI.", icon="✅")
+    st.success("Every data-quality check passed for this KPI.", icon=":material/check_circle:")
 shown("Data-quality checks", quality.frame(), "kpi_quality_table")
 
 # --- definition and governance ---------------------------------------------------------
 st.header("Definition and governance")
 if (race_note := race_standard_note(feed.race_standard)) is not None:
-    st.info(race_note, icon="ℹ️")
+    st.info(race_note, icon=":material/info:")
 agreement = reg.agreements.get(feed.agreement_id)
 target = reg.target_for(kpi_id)
 lines = [
     f"**Definition:** {ui.escape(kpi.description or kpi.name)}",
-    f"**Measure:** {kpi.measure}, {ui.escape(kpi.unit or 'no unit')}, "
-    f"{'higher' if kpi.direction == 'higher' else 'lower'} is better, by {kpi.grain}",
+    f"**Measure:** {P.MEASURE_WORDS.get(kpi.measure, kpi.measure)}, "
+    f"{ui.escape(kpi.unit or 'no unit')}, {P.direction_words(kpi.direction)}, "
+    f"{P.grain_words(kpi.grain)}",
     f"**Methodology:** {ui.escape(kpi.methodology or 'not written yet')}",
     f"**Owner:** {ui.escape(kpi.owner or 'not named')} · **Agency:** "
     f"{ui.escape(reg.agencies[kpi.agency_id].name)}",
     f"**Steward:** {ui.escape(feed.steward or 'not named')}",
-    f"**Feed:** {ui.escape(feed.name)} (`{feed.feed_id}`), {feed.cadence}, expected "
+    f"**Feed:** {ui.escape(feed.name)}, {P.cadence_words(feed.cadence)}, expected "
     f"{feed.lag_days} days after the period ends; classification {feed.classification}",
     f"**Legal basis:** {ui.escape(feed.legal_basis or 'not recorded')}",
 ]
@@ -254,25 +283,27 @@ if agreement is not None:
     expired = agreement.status == "expired" or (agreement.expires is not None
                                                  and agreement.expires < as_of)
     lines.append(f"**Agreement:** {ui.escape(agreement.name)}, expires "
-                 f"{agreement.expires or 'never'}" + (" — **expired**" if expired else ""))
+                 f"{P.date_words(agreement.expires, 'never')}"
+                 + (" — **expired**" if expired else ""))
 if target is not None and target.agreed and target.target_value is not None:
-    interim = "; ".join(f"{kpi.format_value(p.value)} by {p.date}" for p in target.interim)
+    interim = "; ".join(f"{kpi.format_value(p.value)} by {P.date_words(p.date)}"
+                        for p in target.interim)
     lines.append(
         f"**Target:** from {ui.escape(kpi.format_value(target.baseline_value))} "
-        f"(baseline, {target.baseline_date}) to "
+        f"(baseline, {P.date_words(target.baseline_date)}) to "
         f"{ui.escape(kpi.format_value(target.target_value))} by "
         f"{month_name(target.target_date) if target.target_date else 'no date'}"
         + (f"; interim targets: {ui.escape(interim)}" if interim else ""))
     lines.append(f"**Target provenance:** set by {ui.escape(target.set_by or 'not recorded')}, "
                  f"approved by {ui.escape(target.approved_by or 'not recorded')}"
-                 + (f" on {target.approved_on}" if target.approved_on else "")
+                 + (f" on {P.date_words(target.approved_on)}" if target.approved_on else "")
                  + f"; source: {ui.escape(target.source or 'not recorded')}")
 else:
     lines.append("**Target:** no agreed target")
 st.markdown("\n".join(f"- {line}" for line in lines))
 if agreement is not None and agreement.status == "expired":
     st.warning(f"The data-sharing agreement for this feed ({agreement.name}) has expired. "
-               "Renew it before the next batch is received.", icon="⚠️")
+               "Renew it before the next batch is received.", icon=":material/warning:")
 target_form(kpi)
 
 if frames:

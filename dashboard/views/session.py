@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import polars as pl
 import streamlit as st
 
 from dashboard import components as ui
-from dashboard import downloads, state
+from dashboard import downloads, room, state
 from metrics.periods import display_label, parse_period
+from metrics.presentation import month_words
 
 ALL = "all"
 
@@ -22,9 +22,30 @@ def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, 
     return downloads.sparklines(state.observations(), through)
 
 
+def _changes(month: str) -> object | None:
+    """What changed since the last session held up to today (None: no session yet)."""
+    from metrics.changes import last_session, since_last_session
+
+    try:
+        with state.workspace().session() as s:
+            last = last_session(s, state.today())
+            if last is None:
+                return None
+            before = state.statuses(last.period) if last.period in months else None
+            return since_last_session(s, reg, as_of=state.today(), month=month,
+                                      before=before, now=state.statuses(month), last=last)
+    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
+        st.warning(f"What changed since the last session could not be worked out ({exc}). "
+                   "The scorecard below is unaffected.", icon=":material/warning:")
+        return None
+
+
 reg = state.register()
 months = ui.months_with_data()
 default = state.default_month()
+present = st.toggle("Presentation mode (projector)", key="session_present",
+                    help="Large type, one priority per screen; the arrow keys move between "
+                         "priorities.")
 st.title("Stat session")
 if not months or default is None:
     st.info("No data has been loaded yet, so there is nothing to review. Load the agencies' "
@@ -47,7 +68,7 @@ for what, bad, shown in (("month", bad_month, f"{display_label(month)}, the late
                          ("agency", bad_agency, "all agencies")):
     if bad is not None:
         st.error(f"There is no {what} '{bad}' with data. Showing {shown} instead; choose "
-                 f"another {what} above.", icon="🚫")
+                 f"another {what} above.", icon=":material/error:")
 
 statuses = [s for s in state.statuses(month)
             if priority in (ALL, s.priority_id) and agency in (ALL, s.agency_id)]
@@ -59,27 +80,44 @@ if not statuses:
     st.info("No KPI matches these filters. Choose all priorities or all agencies.")
     st.stop()
 
+changes = _changes(month)
+if changes is not None and not present:
+    room.what_changed(changes)
+
 trends = _trends(str(state.workspace().root), state.version(), parse_period(month).end)
 card = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
 commitments = ui.open_commitments(state.today())
+shown_priorities = [p for p in priorities[1:] if any(s.priority_id == p for s in statuses)]
+
+if present:
+    room.present_css()
+    slide = min(max(int(st.session_state.get("session_slide", 0)), 0),
+                len(shown_priorities) - 1)
+    pid = shown_priorities[slide]
+    st.caption(f"Priority {slide + 1} of {len(shown_priorities)} · {month_words(month)} · "
+               "Right arrow: next priority · Left arrow: previous")
+    room.priority_block(pid, [s for s in statuses if s.priority_id == pid], reg, month=month,
+                        commitments=commitments, big=True)
+    b1, b2, b3 = st.columns([1, 1, 4])
+    if b1.button("Previous priority", icon=":material/arrow_back:", shortcut="Left",
+                 disabled=slide == 0, key="present_prev"):
+        st.session_state["session_slide"] = slide - 1
+        st.rerun()
+    if b2.button("Next priority", icon=":material/arrow_forward:", shortcut="Right",
+                 disabled=slide >= len(shown_priorities) - 1, key="present_next"):
+        st.session_state["session_slide"] = slide + 1
+        st.rerun()
+    st.stop()
 
 go_to = st.selectbox("Go to a KPI's detail", [s.kpi_id for s in statuses], key="session_goto",
                      format_func=lambda k: reg.kpis[k].name)
 ui.kpi_link(go_to, f"Open “{reg.kpis[go_to].name}”", month)
 
-for pid in priorities[1:]:
-    part = card.filter(pl.col("Priority") == reg.priorities[pid].name)
-    if part.height == 0:
-        continue
-    st.subheader(reg.priorities[pid].name)
-    if reg.priorities[pid].description:
-        st.caption(reg.priorities[pid].description)
-    ui.table(part, key=f"session_table_{pid}", hide=("Priority", "KPI id"))
-    for kid in part.get_column("KPI id").to_list():
-        items = commitments.get(kid) or []
-        if items:
-            with st.expander(f"Open commitments: {reg.kpis[kid].name} ({len(items)})"):
-                ui.table(downloads.commitments_table(items), key=f"session_commit_{kid}")
+for pid in shown_priorities:
+    room.priority_block(pid, [s for s in statuses if s.priority_id == pid], reg, month=month,
+                        commitments=commitments)
 
 st.divider()
+with st.expander("The scorecard as one table, with every column"):
+    ui.table(card, key="session_table", hide=("KPI id",))
 ui.download_buttons({"Scorecard": card}, name=f"scorecard-{month}", key="session_download")

@@ -57,6 +57,7 @@ def packet(out: OutArg, workspace: WorkspaceOpt = None,
 
     Off-track KPIs first, each with its chart, the numbers in a table and a summary in words; then the open and overdue commitments. The PDF is printed with Chromium (--no-pdf skips it).
     """
+    from metrics.changes import changes_for
     from metrics.commitments import list_commitments
     from metrics.engine import load_observations
     from metrics.feedstate import feed_through
@@ -79,8 +80,11 @@ def packet(out: OutArg, workspace: WorkspaceOpt = None,
     with ws.session() as s:
         through = feed_through(s, ws.register)
         views = list_commitments(s, as_of=today, open_only=True)
-    statuses = scorecard(ws.register, obs, month=month, as_of=today, feed_through=through)
-    html = build_packet_html(ws.register, obs, statuses, views, month=month, as_of=today)
+        statuses = scorecard(ws.register, obs, month=month, as_of=today, feed_through=through)
+        changes = changes_for(s, ws.register, obs, as_of=today, month=month, now=statuses,
+                              feed_through=through)
+    html = build_packet_html(ws.register, obs, statuses, views, month=month, as_of=today,
+                             changes=changes)
     _write(html, out, no_pdf, "Briefing packet")
 
 

@@ -224,8 +224,10 @@ def _split_write(df: pl.DataFrame, date_col: str, fid: str, inbox: Path, months:
 
 
 def build_demo(root: str | Path, *, as_of: date | None = None, seed: int = 20261125,
-               claims: int = 1_050_000, progress=print) -> DemoSummary:  # type: ignore[no-untyped-def]
-    """Generate the demo state into ``root`` and ingest every file."""
+               claims: int = 1_050_000, progress=print,  # type: ignore[no-untyped-def]
+               loop: bool = True) -> DemoSummary:
+    """Generate the demo state into ``root`` and ingest every file; with ``loop``, add the
+    month-to-month loop (users, two past stat sessions, commitments, annotations)."""
     from metrics.ingest import ingest
     from metrics.workspace import Workspace
 
@@ -301,5 +303,11 @@ def build_demo(root: str | Path, *, as_of: date | None = None, seed: int = 20261
         rows += rep.rows_accepted
         progress(f"  {path.name}: {rep.status}, {rep.rows_accepted} rows accepted, "
                  f"{rep.rows_rejected} quarantined")
+    if loop:
+        from metrics.demo.loop import build_loop
+
+        lp = build_loop(ws, as_of)
+        progress(f"{lp.users} users, {lp.sessions} past stat sessions and {lp.commitments} "
+                 "commitments added")
     return DemoSummary(root, tuple(months), len(files), rows,
                        claims_df.height + exits.height + wages.height)

@@ -9,15 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from metrics.presentation import STATUS_LOOK
+
 STATUS_STYLE = {  # status -> (css class, short label); the word is always printed
-    "off track": ("off", "Off track"),
-    "at risk": ("risk", "At risk"),
-    "too few cases": ("few", "Too few cases"),
-    "no data": ("nodata", "No data"),
-    "no agreed target": ("notarget", "No agreed target"),
-    "on track": ("on", "On track"),
-    "met": ("met", "Met"),
-}
+    k: (v.css, v.word) for k, v in STATUS_LOOK.items()}
 
 CSS = """
 :root { --ink:#1a1a1a; --muted:#555; --rule:#bbb; }

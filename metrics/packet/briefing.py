@@ -12,6 +12,8 @@ from datetime import date
 
 import polars as pl
 
+from metrics import presentation as P
+from metrics.changes import Changes
 from metrics.commitments import CommitmentView
 from metrics.definitions import Kpi, Register
 from metrics.groups import statewide
@@ -89,7 +91,8 @@ def _kpi_block(register: Register, obs: pl.DataFrame, st: KpiStatus, month_end: 
             f"No statewide data for {kpi.name}.")
     chart = line_chart(chart_id=f"chart-{kpi.kpi_id}", title=f"{kpi.name}, statewide", description=desc,
                        labels=labels, values=values, ci_low=s["ci_low"].to_list(),
-                       ci_high=s["ci_high"].to_list(), target=tvals, fmt=fmt)
+                       ci_high=s["ci_high"].to_list(), target=tvals, fmt=fmt,
+                       tick_fmt=lambda v: f"{v:,.{kpi.decimals}f}", unit=kpi.unit or "")
 
     def ci(lo: float | None, hi: float | None) -> str:
         return f"{fmt(lo)} to {fmt(hi)}" if lo is not None and hi is not None else "–"
@@ -146,10 +149,35 @@ def _commitments(commitments: Sequence[CommitmentView], register: Register) -> s
     return "".join(out)
 
 
+def _changes_section(ch: Changes) -> str:
+    """What changed since the last session, as lists under one heading."""
+
+    def line(c: CommitmentView) -> str:
+        return (f"{c.text} ({c.owner}, due {P.date_words(c.due_on)}"
+                + (f", {c.days_overdue} days overdue" if c.overdue else "")
+                + (f", done {P.date_words(c.closed_on)}" if c.closed_on else "") + ")")
+
+    parts = [("Statuses that changed", [c.sentence for c in ch.status_changes]),
+             ("Commitments overdue", [line(c) for c in ch.overdue]),
+             ("Commitments done", [line(c) for c in ch.done]),
+             ("Commitments due since the session", [line(c) for c in ch.due]),
+             ("Feeds late", ch.late), ("Feeds that delivered data", ch.arrived),
+             ("Annotations added", ch.annotations)]
+    out = ['<section aria-labelledby="changed-h"><h2 id="changed-h">'
+           f"{esc(ch.heading)}</h2><p>{esc(ch.summary())}</p>"]
+    for title, lines in parts:
+        if lines:
+            out.append(f"<h3>{esc(title)} ({len(lines)})</h3><ul>"
+                       + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>")
+    out.append("</section>")
+    return "".join(out)
+
+
 def build_packet_html(register: Register, observations: pl.DataFrame, statuses: Sequence[KpiStatus],
                       commitments: Sequence[CommitmentView], *, month: str, as_of: date,
-                      title: str | None = None) -> str:
-    """The briefing packet for ``month`` (YYYY-MM) as one self-contained HTML document."""
+                      title: str | None = None, changes: Changes | None = None) -> str:
+    """The briefing packet for ``month`` (YYYY-MM) as one self-contained HTML document;
+    ``changes`` (what changed since the last session) comes first when given."""
     month_end = parse_period(month).end
     order = {p.priority_id: p.order for p in register.priorities.values()}
     ordered = sorted(statuses, key=lambda s: (RISK_ORDER.get(s.status, 99),
@@ -168,7 +196,8 @@ def build_packet_html(register: Register, observations: pl.DataFrame, statuses: 
             f'<p class="stamp">Data current through {esc(f"{through:%d %B %Y}" if through else "no data")}</p>'
             f'<p class="meta">Month reviewed: {esc(display_label(month))} · prepared {as_of:%d %B %Y} · '
             "Governor's Office of Results · internal: not for publication</p></header>",
-            '<main><section aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>',
+            "<main>" + (_changes_section(changes) if changes is not None else "")
+            + '<section aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>',
             f"<p>{sum(1 for s in statuses if s.status == 'off track')} of {len(statuses)} KPIs are "
             f"off track and {sum(1 for s in statuses if s.status == 'at risk')} at risk; "
             f"{late} commitment(s) are overdue. Off-track KPIs come first.</p>",

@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import TypeGuard
 
-BLUE = "#0072B2"
-VERMILLION = "#D55E00"
+from metrics.presentation import OKABE_ITO
+
+BLUE = OKABE_ITO["blue"]  # the palette of the app (metrics.presentation)
+VERMILLION = OKABE_ITO["vermillion"]
 GREY = "#555555"
 BAND = "#cfe3f1"
 
@@ -25,11 +27,15 @@ def line_chart(*, chart_id: str, title: str, description: str, labels: Sequence[
                values: Sequence[float | None], ci_low: Sequence[float | None] = (),
                ci_high: Sequence[float | None] = (), target: Sequence[float | None] = (),
                fmt: Callable[[float], str] = lambda v: f"{v:,.3g}", width: int = 420,
-               height: int = 170) -> str:
+               height: int = 170, tick_fmt: Callable[[float], str] | None = None,
+               unit: str = "") -> str:
     """A line chart of ``values`` over ``labels`` with its interval band and target line.
 
     The SVG is ``role="img"`` and labelled by its ``<title>`` and ``<desc>`` (the text
-    alternative); the same numbers are in the table printed beside it.
+    alternative); the same numbers are in the table printed beside it. Axis ticks show
+    numbers (``tick_fmt``) and the ``unit`` is written once above the axis, so a long unit
+    ("per 100,000") never pushes the numbers out of the picture; the left margin grows with
+    the longest tick.
     """
     n = len(values)
     tid, did = f"{chart_id}-title", f"{chart_id}-desc"
@@ -46,7 +52,10 @@ def line_chart(*, chart_id: str, title: str, description: str, labels: Sequence[
         lo, hi = lo - 1, hi + 1
     pad = (hi - lo) * 0.08
     lo, hi = lo - pad, hi + pad
-    left, right, top, bottom = 58, 12, 12, 26
+    tick = tick_fmt or fmt
+    ticks = [tick(v) for v in (hi - pad, lo + pad)]
+    left = max(34, int(6.2 * max(len(t) for t in ticks)) + 10)  # 10px text: ~6 px a glyph
+    right, top, bottom = 12, 22 if unit else 12, 26
     pw, ph = width - left - right, height - top - bottom
 
     def x(i: int) -> float:
@@ -57,9 +66,11 @@ def line_chart(*, chart_id: str, title: str, description: str, labels: Sequence[
 
     parts = [head, f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#ffffff" '
              f'stroke="#bbbbbb" stroke-width="0.5"/>']
-    for v in (hi - pad, lo + pad):  # axis labels: highest and lowest value shown
+    if unit:
+        parts.append(f'<text x="2" y="12" font-size="10" fill="{GREY}">{escape(unit)}</text>')
+    for v, tick_text in zip((hi - pad, lo + pad), ticks, strict=True):  # highest, lowest
         parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" '
-                     f'fill="{GREY}">{escape(fmt(v))}</text>')
+                     f'fill="{GREY}">{escape(tick_text)}</text>')
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                      'stroke="#dddddd" stroke-width="0.5"/>')
     parts.append(f'<text x="{left}" y="{height - 8}" font-size="10" fill="{GREY}">'

@@ -32,11 +32,11 @@ def test_agency_lists_its_kpis_and_shows_the_late_feed(app_env: Path) -> None:
     assert [h.value for h in at.header] == ["Housing Finance Agency"]
     kpis = _table(at, "Rule")
     assert sorted(kpis["KPI id"]) == ["eviction_filings", "homelessness"]
-    assert kpis.loc[kpis["KPI id"] == "eviction_filings", "Status"].item() == "❔ no agreed target"
+    assert kpis.loc[kpis["KPI id"] == "eviction_filings", "Status"].item() == "No agreed target"
     feeds = _table(at, "Next expected").set_index("Feed id")
     assert sorted(feeds.index) == ["hfa_evictions", "hfa_homelessness"]
     assert "late" in feeds.loc["hfa_evictions", "Freshness"]
-    assert feeds.loc["hfa_homelessness", "Freshness"] == "✅ on time"
+    assert feeds.loc["hfa_homelessness", "Freshness"] == "on time"
     assert pd.Timestamp(feeds.loc["hfa_evictions", "Data current through"]).date() == date(
         2026, 8, 31)
     assert pd.notna(feeds.loc["hfa_evictions", "Last batch"])
@@ -56,14 +56,15 @@ def test_quarantined_rows_are_counted(app_env: Path) -> None:
 
 
 def test_without_id_a_picker_and_unknown_id_an_error(app_env: Path) -> None:
-    at = _open()
-    assert not at.header
-    at.selectbox(key="agency_pick").set_value("doh").run()
-    assert not at.exception
+    at = _open()  # opens on the agency of the riskiest KPI, never blank
     assert [h.value for h in at.header] == ["Department of Health"]
+    assert at.get("plotly_chart") or at.dataframe
+    at.selectbox(key="agency_choice").set_value("hfa").run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Housing Finance Agency"]
     at = _open(id="nasa")
     assert any("nasa" in e.value for e in at.error)
-    assert not at.dataframe
+    assert [h.value for h in at.header] == ["Department of Health"]  # and a page to read
 
 
 def test_agency_commitments_are_listed(demo_copy: Path, monkeypatch: pytest.MonkeyPatch
@@ -81,6 +82,7 @@ def test_agency_commitments_are_listed(demo_copy: Path, monkeypatch: pytest.Monk
     table = _table(_open(id="hfa"), "Commitment")
     assert table["Commitment"].tolist() == ["Send the August eviction file"]
     assert "overdue" in table["Overdue"].item()
+    assert table["KPIs"].item() == ws.register.kpis["eviction_filings"].name  # a name, not an id
 
 
 def test_warm_rerun_is_fast(app_env: Path) -> None:

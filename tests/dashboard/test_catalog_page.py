@@ -84,7 +84,7 @@ def test_agreements_tab(app_env: Path) -> None:
     assert any("dsa-doc" in e.value and "doc_releases" in e.value for e in at.error)
     assert any("dsa-hfa" in w.value and "Expires in 67 days" in w.value for w in at.warning)
     table = _df(at, "agreement_id", "expires", "flags")
-    assert dict(zip(table["agreement_id"], table["status"], strict=True))["dsa-doc"] == "⛔ expired"
+    assert dict(zip(table["agreement_id"], table["status"], strict=True))["dsa-doc"] == "expired"
 
 
 def test_roadmap_tab_edit(copy_env: Path) -> None:

@@ -106,7 +106,7 @@ def test_open_commitments_carry_forward_and_overdue_is_shown(ws: Workspace) -> N
     [carried] = [f for f in _frames(at) if "Carried forward" in f.columns]
     assert carried["Commitment"].to_list() == ["Open three prenatal clinics"]
     assert carried["Carried forward"].to_list() == ["↻ from 14 Oct 2026"]
-    assert carried["Overdue"].to_list() == ["⚠️ overdue 24 days"]
+    assert carried["Overdue"].to_list() == ["overdue by 24 days"]
     landing = _open()
     assert "Overdue commitments (1)" in _texts(landing)
 

@@ -44,8 +44,8 @@ def test_feed_table_and_programme_panel(app_env: Path) -> None:
     table = _df(at, "feed_id", "last_rows_rejected")
     assert table.shape[0] == 15
     statuses = dict(zip(table["feed_id"], table["status"], strict=True))
-    assert statuses["hfa_evictions"] == "⚠️ Late"
-    assert statuses["doh_vital"] == "✅ On time"
+    assert statuses["hfa_evictions"] == "Late"
+    assert statuses["doh_vital"] == "On time"
     assert any("Eviction court filings" in w.value and "Late by 26 days" in w.value
                for w in at.warning)
     assert [m.label for m in at.metric][0] == "KPIs updated on time"
@@ -54,16 +54,21 @@ def test_feed_table_and_programme_panel(app_env: Path) -> None:
 
 def test_drill_down(app_env: Path) -> None:
     at = _open("doe_students")
-    assert at.header[0].value.startswith("✅ On time")
+    assert at.header[0].value.startswith("On time")
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 2
     names = [t["name"] for t in charts[0]["data"]]
     assert names == ["Rows accepted", "Rows rejected (quarantined)"]
     assert charts[0]["data"][1]["y"][-1] == 10
+    # rejected rows on their own scale (visible beside thousands accepted), full numbers
+    rejected = charts[0]["data"][1]
+    assert rejected["yaxis"] == "y2" and rejected["text"][-1] == "10 rejected"
+    assert charts[0]["layout"]["yaxis2"]["range"][1] >= 10
+    assert rejected["constraintext"] == "none" and rejected["cliponaxis"] is False
     codes = _df(at, "code", "problems")
     assert "feed.unknown_region" in set(codes["code"])
     quality = _df(at, "check", "finding")
-    assert "⚠️ warning" in set(quality["status"])  # duplicates were quarantined
+    assert "warning" in set(quality["status"])  # duplicates were quarantined
     assert _df(at, "kpi_id", "check").shape[0] > 0
     assert at.get("download_button")  # the error report
     at.selectbox(key="dh_feed").select("hfa_evictions").run()

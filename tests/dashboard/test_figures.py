@@ -86,10 +86,23 @@ def test_trend_without_target_and_with_annotations() -> None:
 def test_region_map_is_an_offline_choropleth() -> None:
     fig = F.region_map(_regions(), GEOJSON, title="By region", fmt=FMT, higher_better=True,
                        what="Share")
-    trace = fig.data[0]
-    assert trace.type == "choroplethmap" and list(trace.locations) == ["R01", "R02", "R03"]
-    assert fig.layout.map.style == "white-bg"
-    assert "Harbor: 40.0% (too few cases)" in trace.hovertext[1]
+    shapes = [t for t in fig.data if t.fill == "toself"]
+    assert [t.name for t in shapes] == ["Capital", "Harbor", "Prairie"]
+    assert "Harbor: 40.0% (too few cases)" in shapes[1].text
+    # region names are written on the map, and no outside base map or font is needed
+    assert sorted(a.text for a in fig.layout.annotations) == ["Capital", "Harbor", "Prairie"]
+    assert not any(t.type.endswith("map") or t.type == "choropleth" for t in fig.data)
+    # one direction: the best region (Prairie, higher is better) is blue, the worst vermillion
+    from metrics.presentation import BETTER, WORSE
+
+    def rgb(c: str) -> tuple[int, ...]:
+        return tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) if c.startswith("#") else \
+            tuple(int(float(x)) for x in c[c.index("(") + 1:-1].split(",")[:3])
+
+    assert rgb(shapes[2].fillcolor) == rgb(BETTER) and rgb(shapes[1].fillcolor) == rgb(WORSE)
+    flipped = F.region_map(_regions(), GEOJSON, title="b", fmt=FMT, higher_better=False,
+                           what="Share")
+    assert rgb([t for t in flipped.data if t.fill == "toself"][1].fillcolor) == rgb(BETTER)
     assert fig.layout.meta["description"] == (
         "Across 3 regions, the share ranges from 75.0% in Prairie (best) to 40.0% in Harbor "
         "(worst); too few cases in Harbor.")
@@ -141,8 +154,9 @@ def test_status_styles_pair_colour_with_word_icon_and_symbol() -> None:
     icons = {F.STATUS_STYLE[w].icon for w in words}
     assert len(icons) == len(words)  # each status recognisable without colour
     assert {F.STATUS_STYLE[w].colour for w in words} <= set(F.OKABE_ITO.values())
-    assert F.status_label("off track") == "⛔ off track"
-    assert F.status_label("something new").endswith(" something new")
+    assert all(i.startswith(":material/") for i in icons)  # Material icons, never emoji
+    assert F.status_label("off track") == "Off track"
+    assert F.status_label("something new") == "Something new"
 
 
 def test_sparkline_and_every_figure_has_a_title_and_description() -> None:
@@ -162,5 +176,57 @@ def test_annotation_text_is_shown_as_text_never_markup() -> None:
     fig = F.trend_figure(_trend(), None, title="t", series="Statewide value", y_title="%",
                          fmt=lambda v: f"{v:.1f}%",
                          annotations=[(_d(2026, 3, 31), "commitment", note)])
-    texts = [a.text for a in fig.layout.annotations if "mobile" in (a.text or "")]
+    texts = [a.hovertext for a in fig.layout.annotations if "mobile" in (a.hovertext or "")]
     assert texts and all("<" not in t and "&lt;b&gt;" in t for t in texts)
+    assert all("<" not in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_trend_axis_stays_within_the_measure_range() -> None:
+    wide = _trend().with_columns(pl.Series("CI high", [54.0, 57.0, 130.0, 60.0]),
+                                 pl.Series("CI low", [50.0, 53.0, -20.0, 56.0]))
+    fig = F.trend_figure(wide, TARGET, title="t", series="s", y_title="%", fmt=FMT,
+                         bounds=(0.0, 100.0))
+    lo, hi = fig.layout.yaxis.range
+    assert lo >= 0.0 and hi <= 100.0  # a share never past 100%
+    band = next(t for t in fig.data if t.fill == "toself")
+    assert max(band.y) <= 100.0 and min(band.y) >= 0.0
+
+
+def test_trend_annotation_labels_are_short_and_staggered() -> None:
+    notes = [(date(2025, 2, 1), "policy", "A long policy note about mobile clinics opening "
+              "in three counties"), (date(2025, 2, 15), "event", "Storm")]
+    fig = F.trend_figure(_trend(), TARGET, title="t", series="s", y_title="%", fmt=FMT,
+                         annotations=notes)
+    labels = [a for a in fig.layout.annotations if a.hovertext]
+    assert all(len(a.text) <= 32 for a in labels)
+    assert labels[0].hovertext.startswith("policy: A long policy note about mobile clinics")
+    assert len({a.y for a in labels}) == 2  # neighbours on different lines
+
+
+def test_rejected_rows_are_visible_beside_many_accepted_with_full_numbers() -> None:
+    from datetime import datetime
+
+    from dashboard.figures_governance import batches_figure
+
+    history = pl.DataFrame({"batch_id": [1, 2], "received_at": [datetime(2026, 10, 1),
+                                                                 datetime(2026, 11, 1)],
+                            "file": ["a.csv", "b.csv"], "rows_accepted": [491_503, 15_936],
+                            "rows_rejected": [47_880, 3]})
+    fig = batches_figure(history, "Wages")
+    acc, rej = fig.data
+    assert list(rej.text) == ["47,880 rejected", "3 rejected"]  # never cut to "4"
+    assert rej.yaxis == "y2" and fig.layout.yaxis2.range[1] >= 47_880  # own scale
+    assert fig.layout.yaxis.range[1] >= 491_503
+    assert rej.constraintext == "none" and rej.cliponaxis is False
+
+
+def test_heatmap_uses_the_one_direction_better_blue() -> None:
+    from metrics.presentation import BETTER, WORSE
+
+    cross = pl.DataFrame({"Region": ["Capital", "Harbor"], "Group": ["Asian", "Asian"],
+                          "Value": [60.0, 40.0], "Reliability": ["reliable", "reliable"]})
+    for higher_better, top in ((True, BETTER), (False, WORSE)):
+        fig = F.region_group_heatmap(cross, title="t", fmt=FMT, what="Share",
+                                     higher_better=higher_better)
+        scale = fig.data[0].colorscale
+        assert scale[-1][1] == top  # the highest value's colour follows the direction

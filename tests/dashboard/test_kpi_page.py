@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import statistics
 import time
@@ -49,6 +50,12 @@ def _use(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     st.cache_resource.clear()
 
 
+def app_reg():  # type: ignore[no-untyped-def]
+    from metrics.workspace import Workspace
+
+    return Workspace.open(Path(os.environ["STATDESK_WORKSPACE"])).register
+
+
 def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> None:
     at = _open(id="prenatal_care")
     assert at.title[0].value == "Births with prenatal care in the first trimester"
@@ -72,9 +79,10 @@ def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> 
     assert len(trend["data"][names.index("Statewide value")]["x"]) == 36
 
     cmap = _by_prefix(specs, "By region")
-    assert cmap["data"][0]["type"] == "choroplethmap"
-    assert sorted(cmap["data"][0]["locations"]) == [f"R{i:02d}" for i in range(1, 11)]
-    assert cmap["layout"]["map"]["style"] == "white-bg"
+    filled = [t for t in cmap["data"] if t.get("fill") == "toself"]
+    assert len(filled) == 10  # every region drawn, offline, with its name written on it
+    assert sorted(a["text"] for a in cmap["layout"]["annotations"]) == sorted(
+        r.name for r in app_reg().regions.values())
     bars = _by_prefix(specs, "Regions ranked")
     assert bars["data"][0]["type"] == "bar" and len(bars["data"][0]["y"]) == 10
     assert bars["data"][0]["y"][-1] == "Mesa"  # best region on top
@@ -101,7 +109,7 @@ def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> 
     markdown = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "Chief of Staff" in markdown and "Dr. Amara Osei" in markdown
     assert "Data-sharing agreement: Department of Health" in markdown
-    assert "green-badge[✅ on track]" in markdown  # the chip: icon, word and colour
+    assert "green-badge[:material/check_circle: On track]" in markdown  # icon, word, colour
 
 
 def test_unknown_kpi_says_so_and_links_back(app_env: Path) -> None:
@@ -112,8 +120,15 @@ def test_unknown_kpi_says_so_and_links_back(app_env: Path) -> None:
 
 
 def test_missing_id_and_bad_filters_give_clear_errors(app_env: Path) -> None:
-    at = _open()
-    assert any("No KPI was chosen" in e.value for e in at.error)
+    at = _open()  # no id: the picker opens on the riskiest KPI, never on an error
+    assert not at.error
+    first = at.selectbox(key="kpi_pick")
+    assert first.value == "overdose_deaths"  # first of the scorecard's risk order
+    assert at.title[0].value == "Drug overdose death rate"
+    assert at.get("plotly_chart")
+    first.set_value("prenatal_care").run()
+    assert at.title[0].value == "Births with prenatal care in the first trimester"
+    assert at.query_params["id"] in ("prenatal_care", ["prenatal_care"])
     for name, value in (("month", "2040-01"), ("region", "R99"), ("group", "martian")):
         at = _open(id="prenatal_care", **{name: value})
         assert any(f"'{value}'" in e.value for e in at.error), name
@@ -159,8 +174,12 @@ def test_annotations_appear_on_the_trend(demo_copy: Path, monkeypatch: pytest.Mo
     _use(monkeypatch, demo_copy)
     at = _open(id="prenatal_care")
     trend = next(s for t, s in _specs(at).items() if "target trajectory" in t)
-    texts = [a["text"] for a in trend["layout"].get("annotations", [])]
-    assert any("Medicaid postpartum extension" in t for t in texts)
+    notes = [a for a in trend["layout"].get("annotations", []) if a.get("hovertext")]
+    assert any(a["hovertext"] == "policy: Medicaid postpartum extension" for a in notes)
+    assert all(len(a["text"]) <= 32 for a in notes)  # short labels that do not collide
+    # and every annotation in full, in words, under the chart
+    assert any("1 Mar 2025, policy: Medicaid postpartum extension" in c.value
+               for c in at.caption)
 
 
 def test_kpi_with_no_data_says_so(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,3 +267,56 @@ def test_staff_change_a_target_on_the_kpi_page_and_a_stale_form_is_refused(copy_
     at.button(key=f"FormSubmitter:target_form_{form}-Save target").click().run()
     assert any("was changed by another analyst" in e.value for e in at.error)
     assert Workspace.open(copy_env).register.target_for("snap_timeliness").target_value == 93.0
+
+
+def test_region_choice_changes_headline_status_and_numbers(app_env: Path) -> None:
+    from metrics.engine import load_observations
+    from metrics.scorecard import kpi_status
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(app_env)
+    obs = load_observations(ws.engine)
+    obs = obs.filter(obs["kpi_id"] == "prenatal_care")
+    ks = kpi_status(ws.register, obs, ws.register.kpis["prenatal_care"], month="2026-10",
+                    as_of=AS_OF, detail=True)
+    kpi = ws.register.kpis["prenatal_care"]
+    for region in ("R01", "R06"):
+        own = ks.region_status[region]
+        at = _open(id="prenatal_care", region=region)
+        markdown = " ".join(m.value for m in at.markdown).replace("\\", "")
+        name = ws.register.region_name(region)
+        assert ":material/" in markdown
+        assert f"{own.status.capitalize()}]" in markdown  # the region's own status chip
+        assert own.explanation in markdown  # and its own reason
+        assert any(f"{name} value" in c.value for c in at.caption)
+        assert kpi.format_value(own.current_value) in markdown
+        assert own.explanation != ks.explanation and ks.explanation not in markdown
+
+
+def test_a_data_steward_gets_a_way_back_they_may_open(copy_env: Path) -> None:
+    """Stewards may not open the stat session: their back link leads to data health."""
+    from metrics.users import add_user
+    from metrics.workspace import Workspace
+
+    steward = "data.steward@results.lakeland.gov"
+    ws = Workspace.open(copy_env)
+    with ws.session() as s:
+        add_user(s, steward, "data_steward")
+    ws.engine.dispose()
+    for view, params in (("views/kpi.py", {"id": "prenatal_care"}),
+                         ("views/agency.py", {"id": "doh"})):
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                              "cookie_secret": "x" * 32, "client_id": "statdesk-test",
+                              "client_secret": "any", "server_metadata_url":
+                              "http://127.0.0.1:9/.well-known/openid-configuration"}
+        at.user = {"is_logged_in": True, "email": steward}  # type: ignore[attr-defined]
+        at.run()
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.switch_page(view).run()
+        assert not at.exception, [e.value for e in at.exception]
+        links = [(el.proto.label, el.proto.page) for el in at.get("page_link")]
+        assert ("Back to data health", "data-health") in [
+            (lb, pg.rsplit("/", 1)[-1]) for lb, pg in links], links
+        assert not any(lb == "Back to the stat session" for lb, _ in links)

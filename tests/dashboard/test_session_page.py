@@ -54,8 +54,11 @@ def test_scorecard_shows_all_20_kpis_with_their_status_words(app_env: Path) -> N
     assert len(expected) == 20
     assert sorted(card["KPI id"]) == sorted(expected)
     for kid, status in zip(card["KPI id"], card["Status"], strict=True):
-        assert status.endswith(" " + expected[kid])  # icon, then the word
-        assert status.split(" ", 1)[0] not in ("", expected[kid])  # an icon, not colour alone
+        assert status == expected[kid].capitalize()  # the word, never colour alone
+    # every row of the room view shows its status as a badge with a Material icon
+    badges = [m.value for m in at.markdown if "-badge[:material/" in m.value]
+    assert len([b for b in badges if any(f" {w.capitalize()}]" in b for w in STATUS_WORDS)]) \
+        == 20
     assert [h.value for h in at.subheader] == [
         "Healthy people and families", "Economic opportunity", "Education from cradle to career",
         "Safe communities", "Housing and human services"]
@@ -64,7 +67,7 @@ def test_scorecard_shows_all_20_kpis_with_their_status_words(app_env: Path) -> N
     assert card["Detail"].str.startswith("kpi?id=").all()
     assert all("month=2026-10" in u for u in card["Detail"])
     # counts at the top add up and name every status
-    counts = {m.label.split(" ", 1)[1]: int(m.value) for m in at.metric}
+    counts = {m.label.lower(): int(m.value) for m in at.metric}
     assert set(counts) == set(STATUS_WORDS)
     assert sum(counts.values()) == 20
     assert counts["no agreed target"] == 2  # ui_weekly_benefit and eviction_filings
@@ -83,7 +86,7 @@ def test_month_parameter_changes_the_period_reviewed(app_env: Path) -> None:
     assert row["Period"] == "Jun 2025"
     assert at.selectbox(key="session_month").value == "2025-06"
     expected = _expected(app_env, "2025-06")
-    assert dict(zip(card["KPI id"], [s.split(" ", 1)[1] for s in card["Status"]],
+    assert dict(zip(card["KPI id"], [s.lower() for s in card["Status"]],
                     strict=True)) == expected
     assert any("Jun 2025" in c.value for c in at.caption)
 
@@ -125,9 +128,12 @@ def test_open_commitments_are_shown_under_their_kpi(demo_copy: Path,
     use_workspace(monkeypatch, demo_copy)
     at = _run()
     labels = [e.label for e in at.expander]
-    assert any("Births with prenatal care" in lb and "(1)" in lb for lb in labels)
-    tables = [d.value for d in at.dataframe if "Commitment" in d.value.columns]
-    assert len(tables) == 1 and tables[0]["Commitment"].tolist() == ["Mobile clinics in Lakeshore"]
+    assert "Open commitments (1)" in labels
+    row = next(c for c in at.caption if "Births with prenatal care" not in c.value
+               and "1 open commitment" in c.value)
+    assert "Equity gap" in row.value
+    assert any("Mobile clinics in Lakeshore" in m.value and "Dr. Amara Osei" in m.value
+               and "31 Dec 2026" in m.value for m in at.markdown)
 
 
 def test_warm_rerun_is_fast(app_env: Path) -> None:
@@ -139,3 +145,80 @@ def test_warm_rerun_is_fast(app_env: Path) -> None:
         times.append(time.perf_counter() - t)
     assert not at.exception
     assert statistics.median(times) < 0.3, times
+
+
+def test_every_row_shows_status_value_target_and_reason_in_words(app_env: Path) -> None:
+    from metrics.engine import load_observations
+    from metrics.feedstate import feed_through
+    from metrics.scorecard import scorecard
+    from metrics.workspace import Workspace
+
+    at = _run()
+    ws = Workspace.open(app_env)
+    with ws.session() as s:
+        through = feed_through(s, ws.register)
+    texts = " ".join(m.value for m in at.markdown).replace("\\", "")
+    for k in scorecard(ws.register, load_observations(ws.engine), month="2026-10", as_of=AS_OF,
+                       feed_through=through):
+        assert k.explanation in texts, k.kpi_id  # the reason, in full, not in a hidden column
+        assert f"**{k.value_text}**" in texts
+        assert k.target_text in texts
+    words = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    for code in ("R12-", "rolling12", "at_risk_threshold", "None"):
+        assert code not in words
+
+
+def test_presentation_mode_shows_one_priority_and_moves_with_buttons(app_env: Path) -> None:
+    at = _run()
+    at.toggle(key="session_present").set_value(True).run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Healthy people and families"]
+    assert any("Priority 1 of 5" in c.value for c in at.caption)
+    at.button(key="present_next").click().run()
+    assert [h.value for h in at.header] == ["Economic opportunity"]
+    at.button(key="present_prev").click().run()
+    assert [h.value for h in at.header] == ["Healthy people and families"]
+    assert at.button(key="present_prev").disabled
+
+
+def test_what_changed_since_the_last_session_comes_first(loop_copy: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    use_workspace(monkeypatch, loop_copy)
+    at = _run()
+    heads = [h.value for h in at.subheader]
+    assert heads[0] == ("What changed since the last session (October stat session, "
+                        "22 Oct 2026, which reviewed September 2026)")
+    texts = [m.value.replace("\\", "") for m in at.markdown]
+    summary = next(t for t in texts if t.startswith("Since 22 Oct 2026:"))
+    labels = [e.label for e in at.expander]
+    n_changed = int(next(lb for lb in labels if lb.startswith("Statuses that changed"))
+                    .rsplit("(", 1)[1].rstrip(")"))
+    assert f"{n_changed} status change" in summary
+    assert "1 commitment done" in summary and "1 commitment overdue" in summary
+    joined = "\n".join(texts)
+    assert "Send the late eviction filings file — Tom Whitehorse, due 15 Oct 2026, 41 days " \
+           "overdue" in joined
+    assert "Open three prenatal clinics in Lakeshore — Dr. Amara Osei, due 31 Oct 2026, done " \
+           "28 Oct 2026" in joined
+    assert "Eviction court filings: the next batch is overdue" in joined
+    assert "Naloxone vending machines placed in 40 public buildings" in joined
+    # each status change names the KPI, both statuses and why
+    from metrics.engine import load_observations
+    from metrics.scorecard import scorecard
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(loop_copy)
+    obs = load_observations(ws.engine)
+    then = {k.kpi_id: k for k in scorecard(ws.register, obs, month="2026-09", as_of=AS_OF)}
+    now = scorecard(ws.register, obs, month="2026-10", as_of=AS_OF)
+    moved = [k for k in now if then[k.kpi_id].status != k.status]
+    assert len(moved) == n_changed > 0
+    for k in moved:
+        assert any(t.startswith(f"- {k.name}: {then[k.kpi_id].status} → {k.status} (")
+                   or f"\n- {k.name}: {then[k.kpi_id].status} → {k.status} (" in t
+                   for t in texts), k.kpi_id
+
+
+def test_no_session_held_means_no_what_changed_panel(app_env: Path) -> None:
+    at = _run()
+    assert not any(h.value.startswith("What changed") for h in at.subheader)

@@ -232,7 +232,10 @@ def sidebar_pages(page: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for i in range(links.count()):
         a = links.nth(i)
-        title = re.sub(r"^\W+", "", (a.text_content() or "").strip())  # drop the icon
+        shown = a.evaluate("""el => { const c = el.cloneNode(true);
+            c.querySelectorAll('[data-testid="stIconMaterial"]').forEach(i => i.remove());
+            return c.textContent; }""")
+        title = re.sub(r"^\W+", "", str(shown or "").strip())  # drop the icon
         out.append((title, str(a.get_attribute("href") or "")))
     return out
 
