@@ -39,8 +39,10 @@ class StatusStyle:
 
 
 STATUS_STYLE: dict[str, StatusStyle] = {
+    "not met": StatusStyle(OKABE_ITO["vermillion"], "❌", "x-thin-open", "red"),
     "off track": StatusStyle(OKABE_ITO["vermillion"], "⛔", "x", "red"),
     "at risk": StatusStyle(OKABE_ITO["orange"], "⚠️", "triangle-up", "orange"),
+    "uncertain": StatusStyle(OKABE_ITO["sky_blue"], "❓", "circle-dot", "gray"),
     "too few cases": StatusStyle(OKABE_ITO["grey"], "🔍", "circle-open", "gray"),
     "no data": StatusStyle(OKABE_ITO["grey"], "📭", "circle-open", "gray"),
     "no agreed target": StatusStyle(OKABE_ITO["reddish_purple"], "❔", "diamond", "violet"),

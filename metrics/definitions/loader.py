@@ -228,6 +228,12 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
         if not 1 <= fs <= 12:
             issues.append(issue("definitions.bad_choice", file=file, row=row, column="fiscal_start",
                                 value=fs, valid="a month number 1 to 12"))
+        basis = r["status_basis"] or "latest"
+        if basis != "latest" and ((r["grain"] or "month") != "month"
+                                  or measure not in ("proportion", "rate", "count")):
+            issues.append(issue("definitions.bad_choice", file=file, row=row, column="status_basis",
+                                value=basis, valid="'latest' (a pooled basis needs a monthly KPI "
+                                "of a proportion, rate or count)"))
         kpis[r["kpi_id"]] = Kpi(
             kpi_id=r["kpi_id"], name=r["name"], goal_id=r["goal_id"] or "",
             agency_id=r["agency_id"] or "", measure=measure,
@@ -240,7 +246,7 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             disaggregations=r["disaggregations"] or ("region", "group"),
             public=r["public"] if r["public"] is not None else True, at_risk_threshold=thr,
             equity_rule=bool(r["equity_rule"]), description=r["description"] or "",
-            methodology=r["methodology"] or "", noun=r["noun"] or "people")
+            methodology=r["methodology"] or "", noun=r["noun"] or "people", status_basis=basis)
     return kpis
 
 

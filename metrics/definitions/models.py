@@ -13,6 +13,9 @@ from metrics.targets import Target
 
 MEASURES = ("proportion", "rate", "count", "sum", "mean", "median")
 DIRECTIONS = ("higher", "lower")
+STATUS_BASES = ("latest", "rolling12", "latest_quarter")
+"""What a KPI's status is judged on: its latest period, or (monthly KPIs of counts, rates
+and proportions) the latest 12 months or the latest 3 months pooled."""
 FEED_KINDS = ("aggregate", "record")
 CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
 CLASSIFICATIONS = ("public", "internal", "confidential")
@@ -145,6 +148,7 @@ class Kpi:
     description: str = ""
     methodology: str = ""
     noun: str = "people"
+    status_basis: str = "latest"  # see STATUS_BASES
 
     @property
     def higher_is_better(self) -> bool:

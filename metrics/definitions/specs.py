@@ -14,6 +14,7 @@ from .models import (
     DIRECTIONS,
     FEED_KINDS,
     MEASURES,
+    STATUS_BASES,
 )
 
 POLARS_TYPES: dict[str, pl.DataType] = {
@@ -46,6 +47,7 @@ SPECS: dict[str, list[Field]] = {
         Field("public", "bool", default=True), Field("at_risk_threshold", "float", default=0.9),
         Field("equity_rule", "bool", default=False), Field("description", default=""),
         Field("methodology", default=""), Field("noun", default="people"),
+        Field("status_basis", "choice", default="latest", choices=STATUS_BASES),
     ],
     "targets": [
         Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),

@@ -247,6 +247,10 @@ def build_demo(root: str | Path, *, as_of: date | None = None, seed: int = 20261
         labels = _complete_periods(fm if FEEDS[k["feed"]][2] == "month" else months, k["grain"])
         labels = [lb for lb in labels if any(parse_period(lb).start <= m <= parse_period(lb).end for m in fm)]
         values = {lb: _period_value(num, den, k, fm, lb) for lb in labels}
+        if k.get("status_basis") == "rolling12":  # seasonal: targets set on 12-month levels
+            labels = labels[11:]
+            values = {lb: _period_value(num, den, k, fm, f"R12-{lb}") / (12 if k["measure"] == "count" else 1)
+                      for lb in labels}
         t = _target(k, values, labels, as_of)
         targets.append({"kpi_id": kid, "region": "all", "group": "all", **(t or {}),
                         "set_by": "Governor's Office of Results",

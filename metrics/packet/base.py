@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from html import escape
 
 STATUS_STYLE = {  # status -> (css class, short label); the word is always printed
+    "not met": ("off", "Not met"),
     "off track": ("off", "Off track"),
     "at risk": ("risk", "At risk"),
+    "uncertain": ("few", "Uncertain"),
     "too few cases": ("few", "Too few cases"),
     "no data": ("nodata", "No data"),
     "no agreed target": ("notarget", "No agreed target"),
