@@ -46,7 +46,7 @@ from metrics.targets import Target, interim_target, missing_fields
 __all__ = [
     "ONE_SIDED_LEVEL", "RISK_ORDER", "RULES", "Change", "GapStatus", "Status", "StatusResult",
     "apply_equity_rule", "assess", "classify_change", "classify_window_change", "default_fmt",
-    "gap_status",
+    "gap_status", "window_change_z",
 ]
 
 _EPS = 1e-9
@@ -484,9 +484,13 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
                       f"{final_words}; the target date has passed, so this status is final",
                       "", None, final, True, figs)
 
-    planned = abs(interim - base)
+    # The planned change since the baseline, toward better. Where the trajectory has not
+    # moved yet, or moves toward worse (a target that only limits a decline, e.g. a region
+    # whose own baseline already beats the statewide target), there is no planned progress
+    # to take a share of: the value is compared with the pro-rated target directly.
+    planned = sgn * (interim - base)
     ratio = None if planned <= _EPS * max(abs(interim), abs(base), 1.0) else (
-        1.0 + sgn * (cur - interim) / planned)
+        sgn * (cur - base) / planned)
     pace = _pace(value=cur, final=final, target_date=t_date, period_end=period_end, fmt=fmt,
                  unit_word=unit_word, periods_per_year=periods_per_year,
                  numerator=numerator, denominator=denominator)
@@ -536,7 +540,8 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
     else:
         sig_short = sig_away = sig_gain = False
 
-    if ratio is None:  # the trajectory has not moved from the baseline yet
+    if ratio is None:  # no planned progress: compare with the pro-rated target itself
+        head += f"; the trajectory runs from {b_words} to {final_words}"
         if _ge(sgn * cur, sgn * interim):
             return result(Status.ON_TRACK, f"On track: {head}, at or beyond it (rule: at or "
                           "beyond the pro-rated target)", pace, None, interim, False, figs)

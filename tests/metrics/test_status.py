@@ -10,8 +10,11 @@ boundary cases below are built from the rules.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,8 +31,10 @@ from metrics.status import (
     apply_equity_rule,
     assess,
     classify_change,
+    classify_window_change,
     default_fmt,
     gap_status,
+    window_change_z,
 )
 from metrics.targets import InterimTarget, Target
 
@@ -572,3 +577,90 @@ def test_after_the_target_date_only_met_or_not_met(base: float, final: float, va
     assert r.final and r.status in (Status.MET, Status.NOT_MET)
     sgn = 1 if direction == "higher" else -1
     assert (r.status == Status.MET) == (sgn * value >= sgn * final - 1e-9 * max(value, final))
+
+
+# --- change between overlapping windows --------------------------------------------------
+
+
+def test_overlapping_windows_are_compared_on_the_months_that_differ() -> None:
+    # Two 12-month windows sharing 11 months: 120 deaths then 140 (the month that came in
+    # had 25, the month that went out 5). As independent counts z = 20/sqrt(260) = 1.24;
+    # on the months that differ z = 20/sqrt(30) = 3.65.
+    z = window_change_z((25, None), (5, None), measure="count")
+    assert z == pytest.approx(20 / math.sqrt(30)) and round(z, 2) == 3.65
+    naive = classify_change(140, 120, direction="lower", current_ci=(140 - 1.96 * math.sqrt(140),
+                            140 + 1.96 * math.sqrt(140)),
+                            previous_ci=(120 - 1.96 * math.sqrt(120), 120 + 1.96 * math.sqrt(120)))
+    assert naive == Change.LITTLE_OR_NO_CHANGE  # what treating them as independent says
+    assert classify_window_change((25, None), (5, None), direction="lower",
+                                  measure="count") == Change.GETTING_WORSE
+    assert classify_window_change((25, None), (5, None), direction="higher",
+                                  measure="count") == Change.IMPROVING
+    assert classify_window_change((12, None), (10, None), direction="lower",
+                                  measure="count") == Change.LITTLE_OR_NO_CHANGE
+    assert classify_window_change((0, None), (0, None), direction="lower",
+                                  measure="count") == Change.NO_DATA
+
+
+def test_window_change_for_rates_and_proportions() -> None:
+    # rates: 30 events over 10,000 against 10 over 10,000: (0.003 - 0.001)/sqrt(30 + 10)*1e4
+    z = window_change_z((30, 10_000), (10, 10_000), measure="rate")
+    assert z == pytest.approx(0.002 / math.sqrt(30 / 1e8 + 10 / 1e8))
+    # proportions: pooled two-sample z
+    z = window_change_z((60, 100), (45, 100), measure="proportion")
+    p = 105 / 200
+    assert z == pytest.approx(0.15 / math.sqrt(p * (1 - p) * 0.02))
+    assert classify_window_change((60, 100), (45, 100), direction="higher",
+                                  measure="proportion") == Change.IMPROVING
+
+
+@given(st.integers(0, 500), st.integers(0, 500), st.integers(0, 5000))
+def test_shared_months_do_not_change_the_window_test(a: int, b: int, shared: int) -> None:
+    """The months both windows share cancel: adding them leaves the verdict unchanged."""
+    only = classify_window_change((a, None), (b, None), direction="lower", measure="count")
+    # a naive test on the whole windows is never more decisive than the one on what differs
+    naive = classify_change(a + shared, b + shared, direction="lower",
+                            current_ci=(a + shared - 1.96 * math.sqrt(a + shared + 1),
+                                        a + shared + 1.96 * math.sqrt(a + shared + 1)),
+                            previous_ci=(b + shared - 1.96 * math.sqrt(b + shared + 1),
+                                         b + shared + 1.96 * math.sqrt(b + shared + 1)))
+    if only == Change.LITTLE_OR_NO_CHANGE:
+        assert naive == Change.LITTLE_OR_NO_CHANGE or abs(a - b) > 1.96 * math.sqrt(a + b)
+
+
+# --- Healthy People reference ------------------------------------------------------------
+
+_ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = next((p for p in (Path(os.environ.get("STATDESK_REFERENCE", "/nonexistent")),
+                              _ROOT.parent / "shared" / "reference",
+                              _ROOT.parent.parent / "shared" / "reference") if p.is_dir()),
+                 _ROOT.parent / "shared" / "reference")
+
+
+def test_progress_ratio_is_the_healthy_people_percent_of_targeted_change() -> None:
+    """reference/healthy_people_progress_status_rules.json (HP2020 Final Progress Table
+    metadata): percent of targeted change achieved = 100·(recent − baseline)/(target −
+    baseline); "target met" at 100%, "improved" (no SE) at 10% or more."""
+    path = REFERENCE / "healthy_people_progress_status_rules.json"
+    if not path.exists():
+        pytest.skip(f"reference file not found at {path}")
+    rules = json.loads(path.read_text())
+    assert rules["formulas"]["percent_of_targeted_change_achieved"] == (
+        "100 * (most_recent - baseline) / (target - baseline)")
+    # the same formula with the pro-rated target in place of the target (a day before the
+    # target date, so that the status is not yet final)
+    for base, final, recent in ((60.0, 70.0, 61.0), (60.0, 70.0, 70.0), (20.0, 10.0, 19.0),
+                                (20.0, 10.0, 12.5), (60.0, 70.0, 58.0)):
+        t = target(baseline_value=base, target_value=final)
+        r = run(recent, target=t, on=date(2027, 6, 29), direction="higher" if final > base
+                else "lower")
+        assert r.interim_target is not None
+        expected = 100 * (recent - base) / (r.interim_target - base)
+        assert (r.progress_ratio or 0) * 100 == pytest.approx(expected, rel=1e-12)
+    # the "improved" boundary (no standard errors): exactly 10% of the targeted change
+    assert classify_change(61.0, 60.0, direction="higher", target_value=70.0) == Change.IMPROVING
+    assert classify_change(60.99, 60.0, direction="higher",
+                           target_value=70.0) == Change.LITTLE_OR_NO_CHANGE
+    # "getting worse" (no standard errors): moved away by 10% of the baseline or more
+    assert classify_change(54.0, 60.0, direction="higher",
+                           target_value=70.0) == Change.GETTING_WORSE
