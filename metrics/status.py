@@ -443,7 +443,7 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
                figures: Mapping[str, float] | None = None) -> StatusResult:
         return StatusResult(str(status), explanation, pace, str(change), ratio, cur, interim_,
                             label, base_val, target_scope, str(since_base), final,
-                            MappingProxyType(dict(figures or {})))
+                            dict(figures or {}))
 
     if cur is None:
         return result(Status.NO_DATA, f"No data: no value{who} for {said}")
