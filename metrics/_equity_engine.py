@@ -261,6 +261,9 @@ def summary(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     - ``theil = Σ p_j x_j ln x_j`` (with ``0·ln 0 = 0``)
     - ``mean_log_deviation = Σ p_j (−ln x_j)``: null when a compared rate is 0 (the
       measure is infinite there), or when μ = 0.
+    - ``gini = Σ_i Σ_j p_i p_j |r_i − r_j| / (2μ)``, computed from the Lorenz curve of the
+      groups ordered by rate: ``1 − Σ_k p_k (Y_k + Y_{k−1})`` with ``Y_k`` the cumulative
+      share of events (0 = every group has the same rate).
 
     The relative measures are null when μ = 0; all are null when no group is compared.
     Also: ``unreliable_groups`` and ``excluded`` (groups other than unknown/all with no
@@ -274,6 +277,10 @@ def summary(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     dev = (_r - _mu).abs()
     mld = (_p * (-x.log())).filter(_c).sum()
     excluded = ~_c & pl.col("group").is_not_null() & ~pl.col("group").is_in(NOT_COMPARED)
+    rs = _r.filter(_c)
+    ps = _p.filter(_c).sort_by(rs)
+    share = ps * rs.sort() / mu
+    gini = 1.0 - (ps * (2.0 * share.cum_sum() - share)).sum()
     return lf.group_by(keys).agg(
         n.alias("n_groups"),
         mu.alias("overall_rate"),
@@ -292,6 +299,7 @@ def summary(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
         .then((_p * pl.when(x > 0).then(x * x.log()).otherwise(0.0)).filter(_c).sum())
         .alias("theil"),
         pl.when(rel_ok & mld.is_finite()).then(mld).alias("mean_log_deviation"),
+        pl.when(rel_ok).then(gini).alias("gini"),
         _sorted_groups(_c & ~pl.col("_reliable")).alias("unreliable_groups"),
         _sorted_groups(excluded).alias("excluded"),
         unknown_share_expr("group", "_den").alias("unknown_share"),

@@ -10,7 +10,7 @@ Functions:
 - :func:`disparities` — one table of groups: pairwise rate difference and rate ratio
   against a reference (with confidence intervals) and the summary measures (Index of
   Disparity, weighted and unweighted; between-group variance; Theil index; mean log
-  deviation).
+  deviation; Gini coefficient).
 - :func:`theil_decomposition`, :func:`mld_decomposition` — Theil T and MLD split into
   between-region and within-region parts.
 - :func:`disparities_by_period`, :func:`summary_by_period` — the same for a whole
@@ -186,6 +186,7 @@ def disparities(
         "between_group_variance": _f(s["between_group_variance"]),
         "theil": _f(s["theil"]),
         "mean_log_deviation": _f(s["mean_log_deviation"]),
+        "gini": _f(s.get("gini")),
         "unreliable_groups": list(s["unreliable_groups"]),
         "excluded": list(s["excluded"]),
         "not_compared": not_compared,

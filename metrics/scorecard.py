@@ -373,13 +373,14 @@ def equity_gap(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str 
     d = equity.disparities(now, reference="best", favourable=fav)
     ref = d["reference_group"]
     diffs = {g: v for g, v in d["rate_difference"].items()
-             if v is not None and g != ref and g not in d["unreliable_groups"] and g != UNKNOWN}
+             if v is not None and g != ref and g != UNKNOWN}
     if not diffs or ref in (None, "total"):
         return "no data", "No reliable group to compare against.", None
     worst = max(diffs, key=lambda g: -diffs[g] if fav else diffs[g])
     gap = diffs[worst]
     m = kpi.multiplier
-    text = (f"{label(worst)} {kpi.format_value((d['rates'][worst]) * m)} against "
+    flag = (" (unreliable rate: too few events)" if worst in d["unreliable_groups"] else "")
+    text = (f"{label(worst)}{flag} {kpi.format_value((d['rates'][worst]) * m)} against "
             f"{label(ref)} {kpi.format_value(d['rates'][ref] * m)} (best reliable group)")
     before = table(previous_year_label(period, fiscal_start=kpi.fiscal_start))
     if before.height < 2:

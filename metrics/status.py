@@ -83,6 +83,7 @@ class GapStatus(StrEnum):
     WIDENING = "widening"
     NARROWING = "narrowing"
     STABLE = "stable"
+    TOO_SMALL = "too small to tell"
     NO_DATA = "no data"
 
 
@@ -327,19 +328,28 @@ def gap_status(current_gap: float | None, current_ci: tuple[float | None, float 
                previous_gap: float | None,
                previous_ci: tuple[float | None, float | None] | None, *,
                tolerance: float = 0.1, confidence: float = 0.95, method: str = "z") -> GapStatus:
-    """Whether a gap widened, narrowed or stayed stable between two periods.
+    """Whether a gap widened, narrowed, stayed stable, or the numbers are too small to tell.
 
     Gaps are compared by size (absolute value). With both intervals the change must be
-    significant to count; without them, the size must change by at least ``tolerance``
-    (10%) of the previous gap. A gap growing from zero is widening.
+    significant to count; a change that is not significant is "stable" only when the data
+    could have shown one (``method="z"``: the interval of the change lies within
+    ±``tolerance`` of the previous gap), else "too small to tell". Without intervals, the
+    size must change by at least ``tolerance`` (10%) of the previous gap. A gap growing
+    from zero is widening.
     """
     cur, prev = _num(current_gap), _num(previous_gap)
     if cur is None or prev is None:
         return GapStatus.NO_DATA
     grown = abs(cur) - abs(prev)
-    sig = _significant(cur, _ci(current_ci), prev, _ci(previous_ci), confidence, method)
+    c_ci, p_ci = _ci(current_ci), _ci(previous_ci)
+    sig = _significant(cur, c_ci, prev, p_ci, confidence, method)
     if sig is not None:
         if not sig or grown == 0:
+            if method == "z" and c_ci is not None and p_ci is not None:
+                z = z_value(confidence)
+                half = z * math.hypot((c_ci[1] - c_ci[0]) / (2 * z), (p_ci[1] - p_ci[0]) / (2 * z))
+                if abs(grown) + half > tolerance * abs(prev):
+                    return GapStatus.TOO_SMALL
             return GapStatus.STABLE
     elif grown == 0 or (prev != 0 and not _ge(abs(grown) / abs(prev), tolerance)):
         return GapStatus.STABLE

@@ -435,8 +435,11 @@ def test_gap_status_without_intervals() -> None:
 def test_gap_status_with_intervals() -> None:
     assert gap_status(15.0, (13.0, 17.0), 10.0, (8.0, 12.0)) == GapStatus.WIDENING
     assert gap_status(5.0, (3.0, 7.0), 10.0, (8.0, 12.0)) == GapStatus.NARROWING
-    # 12 vs 10 is 20% wider, but the intervals say it could be chance
-    assert gap_status(12.0, (9.0, 15.0), 10.0, (7.0, 13.0)) == GapStatus.STABLE
+    # 12 vs 10 is 20% wider, but the intervals say it could be chance, and they are too
+    # wide to say it stayed the same: too small to tell
+    assert gap_status(12.0, (9.0, 15.0), 10.0, (7.0, 13.0)) == GapStatus.TOO_SMALL
+    # tight intervals and a change within 10% of the gap: stable
+    assert gap_status(10.1, (9.9, 10.3), 10.0, (9.9, 10.1)) == GapStatus.STABLE
     assert gap_status(12.0, (9.0, 15.0), 10.0, (7.0, 13.0),
                       method="overlap") == GapStatus.STABLE
 
@@ -487,7 +490,8 @@ def test_status_values_and_default_fmt() -> None:
                                          "no agreed target"]
     assert [c.value for c in Change][:3] == ["improving", "little or no change",
                                              "getting worse"]
-    assert [g.value for g in GapStatus] == ["widening", "narrowing", "stable", "no data"]
+    assert [g.value for g in GapStatus] == ["widening", "narrowing", "stable",
+                                            "too small to tell", "no data"]
     assert [default_fmt(x) for x in (12345.6, 72.44, 0.01234, 0.0)] == [
         "12,346", "72.4", "0.0123", "0"]
 
