@@ -19,13 +19,13 @@ missing or negative numerator, are not compared.
 
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import Final, Literal
 
 import polars as pl
 
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, unknown_share_expr
 from metrics.groups import label as _label
+from metrics.intervals import z_value as z_value  # defined once, in metrics.intervals
 
 TOTAL: Final = "total"
 NOT_COMPARED: Final[tuple[str, str]] = (UNKNOWN, ALL)
@@ -49,13 +49,6 @@ def group_label(code: str) -> str:
         return _label(code)
     except KeyError:
         return code
-
-
-def z_value(confidence: float) -> float:
-    """Two-sided standard-normal quantile: ``z = Φ⁻¹(0.5 + confidence / 2)``."""
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
-    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def check_reference(reference: str) -> None:

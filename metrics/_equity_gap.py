@@ -14,6 +14,7 @@ import polars as pl
 
 from metrics import _equity_engine as eng
 from metrics._equity_engine import Variance, group_label
+from metrics.periods import previous_year_label
 
 #: Relative change in the absolute gap below which, without usable confidence
 #: intervals, the gap "stayed the same" (Healthy People's 10% rule).
@@ -51,6 +52,10 @@ def previous_year(period: Any) -> Any:
         step = {4: 1, 6: 100, 8: 10_000}.get(digits)
         return None if step is None else period - step
     if isinstance(period, str):
+        try:  # a reporting period: "the same period a year earlier" is defined in periods
+            return previous_year_label(period)
+        except ValueError:
+            pass
         m = _YEAR.search(period)
         if m is None:
             return None
