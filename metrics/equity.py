@@ -1,4 +1,5 @@
-"""Disparity measures between race and ethnicity groups (see METHODS.md, "Disparity measures").
+"""Disparity measures between race and ethnicity groups (docs/methods.md, "Disparities and
+gaps").
 
 Public API, usable from a notebook::
 

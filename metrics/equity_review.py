@@ -30,7 +30,7 @@ from metrics.groups import label as group_label
 from metrics.targets import interim_target
 
 RATE_MEASURES: Final = ("proportion", "rate")
-#: Fewer events than this make a rate unstable (METHODS.md, "Reliability").
+#: Fewer events than this make a rate unstable (docs/methods.md, "Reliability and privacy").
 SMALL_EVENTS: Final = 20
 STATUS_WORDS: Final = {WIDENED: "widening", NARROWED: "narrowing", SAME: "stable",
                        TOO_SMALL: "too small to tell"}

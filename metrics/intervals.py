@@ -4,7 +4,7 @@ Every function is vectorised: numpy arrays (or scalars) in, float arrays out, wi
 wherever the interval is undefined (a missing input, a zero denominator, a numerator
 outside its range). Scalar inputs give 0-d arrays; ``float(low)`` turns them back.
 
-Methods (see METHODS.md, "Confidence intervals"):
+Methods (see docs/methods.md, "Confidence intervals"):
 
 * proportions: Wilson score interval; Clopper-Pearson where guaranteed coverage is wanted;
 * counts: exact (Garwood, chi-square) limits, or Byars' approximation;

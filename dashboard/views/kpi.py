@@ -148,7 +148,7 @@ with h2:
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(f"Statewide value, {ks.period_display}", ks.value_text)
 m2.metric("Pro-rated target", ks.target_text)
-m3.metric("Change since the previous period", ks.change)
+m3.metric("Change since a year earlier", ks.change)
 m4.metric("Data current through", f"{ks.data_through:%d %b %Y}" if ks.data_through else "no data")
 st.markdown(f"**Equity gap:** {ui.escape(ks.gap_status)}: {ui.escape(ks.gap_text)}")
 if not m["has_data"]:
@@ -243,6 +243,7 @@ lines = [
     f"**Measure:** {kpi.measure}, {ui.escape(kpi.unit or 'no unit')}, "
     f"{'higher' if kpi.direction == 'higher' else 'lower'} is better, by {kpi.grain}",
     f"**Methodology:** {ui.escape(kpi.methodology or 'not written yet')}",
+    "**Methods:** [how every figure, interval, status, change and gap is computed](app/static/methods.md)",
     f"**Owner:** {ui.escape(kpi.owner or 'not named')} · **Agency:** "
     f"{ui.escape(reg.agencies[kpi.agency_id].name)}",
     f"**Steward:** {ui.escape(feed.steward or 'not named')}",
