@@ -15,7 +15,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from metrics.definitions import Kpi
-from metrics.equity_review import SMALL_EVENTS, fmt_gap, gap_unit
+from metrics.equity.review import SMALL_EVENTS, fmt_gap, gap_unit
 from metrics.groups import UNKNOWN_SHARE_WARNING
 from metrics.groups import label as group_label
 from metrics.periods import display_label

@@ -19,6 +19,9 @@ Functions:
 - :func:`gap_over_time` — the gap of one group now, at baseline and a year earlier,
   whether it widened or narrowed, and what it would take to close it.
 
+The package's one public surface is this module and :mod:`metrics.equity.review` (the
+equity review of a register's KPIs); ``_engine``, ``_gap`` and ``_decompose`` are private.
+
 Conventions:
 
 - Rates are ``r_j = numerator_j / denominator_j``, unscaled (a proportion or a rate per
@@ -48,14 +51,27 @@ from typing import Any
 
 import polars as pl
 
-from metrics import _equity_engine as eng
-from metrics._equity_decompose import decomposition as _decomposition
-from metrics._equity_engine import OBSERVATION_KEYS, TOTAL, Variance, group_label
-from metrics._equity_gap import compare_gaps, gap_over_time, previous_year, what_it_takes
+from metrics.equity import _engine as eng
+from metrics.equity._decompose import decomposition as _decomposition
+from metrics.equity._engine import OBSERVATION_KEYS, TOTAL, Variance, group_label
+from metrics.equity._gap import (
+    NARROWED,
+    SAME,
+    TOO_SMALL,
+    WIDENED,
+    compare_gaps,
+    gap_over_time,
+    previous_year,
+    what_it_takes,
+)
 from metrics.groups import ALL, UNKNOWN
 
 __all__ = [
+    "NARROWED",
+    "SAME",
+    "TOO_SMALL",
     "TOTAL",
+    "WIDENED",
     "compare_gaps",
     "disparities",
     "disparities_by_period",

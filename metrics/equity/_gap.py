@@ -12,8 +12,8 @@ from typing import Any, Final
 
 import polars as pl
 
-from metrics import _equity_engine as eng
-from metrics._equity_engine import Variance, group_label
+from metrics.equity import _engine as eng
+from metrics.equity._engine import Variance, group_label
 from metrics.periods import previous_year_label
 
 #: Relative change in the absolute gap below which, without usable confidence

@@ -23,8 +23,8 @@ from typing import Any, Final
 import polars as pl
 
 from metrics import equity
-from metrics._equity_gap import NARROWED, SAME, TOO_SMALL, WIDENED
 from metrics.definitions import Kpi, Register
+from metrics.equity import NARROWED, SAME, TOO_SMALL, WIDENED
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, UNKNOWN_SHARE_WARNING
 from metrics.groups import label as group_label
 from metrics.targets import interim_target

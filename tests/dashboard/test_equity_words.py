@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from dashboard import figures_equity as fe
-from metrics import equity_review as er
+from metrics.equity import review as er
 from metrics.groups import label
 
 

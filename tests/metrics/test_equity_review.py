@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from metrics import equity
-from metrics import equity_review as er
+from metrics.equity import review as er
 from metrics.groups import UNKNOWN_SHARE_WARNING, unknown_share
 
 STATUS_WORDS = {"widening", "narrowing", "stable", "too small to tell", "no comparison"}
