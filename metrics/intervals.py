@@ -255,18 +255,16 @@ def median_ranks(n: Values, *, confidence: float = 0.95) -> tuple[FloatArray, Fl
     na = _f(n)
     alpha = 1.0 - confidence
     _ = z_value(confidence)
-    out_k = np.full(na.shape, np.nan)
     flat = na.ravel()
-    ks = out_k.ravel()
-    for i, size in enumerate(flat):
-        if not np.isfinite(size) or size < 1 or size != np.floor(size):
-            continue
+    ks = np.full(flat.shape, np.nan)
+    valid = np.isfinite(flat) & (flat >= 1) & (flat == np.floor(flat))
+    for size in np.unique(flat[valid]):  # one binomial table per distinct n
         m = int(size)
         j = np.arange(0, m // 2 + 1)
         cdf = special.bdtr(j, m, 0.5)  # P(B <= j)
         ok = np.nonzero(cdf <= alpha / 2.0)[0]
         if ok.size:
-            ks[i] = float(ok[-1] + 1)  # P(B <= k - 1) <= α/2 with k - 1 = j
+            ks[valid & (flat == size)] = float(ok[-1] + 1)  # P(B <= k − 1) <= α/2, k − 1 = j
     k = ks.reshape(na.shape)
     return k, np.where(np.isnan(k), np.nan, na - k + 1.0)
 
