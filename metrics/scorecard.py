@@ -154,7 +154,7 @@ def pooled(kpi: Kpi, obs_kpi: pl.DataFrame, period: str, k: int, region: str = A
                           & (pl.col("group") == group)).sort("period_end")
     name = f"{k} months to {display_label(period)}"
     if kpi.measure == "count":
-        name += ", monthly average"
+        name += " as a monthly average"
     end = parse_period(period).end
     ends = tuple(parse_period(lb).end for lb in labels)
     if rows.height != k or rows.get_column("numerator").null_count() or (

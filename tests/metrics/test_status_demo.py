@@ -170,7 +170,7 @@ def test_every_number_in_every_status_sentence_is_recomputed(ws: Workspace,
                 label = display_label(lv.baseline_period or "")
                 k = {"rolling12": 12, "latest_quarter": 3}.get(kpi.status_basis)
                 if k and kpi.grain == "month":
-                    label = f"{k} months to {label}" + (", monthly average"
+                    label = f"{k} months to {label}" + (" as a monthly average"
                                                         if kpi.measure == "count" else "")
                 if "the baseline (" in r.explanation:  # it names the baseline period used
                     assert f"the baseline ({r.explanation.split('the baseline (')[1].split(' in ')[0]}" \
