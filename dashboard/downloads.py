@@ -156,7 +156,7 @@ def region_table(obs_kpi: pl.DataFrame, register: Register, kpi: Kpi, period: st
 
 
 def reference_group(groups: pl.DataFrame, kpi: Kpi) -> str | None:
-    """The best reliable group (METHODS.md), for rate measures; None otherwise."""
+    """The best reliable group (docs/methods.md), for rate measures; None otherwise."""
     if kpi.measure not in RATE_MEASURES or groups.height < 2:
         return None
     try:

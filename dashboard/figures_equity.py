@@ -15,7 +15,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from metrics.definitions import Kpi
-from metrics.equity_review import SMALL_EVENTS, fmt_gap, gap_unit
+from metrics.equity.review import SMALL_EVENTS, fmt_gap, gap_unit
 from metrics.groups import UNKNOWN_SHARE_WARNING
 from metrics.groups import label as group_label
 from metrics.periods import display_label
@@ -27,6 +27,7 @@ STATUS_STYLE = {  # colour, pattern (bars), symbol
     "widening": (OKABE_ITO["vermillion"], "x", "triangle-up"),
     "narrowing": (OKABE_ITO["blue"], "/", "triangle-down"),
     "stable": (OKABE_ITO["grey"], ".", "circle"),
+    "too small to tell": (OKABE_ITO["yellow"], "\\", "diamond-open"),
     "no comparison": ("#DDDDDD", "", "circle-open"),
 }
 SEQUENTIAL = [[0.0, "#F7FBFF"], [0.5, "#6BAED6"], [1.0, "#08306B"]]  # one hue, light to dark
@@ -111,10 +112,11 @@ def review_figure(review: pl.DataFrame) -> go.Figure:
 def review_summary(review: pl.DataFrame) -> str:
     """Text summary of the review, from the numbers."""
     counts = {s: review.filter(pl.col("status_year") == s).height
-              for s in ("widening", "narrowing", "stable", "no comparison")}
+              for s in ("widening", "narrowing", "stable", "too small to tell", "no comparison")}
     parts = [f"Of {review.height} KPIs with group rates, since a year earlier "
-             f"{counts['widening']} gaps widened, {counts['narrowing']} narrowed and "
-             f"{counts['stable']} stayed about the same"]
+             f"{counts['widening']} gaps widened, {counts['narrowing']} narrowed, "
+             f"{counts['stable']} stayed about the same and for {counts['too small to tell']} "
+             "the numbers are too small to tell"]
     if counts["no comparison"]:
         parts[0] += f" ({counts['no comparison']} without a comparison)"
     top = review.filter(pl.col("relative_change_year").is_not_null())
@@ -206,6 +208,9 @@ def summary_table(d: dict[str, Any]) -> pl.DataFrame:
          "meaning": "0 = every group has the overall rate"},
         {"measure": "Mean log deviation", "value": num(d["mean_log_deviation"], 4),
          "meaning": "0 = every group has the overall rate (undefined if a rate is 0)"},
+        {"measure": "Gini coefficient", "value": num(d.get("gini"), 3),
+         "meaning": "0 = every group has the same rate; toward 1 = events concentrated in "
+                    "few groups"},
     ])
 
 
@@ -217,13 +222,31 @@ def disparity_summary(d: dict[str, Any], kpi: Kpi, worst: list[str]) -> str:
             f"Overall rate {kpi.format_value((d['overall_rate'] or 0) * m)}.")
     if worst:
         w = worst[0]
-        text += (f" The largest gap is for {group_label(w)}: "
+        flag = (" (unreliable rate: too few events, read with care)"
+                if w in d["unreliable_groups"] else "")
+        text += (f" The largest gap is for {group_label(w)}{flag}: "
                  f"{kpi.format_value(d['rates'][w] * m)}, a difference of "
                  f"{fmt_gap(kpi, abs(d['rate_difference'][w]) * m)} and a rate ratio of "
                  f"{d['rate_ratio'][w]:.2f}.")
     if d["unreliable_groups"]:
         text += (" Unreliable, not used as reference: "
                  + ", ".join(group_label(g) for g in d["unreliable_groups"]) + ".")
+    return text + " " + coverage_sentence(d)
+
+
+def coverage_sentence(d: dict[str, Any]) -> str:
+    """Which groups the summary measures cover, what is missing, and why the overall rate
+    μ may differ from the statewide rate."""
+    covered = ", ".join(group_label(g) for g in d["groups"]) or "none"
+    text = f"The summary measures cover {len(d['groups'])} groups ({covered})."
+    if d["excluded"]:
+        text += (" Left out for lack of a usable figure (hidden or no population): "
+                 + ", ".join(group_label(g) for g in d["excluded"]) + ".")
+    if "unknown" in d.get("not_compared", []):
+        share = d.get("unknown_share")
+        share_text = f" ({share:.1%} of the population counted)" if share is not None else ""
+        text += (" The overall rate is over these groups only: it leaves out Unknown / not "
+                 f"reported{share_text}, so it can differ from the statewide rate.")
     return text
 
 

@@ -1,8 +1,7 @@
 """The status of one slice of a KPI (statewide, a region, a group, or a region's group).
 
-The one place the pages ask for a region's or a group's own status: when the status
-rules change (regions and groups with baselines of their own), only ``level_status``
-changes.
+The one place the pages ask for a region's or a group's own status; every slice is judged
+by ``metrics.scorecard.status_for`` (its own baseline, its own target where one is set).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import polars as pl
 from metrics import presentation as P
 from metrics.definitions import Kpi, Register
 from metrics.groups import ALL, label
-from metrics.scorecard import KpiStatus
+from metrics.scorecard import KpiStatus, status_for
 from metrics.status import StatusResult
 
 
@@ -40,18 +39,13 @@ def level_status(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, ks: KpiSta
         return ks.region_status.get(region)
     if region == ALL:
         return ks.group_status.get(group)
-    from metrics import scorecard  # a region's group: assessed the same way
-
-    assess = getattr(scorecard, "_assess", None)
-    if assess is None or ks.period is None:
+    if ks.period is None:
         return None
     rows = obs_kpi.filter((pl.col("period") == ks.period) & (pl.col("region") == region)
                           & (pl.col("group") == group))
     if rows.height == 0:
         return None
-    result: StatusResult = assess(kpi, register, rows.row(0, named=True), None,
-                                  region=region, group=group)
-    return result
+    return status_for(register, obs_kpi, kpi, ks.period, region=region, group=group).result
 
 
 def headline(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, ks: KpiStatus,

@@ -4,13 +4,15 @@ Every function is vectorised: numpy arrays (or scalars) in, float arrays out, wi
 wherever the interval is undefined (a missing input, a zero denominator, a numerator
 outside its range). Scalar inputs give 0-d arrays; ``float(low)`` turns them back.
 
-Methods (see METHODS.md, "Confidence intervals"):
+Methods (see docs/methods.md, "Confidence intervals"):
 
 * proportions: Wilson score interval; Clopper-Pearson where guaranteed coverage is wanted;
 * counts: exact (Garwood, chi-square) limits, or Byars' approximation;
 * crude rates: exact limits when the count is below 10, Byars when it is 10 or more
   (the convention of the UK public-health indicator methods, PHEindicatormethods);
 * means: Student's t;
+* medians: distribution-free order-statistic interval (binomial ranks), with a
+  reliability rule for medians;
 * directly standardised rates: Dobson's method (limits on the total count scaled to the
   rate), and the Fay-Feuer gamma interval used by NCHS for age-adjusted rates.
 """
@@ -41,6 +43,9 @@ __all__ = [
     "MAX_RSE",
     "MIN_EVENTS",
     "is_reliable",
+    "median_interval",
+    "median_ranks",
+    "median_reliable",
     "poisson_exact",
     "poisson_rate",
     "relative_standard_error",
@@ -235,6 +240,60 @@ def t_mean(mean: Values, sd: Values, n: Values, *,
         half = special.stdtrit(na - 1.0, 1.0 - alpha / 2.0) * s / np.sqrt(na)
     bad = ~((na >= 2) & (s >= 0) & np.isfinite(m))
     return _nan_where(bad, m - half), _nan_where(bad, m + half)
+
+
+# --- medians ----------------------------------------------------------------------------
+
+
+def median_ranks(n: Values, *, confidence: float = 0.95) -> tuple[FloatArray, FloatArray]:
+    """1-based ranks ``(k, n − k + 1)`` of the order statistics bounding the median.
+
+    Distribution-free: ``k`` is the largest whole number with ``P(B ≤ k − 1) ≤ α/2`` for
+    ``B ~ Binomial(n, 1/2)``, so that ``[x₍ₖ₎, x₍ₙ₋ₖ₊₁₎]`` covers the population median with
+    probability ``1 − 2·P(B ≤ k − 1) ≥ confidence`` for any continuous distribution. NaN
+    where no such ``k`` exists (fewer than 6 values at 95%) or ``n`` is missing.
+    Source: Campbell & Gardner (1988), BMJ 296:1454 (n = 10 → ranks 2 and 9 at 95%).
+    """
+    na = _f(n)
+    alpha = 1.0 - confidence
+    _ = z_value(confidence)
+    flat = na.ravel()
+    ks = np.full(flat.shape, np.nan)
+    valid = np.isfinite(flat) & (flat >= 1) & (flat == np.floor(flat))
+    for size in np.unique(flat[valid]):  # one binomial table per distinct n
+        m = int(size)
+        j = np.arange(0, m // 2 + 1)
+        cdf = special.bdtr(j, m, 0.5)  # P(B <= j)
+        ok = np.nonzero(cdf <= alpha / 2.0)[0]
+        if ok.size:
+            ks[valid & (flat == size)] = float(ok[-1] + 1)  # P(B <= k − 1) <= α/2, k − 1 = j
+    k = ks.reshape(na.shape)
+    return k, np.where(np.isnan(k), np.nan, na - k + 1.0)
+
+
+def median_interval(values: Values, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval for the median of ``values`` (missing values dropped):
+    the order statistics at :func:`median_ranks`; NaN when there are too few values."""
+    v = _f(values).ravel()
+    v = np.sort(v[np.isfinite(v)])
+    k, u = median_ranks(v.size, confidence=confidence)
+    if not np.isfinite(k):
+        return float("nan"), float("nan")
+    return float(v[int(k) - 1]), float(v[int(u) - 1])
+
+
+def median_reliable(n: Values, low: Values, high: Values, median: Values, *,
+                    min_records: float = 20, max_rse: float = 0.30,
+                    confidence: float = 0.95) -> NDArray[np.bool_]:
+    """Reliability of a median, on the same footing as a rate's: at least ``min_records``
+    records, and an implied relative standard error (the interval's half-width over z,
+    relative to the median) of at most ``max_rse``. False where the interval is missing."""
+    na, lo, hi, med = np.broadcast_arrays(_f(n), _f(low), _f(high), _f(median))
+    z = z_value(confidence)
+    with np.errstate(all="ignore"):
+        rse = (hi - lo) / (2.0 * z) / np.abs(med)
+    ok = (na >= min_records) & np.isfinite(rse) & (rse <= max_rse)
+    return np.asarray(ok, dtype=bool)
 
 
 # --- directly standardised rates --------------------------------------------------------

@@ -63,10 +63,14 @@ class StatusLook:
 
 
 STATUS_LOOK: dict[str, StatusLook] = {
+    "not met": StatusLook("Not met", ":material/block:", OKABE_ITO["vermillion"],
+                          "#A33C00", "red", "off", "x-thin-open"),
     "off track": StatusLook("Off track", ":material/cancel:", OKABE_ITO["vermillion"],
                             "#A33C00", "red", "off", "x"),
     "at risk": StatusLook("At risk", ":material/warning:", OKABE_ITO["orange"],
                           "#7A5A00", "orange", "risk", "triangle-up"),
+    "uncertain": StatusLook("Uncertain", ":material/contact_support:", OKABE_ITO["sky_blue"],
+                            "#005F8F", "gray", "few", "circle-dot"),
     "too few cases": StatusLook("Too few cases", ":material/search_off:", OKABE_ITO["grey"],
                                 "#4D4D4D", "gray", "few", "circle-open"),
     "no data": StatusLook("No data", ":material/hourglass_empty:", OKABE_ITO["grey"],

@@ -36,6 +36,9 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "target": "The target for {target_date} is {target}.",
         "no_target": "There is no agreed target for this measure.",
         "status": "Against the target, it is {status}.",
+        "status_words": {"too few cases": "not judged: too few cases to be reliable",
+                         "no data": "not judged: there is no figure",
+                         "uncertain": "uncertain: the data cannot tell"},
         "groups": "{measures} were lowest for {low} ({low_value}) and highest for {high} ({high_value}).",
         "groups_missing": "Figures by race and ethnicity are not available for {period}.",
         "hidden_one": "The figure for 1 small group or region is not shown to protect privacy.",
@@ -135,7 +138,7 @@ def summarise(kpi: Kpi, obs: pl.DataFrame, *, period: str | None, target: Target
         out.append(t["target"].format(target_date=_month_year(target.target_date, language),
                                       target=fmt(target.target_value)))
         if status:
-            out.append(t["status"].format(status=status))
+            out.append(t["status"].format(status=t["status_words"].get(status, status)))
     else:
         out.append(t["no_target"])
     groups = obs.filter((pl.col("period") == period) & (pl.col("region") == ALL)

@@ -75,13 +75,15 @@ def test_missing_values_are_empty_not_zero(demo_workspace: Path, fmt: str) -> No
         lines = result.stdout.splitlines()
         header = lines[0].split(",")
         assert header[:len(OBS_COLUMNS)] == OBS_COLUMNS
-        first = lines[1].split(",")
-        # a median has no numerator and no interval: empty cells, never 0
-        for col in ("numerator", "ci_low", "ci_high"):
-            assert first[header.index(col)] == "", col
+        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+        # a median has no numerator; its interval is missing below 6 records: empty, never 0
+        assert all(r["numerator"] == "" for r in rows)
+        tiny = [r for r in rows if float(r["denominator"]) < 6]
+        assert tiny and all(r["ci_low"] == "" and r["ci_high"] == "" for r in tiny)
     else:
         rows = json.loads(result.stdout)
-        assert all(r["numerator"] is None and r["ci_low"] is None for r in rows)
+        assert all(r["numerator"] is None for r in rows)
+        assert all((r["ci_low"] is None) == (r["denominator"] < 6) for r in rows)
         assert all(r["value"] is not None for r in rows if r["region"] == "all")
 
 
@@ -132,6 +134,34 @@ def test_status_json_lists_every_kpi(demo_workspace: Path) -> None:
     assert by["eviction_filings"]["stale"] is True
     assert by["prenatal_care"]["period"] == "2026-10"
     assert by["violent_crime"]["period"] == "2026-Q3"
+
+
+def test_status_levels_judge_regions_and_groups_on_their_own_baseline(
+        demo_workspace: Path) -> None:
+    code, out, err = _run("status", "--format", "json", "--levels", "--as-of", AS_OF.isoformat(),
+                          "--workspace", str(demo_workspace))
+    assert code == 0, err
+    rows = json.loads(out)
+    for r in rows:
+        for key in ("kpi_id", "period", "status", "explanation", "pace", "gap_status", "change",
+                    "region", "group", "baseline_value", "target_scope"):
+            assert key in r, key
+        assert r["target_scope"] in ("own", "statewide")
+    state = [r for r in rows if (r["region"], r["group"]) == ("all", "all")]
+    assert len(state) == 20
+    obs = pl.DataFrame(json.loads(_run("observations", "infant_mortality", "--format", "json",
+                                       "--workspace", str(demo_workspace))[1]))
+    im = {(r["region"], r["group"]): r for r in rows if r["kpi_id"] == "infant_mortality"}
+    assert {"R01", "R05", "R10"} <= {reg for reg, g in im if g == "all"}
+    black, r05 = im[("all", "black")], im[("R05", "all")]
+    assert black["target_scope"] == "own" and "its own target" in black["explanation"]
+    assert r05["target_scope"] == "statewide"
+    assert "against the statewide target" in r05["explanation"]
+    # the baseline used is the region's own value at the statewide baseline period
+    b = obs.filter((pl.col("period") == "R12-2025-03") & (pl.col("region") == "R05")
+                   & (pl.col("group") == "all"))["value"][0]
+    assert r05["baseline_value"] == pytest.approx(b)
+    assert r05["baseline_value"] != im[("all", "all")]["baseline_value"]
 
 
 def test_status_for_an_earlier_month_csv(demo_workspace: Path) -> None:

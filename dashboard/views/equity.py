@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import components as ui
 from dashboard import figures_equity as fe
 from dashboard import state
-from metrics import equity_review as er
+from metrics.equity import review as er
 from metrics.groups import ALL, DEFAULT_APPROACH, MULTIRACIAL_APPROACH, unknown_share_finding
 from metrics.groups import label as group_label
 from metrics.periods import display_label

@@ -172,7 +172,7 @@ if head.small_numbers:
     st.warning(head.small_numbers, icon=":material/search_off:")
 ui.figures_row([(f"{head.where} value, {head.period_text}", head.value_text),
                 ("Pro-rated target", head.target_text),
-                ("Change since the previous period", head.change or "not known"),
+                ("Change since a year earlier", head.change or "not known"),
                 ("Data current through", P.date_words(ks.data_through, "no data"))])
 st.markdown(f"**Equity gap (statewide):** {ui.escape(P.gap_word(ks.gap_status))}: "
             f"{ui.escape(ks.gap_text)}")
@@ -272,6 +272,7 @@ lines = [
     f"{ui.escape(kpi.unit or 'no unit')}, {P.direction_words(kpi.direction)}, "
     f"{P.grain_words(kpi.grain)}",
     f"**Methodology:** {ui.escape(kpi.methodology or 'not written yet')}",
+    "**Methods:** [how every figure, interval, status, change and gap is computed](app/static/methods.md)",
     f"**Owner:** {ui.escape(kpi.owner or 'not named')} · **Agency:** "
     f"{ui.escape(reg.agencies[kpi.agency_id].name)}",
     f"**Steward:** {ui.escape(feed.steward or 'not named')}",

@@ -286,12 +286,15 @@ def observations(kpi_id: str, workspace: WorkspaceOpt = None,
 @app.command()
 def status(workspace: WorkspaceOpt = None,
            period: Annotated[str | None, typer.Option(help="Month reviewed, YYYY-MM (default: latest).")] = None,
-           format: FormatOpt = DataFormat.csv, as_of: AsOfOpt = None) -> None:
-    """Status of every KPI: status, rule in words, pace, equity gap."""
+           format: FormatOpt = DataFormat.csv, as_of: AsOfOpt = None,
+           levels: Annotated[bool, typer.Option(
+               "--levels", help="Also one row per region and per group, each judged on its "
+               "own baseline (region, group, baseline_value, target_scope).")] = False) -> None:
+    """Status of every KPI: status, rule in words, pace, change, equity gap."""
     from metrics.engine import load_observations
     from metrics.feedstate import feed_through
     from metrics.periods import parse_period
-    from metrics.scorecard import latest_month, scorecard
+    from metrics.scorecard import latest_month, scorecard, status_for
 
     ws = open_workspace(workspace)
     obs = load_observations(ws.engine)
@@ -312,14 +315,50 @@ def status(workspace: WorkspaceOpt = None,
     with ws.session() as s:
         through = feed_through(s, ws.register)
     rows = []
+    parts = obs.partition_by("kpi_id", as_dict=True) if obs.height else {}
     for st in scorecard(ws.register, obs, month=month, as_of=_as_of(as_of), feed_through=through):
-        rows.append({"kpi_id": st.kpi_id, "period": st.period, "status": st.status,
-                     "explanation": st.explanation, "pace": st.pace, "change": st.change,
-                     "value": st.value, "interim_target": st.interim_target,
-                     "gap_status": st.gap_status, "gap": st.gap_text,
-                     "data_through": st.data_through.isoformat() if st.data_through else None,
-                     "stale": st.stale})
+        base = {"kpi_id": st.kpi_id, "period": st.period, "status": st.status,
+                "explanation": st.explanation, "pace": st.pace, "change": st.change,
+                "change_since_baseline": st.change_since_baseline,
+                "value": st.value, "basis": st.basis_label, "basis_value": st.basis_value,
+                "interim_target": st.interim_target, "gap_status": st.gap_status,
+                "gap": st.gap_text,
+                "data_through": st.data_through.isoformat() if st.data_through else None,
+                "stale": st.stale}
+        if not levels:
+            rows.append(base)
+            continue
+        rows.append({**base, "region": "all", "group": "all", "baseline_value": st.baseline_value,
+                     "target_scope": "own"})
+        kpi = ws.register.kpis[st.kpi_id]
+        o = parts.get((st.kpi_id,), obs.clear())
+        here = o.filter(pl.col("period") == st.period)
+        wanted = [(r, "all") for r in ws.register.regions] + [
+            ("all", g) for g in here.filter(pl.col("region") == "all")
+            .get_column("group").unique().sort().to_list() if g != "all"]
+        have = set(zip(here.get_column("region").to_list(), here.get_column("group").to_list(),
+                       strict=True))
+        for region, group in wanted:
+            if (region, group) not in have:
+                continue
+            lv = status_for(ws.register, o, kpi, st.period, region=region, group=group)
+            r = lv.result
+            rows.append({**base, "status": r.status, "explanation": r.explanation,
+                         "pace": r.pace, "change": r.change,
+                         "change_since_baseline": r.change_since_baseline,
+                         "value": r.current_value if lv.basis is None or not lv.basis.month_ends
+                         else _row_value(o, st.period, region, group),
+                         "basis_value": r.current_value, "interim_target": r.interim_target,
+                         "gap_status": "not applicable", "gap": "",
+                         "region": region, "group": group, "baseline_value": lv.baseline_value,
+                         "target_scope": lv.target_scope})
     _emit(pl.DataFrame(rows, infer_schema_length=None), format)
+
+
+def _row_value(obs: pl.DataFrame, period: str | None, region: str, group: str) -> float | None:
+    hit = obs.filter((pl.col("period") == period) & (pl.col("region") == region)
+                     & (pl.col("group") == group)).get_column("value")
+    return hit[0] if hit.len() else None
 
 
 @app.command()

@@ -44,7 +44,7 @@ def equity(
 ) -> None:
     """Disparity measures of KPI_ID between race and ethnicity groups for one period."""
     from metrics.engine import load_observations
-    from metrics.equity_review import EquityRequestError, disparity_rows, kpi_disparities
+    from metrics.equity.review import EquityRequestError, disparity_rows, kpi_disparities
 
     fmt = format.value
     ws = open_workspace(workspace)

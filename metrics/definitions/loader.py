@@ -266,6 +266,12 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
         if not 1 <= fs <= 12:
             issues.append(issue("definitions.bad_choice", file=file, row=row, column="fiscal_start",
                                 value=fs, valid="a month number 1 to 12"))
+        basis = r["status_basis"] or "latest"
+        if basis != "latest" and ((r["grain"] or "month") != "month"
+                                  or measure not in ("proportion", "rate", "count")):
+            issues.append(issue("definitions.bad_choice", file=file, row=row, column="status_basis",
+                                value=basis, valid="'latest' (a pooled basis needs a monthly KPI "
+                                "of a proportion, rate or count)"))
         kpis[r["kpi_id"]] = Kpi(
             kpi_id=r["kpi_id"], name=r["name"], goal_id=r["goal_id"] or "",
             agency_id=r["agency_id"] or "", measure=measure,
@@ -280,7 +286,7 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             equity_rule=bool(r["equity_rule"]), description=r["description"] or "",
             methodology=r["methodology"] or "", noun=r["noun"] or "people",
             total_from=r["total_from"] or "groups", plausible_min=r["plausible_min"],
-            plausible_max=r["plausible_max"])
+            plausible_max=r["plausible_max"], status_basis=basis)
     check_kpi_shapes(t, issues)
     return kpis
 

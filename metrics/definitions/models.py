@@ -15,6 +15,9 @@ MEASURES = ("proportion", "rate", "count", "sum", "mean", "median")
 #: Measures whose value is events over a population: groups can be compared by rate.
 RATE_MEASURES = ("proportion", "rate")
 DIRECTIONS = ("higher", "lower")
+STATUS_BASES = ("latest", "rolling12", "latest_quarter")
+"""What a KPI's status is judged on: its latest period, or (monthly KPIs of counts, rates
+and proportions) the latest 12 months or the latest 3 months pooled."""
 FEED_KINDS = ("aggregate", "record")
 CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
 CLASSIFICATIONS = ("public", "internal", "confidential")
@@ -194,6 +197,7 @@ class Kpi:
     total_from: str = "groups"  # "file": the all-groups figure is the file's own total
     plausible_min: float | None = None  # values outside are data-quality findings
     plausible_max: float | None = None
+    status_basis: str = "latest"  # see STATUS_BASES
 
     @property
     def higher_is_better(self) -> bool:

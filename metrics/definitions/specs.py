@@ -16,6 +16,7 @@ from .models import (
     MEASURES,
     RACE_STANDARDS,
     REPORTS,
+    STATUS_BASES,
     TOTAL_SOURCES,
 )
 
@@ -52,6 +53,7 @@ SPECS: dict[str, list[Field]] = {
         Field("methodology", default=""), Field("noun", default="people"),
         Field("total_from", "choice", default="groups", choices=TOTAL_SOURCES),
         Field("plausible_min", "float"), Field("plausible_max", "float"),
+        Field("status_basis", "choice", default="latest", choices=STATUS_BASES),
     ],
     "targets": [
         Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),

@@ -164,7 +164,7 @@ def write_definitions(folder: Path, targets: list[dict]) -> None:
             at_risk_threshold=0.9, equity_rule="yes" if k.get("equity_rule") else "no",
             noun=k["noun"], disaggregations="region;group",
             description=f"{k['name']}, {STATE_NAME}.",
-            methodology=_methodology(k)))
+            methodology=_methodology(k), status_basis=k.get("status_basis", "latest")))
     for kid, k in RECORD_KPIS.items():
         link = k.get("link")
         kpis.append(dict(

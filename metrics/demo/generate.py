@@ -249,12 +249,26 @@ def build_demo(root: str | Path, *, as_of: date | None = None, seed: int = 20261
         labels = _complete_periods(fm if FEEDS[k["feed"]][2] == "month" else months, k["grain"])
         labels = [lb for lb in labels if any(parse_period(lb).start <= m <= parse_period(lb).end for m in fm)]
         values = {lb: _period_value(num, den, k, fm, lb) for lb in labels}
+        if k.get("status_basis") == "rolling12":  # seasonal: targets set on 12-month levels
+            labels = labels[11:]
+            values = {lb: _period_value(num, den, k, fm, f"R12-{lb}") / (12 if k["measure"] == "count" else 1)
+                      for lb in labels}
         t = _target(k, values, labels, as_of)
         targets.append({"kpi_id": kid, "region": "all", "group": "all", **(t or {}),
                         "set_by": "Governor's Office of Results",
                         "approved_by": "" if k["status"] == "none" else "Chief of Staff",
                         "approved_on": "" if k["status"] == "none" else "2025-01-15",
                         "source": "Governor's 2025 priorities" if k["status"] != "none" else ""})
+        if kid == "infant_mortality" and t and "baseline_period" in t:
+            # a group with its own agreed target: Black infant mortality, own baseline
+            g = GROUP_CODES.index("black")
+            gnum, gden = num[:, :, g:g + 1], den[:, :, g:g + 1]
+            gb = _period_value(gnum, gden, k, fm, t["baseline_period"])
+            targets.append({"kpi_id": kid, "region": "all", "group": "black",
+                            "baseline_value": round(gb, 4), "baseline_period": t["baseline_period"],
+                            "target_value": round(gb * 0.8, 4), "target_date": t["target_date"],
+                            "set_by": "Governor's Office of Results", "approved_by": "Chief of Staff",
+                            "approved_on": "2025-01-15", "source": "Governor's 2025 priorities (equity)"})
     rec_targets = {"ui_paid_21_days": (84.0, 95.0), "ui_median_days": (15.0, 10.0),
                    "training_employment": (70.0, 78.0)}
     base_label = months[8].strftime("%Y-%m")

@@ -93,7 +93,7 @@ AGG_KPIS: dict[str, dict] = {
         name="Job seekers placed in work", goal="economy-jobs", agency="dlw", feed="dlw_placements",
         indicator="", measure="count", unit="people", mult=1, direction="higher", grain="month",
         base=5200, trend=0.05, gf=(0.8, 1.0, 1.0, 1.0, 1.0, 0.9, 1.0, 1.0, 1.0), den="none",
-        status="on", noun="placements", decimals=0),
+        status="on", noun="placements", decimals=0, status_basis="rolling12"),
     "kindergarten_readiness": dict(
         name="Children ready for kindergarten", goal="education-early", agency="doe",
         feed="doe_students", indicator="k_ready", measure="proportion", unit="%", mult=100,
@@ -105,7 +105,7 @@ AGG_KPIS: dict[str, dict] = {
         feed="doe_students", indicator="chronic_absent", measure="proportion", unit="%", mult=100,
         direction="lower", grain="month", base=24.0, trend=-0.05,
         gf=(1.7, 0.55, 1.35, 1.25, 0.9, 1.5, 0.85, 1.05, 1.1), den="students", status="on",
-        noun="students", decimals=1, seasonal=0.25),
+        noun="students", decimals=1, seasonal=0.25, status_basis="rolling12"),
     "fafsa_completion": dict(
         name="Seniors completing the FAFSA", goal="education-college", agency="doe",
         feed="doe_students", indicator="fafsa", measure="proportion", unit="%", mult=100,
@@ -127,7 +127,7 @@ AGG_KPIS: dict[str, dict] = {
         name="Traffic fatalities", goal="safety-roads", agency="dps", feed="dps_incidents",
         indicator="traffic_fatal", measure="count", unit="deaths", mult=1, direction="lower",
         grain="month", base=48, trend=0.02, gf=(2.5, 0.5, 1.2, 1.1, 0.9, 1.0, 0.95, 1.0, 1.0),
-        den="none", status="off", noun="deaths", decimals=0, seasonal=0.2),
+        den="none", status="off", noun="deaths", decimals=0, seasonal=0.2, status_basis="rolling12"),
     "recidivism": dict(
         name="Released people returning to prison within a year", goal="safety-reentry",
         agency="doc", feed="doc_releases", indicator="", measure="proportion", unit="%", mult=100,

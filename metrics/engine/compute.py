@@ -244,11 +244,15 @@ def finish_observations(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
             value, lo, hi = mean * m, lo * m, hi * m
             events = den
             rse = (sd / np.sqrt(den)) / np.abs(mean)
-        else:  # median
+        else:  # median: distribution-free interval; implied RSE = half-width / z / median
             value = t.get_column("med").to_numpy().astype(float) * m
-            lo = hi = np.full(len(t), np.nan)
+            if "lo" in t.columns:
+                lo = t.get_column("lo").cast(pl.Float64).fill_null(np.nan).to_numpy() * m
+                hi = t.get_column("hi").cast(pl.Float64).fill_null(np.nan).to_numpy() * m
+            else:
+                lo = hi = np.full(len(t), np.nan)
             events = den
-            rse = np.full(len(t), np.nan)
+            rse = (hi - lo) / (2 * intervals.z_value(0.95)) / np.abs(value)
             num = np.full(len(t), np.nan)
     bad_rse = np.where(np.isnan(rse), False, rse > MAX_RSE)
     reliable = (np.nan_to_num(events, nan=0.0) >= MIN_EVENTS) & ~bad_rse
@@ -274,8 +278,19 @@ def _month_periods(months: Sequence, kpi: Kpi) -> pl.DataFrame:
 HISTOGRAM_MAX_SHARE = 0.25  # medians from value counts when values repeat this much
 
 
+def _with_ranks(lv: pl.DataFrame) -> pl.DataFrame:
+    """Ranks ``_k``, ``_u`` of the order statistics bounding each median (distribution-free
+    95% interval, :func:`metrics.intervals.median_ranks`); ``_ok`` False where too few."""
+    k, u = intervals.median_ranks(lv.get_column("den").to_numpy())
+    ok = np.isfinite(k)
+    return lv.with_columns(pl.Series("_k", np.where(ok, k, 1).astype(np.int64)),
+                           pl.Series("_u", np.where(ok, u, 1).astype(np.int64)),
+                           pl.Series("_ok", ok))
+
+
 def _median_levels(frame: pl.DataFrame, key: str, weighted: bool) -> pl.DataFrame:
-    """Median, count and months per level, from values (``weighted``: value counts ``c``)."""
+    """Median, its interval (``lo``, ``hi``), count and months per level, from values
+    (``weighted``: value counts ``c``)."""
     levels = []
     for keys in ([key, "_region", "_group"], [key, "_region"], [key, "_group"], [key]):
         months = frame.group_by(keys).agg(pl.col("_month").n_unique().alias("_months"))
@@ -287,14 +302,27 @@ def _median_levels(frame: pl.DataFrame, key: str, weighted: bool) -> pl.DataFram
             upper = pl.col("v").filter(cum > n // 2).first()
             lv = vals.group_by(keys, maintain_order=True).agg(
                 n.cast(pl.Float64).alias("den"), ((lower + upper) / 2).alias("med"))
+            lv = _with_ranks(lv)
+            at = vals.join(lv.select(*keys, "_k", "_u"), on=keys, how="left", nulls_equal=True)
+            at = at.with_columns(pl.col("c").cum_sum().over(keys).alias("_cum"))
+            bounds = at.group_by(keys).agg(
+                pl.col("v").filter(pl.col("_cum") >= pl.col("_k")).first().alias("lo"),
+                pl.col("v").filter(pl.col("_cum") >= pl.col("_u")).first().alias("hi"))
         else:
-            lv = frame.group_by(keys).agg(pl.len().cast(pl.Float64).alias("den"),
-                                          pl.col("v").median().alias("med"))
+            lv = _with_ranks(frame.group_by(keys).agg(pl.len().cast(pl.Float64).alias("den"),
+                                                      pl.col("v").median().alias("med")))
+            at = frame.join(lv.select(*keys, "_k", "_u"), on=keys, how="left", nulls_equal=True)
+            bounds = at.group_by(keys).agg(
+                pl.col("v").sort().get(pl.col("_k").first() - 1).alias("lo"),
+                pl.col("v").sort().get(pl.col("_u").first() - 1).alias("hi"))
+        lv = lv.join(bounds, on=keys, how="left", nulls_equal=True).with_columns(
+            pl.when(pl.col("_ok")).then(pl.col("lo")).alias("lo"),
+            pl.when(pl.col("_ok")).then(pl.col("hi")).alias("hi")).drop("_k", "_u", "_ok")
         lv = lv.join(months, on=keys, how="left", nulls_equal=True)
         for missing in ("_region", "_group"):
             if missing not in keys:
                 lv = lv.with_columns(pl.lit(None).alias(missing))
-        levels.append(lv.select(key, "_region", "_group", "den", "med", "_months")
+        levels.append(lv.select(key, "_region", "_group", "den", "med", "lo", "hi", "_months")
                       .with_columns(pl.col("_region").cast(pl.String),
                                     pl.col("_group").cast(pl.String)))
     return pl.concat(levels)

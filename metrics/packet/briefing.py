@@ -59,9 +59,9 @@ def summary_sentences(kpi: Kpi, st: KpiStatus, series: pl.DataFrame, obs: pl.Dat
         out.append(f"A year earlier ({display_label(prev_label)}) it was {kpi.format_value(then)}: "
                    f"{_change_words(kpi, st.value, then)}.")
     if st.change and st.change != "no data":
-        out.append(f"Since the previous period: {st.change}.")
+        out.append(f"Against the same period a year earlier: {st.change}.")
     if st.pace:
-        out.append(f"To reach the target it {st.pace}.")
+        out.append(f"{st.pace}.")
     if st.gap_status not in ("not applicable", "no data", ""):
         out.append(f"Largest gap between groups: {st.gap_text}; {st.gap_status} "
                    "compared with a year earlier.")

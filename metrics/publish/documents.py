@@ -13,7 +13,7 @@ import polars as pl
 from metrics.definitions import Kpi, Register
 from metrics.groups import GROUP_CODES, GROUP_LABELS
 from metrics.intervals import MIN_EVENTS
-from metrics.status import Status
+from metrics.status import RULES, Status
 from metrics.targets import Target
 
 __all__ = ["approved", "data_dictionary", "kpi_document", "status_rules", "target_document"]
@@ -66,25 +66,26 @@ def status_rules(kpis: list[Kpi]) -> dict[str, Any]:
                        "counted in days; dated interim targets, where set, override it."),
         "progress_ratio": ("(current - baseline) / (interim target - baseline), with the sign "
                            "reversed when lower is better."),
-        "rules": {
-            "met": "the current value is at or beyond the final target",
-            "on track": ("progress ratio of 1 or more, or the interim target lies inside the "
-                         "current value's 95% confidence interval"),
-            "at risk": "progress ratio at or above the KPI's at_risk_threshold",
-            "off track": "otherwise",
-            "no data": "no published figure for the period",
-            "too few cases": f"the figure rests on fewer than {MIN_EVENTS} events (unreliable)",
-            "no agreed target": "no target has been agreed and approved",
-        },
-        "change": ("Compared with the previous period: improving, little or no change, or "
-                   "getting worse, using the confidence intervals where they exist, else a "
-                   "10% of the targeted change rule (Healthy People)."),
+        "rules": {str(k): v for k, v in RULES.items()},
+        "status_basis": ("A KPI's status is judged on its status_basis: 'latest' (its latest "
+                         "period), 'rolling12' (the latest 12 months pooled) or "
+                         "'latest_quarter' (the latest 3 months pooled); the pro-rated target "
+                         "of a pooled basis is the mean of the monthly pro-rated targets."),
+        "levels": ("Regions and groups are judged from their own baseline (their value at the "
+                   "baseline period) against their own target where one is set, otherwise "
+                   "against the statewide target value and date."),
+        "change": ("Against the same period a year earlier and against the baseline: improving, "
+                   "little or no change, or getting worse, using the confidence intervals where "
+                   "they exist, else a 10% of the targeted change rule (Healthy People); windows "
+                   "that share months are compared on the months that differ."),
+        "methods": "docs/methods.md",
         "equity_rule": ("A KPI with equity_rule true cannot be 'on track' while its worst-off "
                         "group is off track."),
         "data": ("Statuses are computed from the published (suppressed) figures of this "
                  "snapshot: observations.csv with targets.json."),
         "kpis": {k.kpi_id: {"direction": k.direction, "at_risk_threshold": k.at_risk_threshold,
-                            "equity_rule": k.equity_rule, "grain": k.grain}
+                            "equity_rule": k.equity_rule, "grain": k.grain,
+                            "status_basis": k.status_basis}
                  for k in kpis},
     }
 

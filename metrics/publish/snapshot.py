@@ -146,9 +146,11 @@ def _status_doc(s: KpiStatus) -> dict[str, Any]:
     row["data_through"] = s.data_through.isoformat() if s.data_through else None
     row["period_display"] = s.period_display
     row["reliable"] = s.reliable
-    row["group_status"] = {g: {"status": r.status, "explanation": r.explanation}
+    row["group_status"] = {g: {"status": r.status, "explanation": r.explanation,
+                               "figures": dict(r.figures)}
                            for g, r in s.group_status.items()}
-    row["region_status"] = {g: {"status": r.status, "explanation": r.explanation}
+    row["region_status"] = {g: {"status": r.status, "explanation": r.explanation,
+                                "figures": dict(r.figures)}
                             for g, r in s.region_status.items()}
     return row
 

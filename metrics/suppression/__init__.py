@@ -1,6 +1,6 @@
 """Privacy: primary and complementary cell suppression, and its audit.
 
-METHODS.md, "Reliability and privacy": counts of 1 to ``threshold - 1`` are not
+docs/methods.md, "Reliability and privacy": counts of 1 to ``threshold - 1`` are not
 published, nor any figure from which such a count could be derived; zero is published;
 rates and percentages of a hidden numerator are hidden too. After primary suppression,
 more cells (inner cells or margins) are hidden so that no hidden cell can be recovered

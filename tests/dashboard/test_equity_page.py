@@ -105,8 +105,8 @@ def test_bad_parameters_give_a_message_and_a_way_back(app_env: Path, params: dic
 
 def test_figures_never_rely_on_colour_alone(demo_workspace: Path) -> None:
     from dashboard import figures_equity as fe
-    from metrics import equity_review as er
     from metrics.engine import load_observations
+    from metrics.equity import review as er
     from metrics.workspace import Workspace
 
     ws = Workspace.open(demo_workspace)

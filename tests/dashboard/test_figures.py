@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from dashboard import figures as F
+from metrics.status import Status
 from metrics.targets import InterimTarget, Target
 
 FMT = lambda v: "–" if v is None else f"{v:.1f}%"  # noqa: E731
@@ -148,9 +149,9 @@ def test_heatmap_cells_carry_text_and_marks() -> None:
 
 
 def test_status_styles_pair_colour_with_word_icon_and_symbol() -> None:
-    words = ("off track", "at risk", "on track", "met", "no data", "too few cases",
-             "no agreed target")
-    assert set(F.STATUS_STYLE) == set(words)
+    words = ("not met", "off track", "at risk", "uncertain", "on track", "met", "no data",
+             "too few cases", "no agreed target")
+    assert set(F.STATUS_STYLE) == set(words) == {str(s) for s in Status}
     icons = {F.STATUS_STYLE[w].icon for w in words}
     assert len(icons) == len(words)  # each status recognisable without colour
     assert {F.STATUS_STYLE[w].colour for w in words} <= set(F.OKABE_ITO.values())

@@ -15,8 +15,8 @@ from tests.apptest import use_workspace
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
-STATUS_WORDS = ("off track", "at risk", "on track", "met", "no data", "too few cases",
-                "no agreed target")
+STATUS_WORDS = ("not met", "off track", "at risk", "uncertain", "on track", "met", "no data",
+                "too few cases", "no agreed target")
 
 
 def _run(**params: str) -> AppTest:

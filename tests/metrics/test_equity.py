@@ -480,7 +480,10 @@ def test_gap_over_time_and_what_it_takes() -> None:
     north = gap_over_time(
         _observations(), kpi_id="grad", group="black", region="north", favourable=True
     )
-    assert north["direction"] == "stayed the same"  # same rates, a quarter of the people
+    # same rates, a quarter of the people: not significant, and too few people to say the
+    # gap stayed the same
+    assert north["direction"] == "too small to tell"
+    assert "too small to tell" in north["change_since_baseline"]["sentence"]
     took = res["what_it_takes"]
     assert took["extra_numerator"] == pytest.approx(320.0)
     assert took["people_needed"] == 320
@@ -536,7 +539,10 @@ def _cmp(now: tuple[float, float | None], then: tuple[float, float | None]) -> d
 def test_compare_gaps_significance_and_ten_percent_rule() -> None:
     assert _cmp((-0.20, 0.01), (-0.10, 0.01))["direction"] == "widened"
     assert _cmp((-0.10, 0.01), (-0.20, 0.01))["direction"] == "narrowed"
-    same = _cmp((-0.11, 0.05), (-0.10, 0.05))
+    wide = _cmp((-0.11, 0.05), (-0.10, 0.05))  # not significant, but could be +/-14 points
+    assert wide["direction"] == "too small to tell" and wide["method"] == "significance"
+    assert "-12.9 percentage points to +14.9 percentage points" in wide["sentence"]
+    same = _cmp((-0.101, 0.001), (-0.10, 0.001))  # the interval lies within 10% of the gap
     assert same["direction"] == "stayed the same" and same["method"] == "significance"
     # no standard errors: 10% of the earlier gap is the threshold (exactly 10% counts)
     rule = _cmp((-0.11, None), (-0.10, None))
@@ -577,3 +583,52 @@ def test_by_period_vectorised_equals_per_table(tables: list[pl.DataFrame], fav: 
         assert row["reference_group"] == res["reference_group"]
         for m in MEASURES:
             assert _close(row[m], res[m]), m
+
+
+# --- Gini coefficient ----------------------------------------------------------------------
+
+
+def _gini_pairs(rates: list[float], weights: list[float]) -> float:
+    """Independent computation: mean absolute difference over twice the mean (all pairs)."""
+    total = sum(weights)
+    p = [w / total for w in weights]
+    mu = sum(pi * r for pi, r in zip(p, rates, strict=True))
+    pairs = sum(pi * pj * abs(ri - rj) for pi, ri in zip(p, rates, strict=True)
+                for pj, rj in zip(p, rates, strict=True))
+    return pairs / (2 * mu)
+
+
+def test_gini_textbook_value_and_pairwise_definition() -> None:
+    # Equal populations with rates 1, 2, 3, 4, 5: the Gini coefficient of 1..5 is
+    # Σ|x_i − x_j| / (2 n² μ) = 40 / (2·25·3) = 0.2667 (e.g. Cowell, Measuring Inequality).
+    df = pl.DataFrame({"group": ["aian", "asian", "black", "hispanic", "white"],
+                       "numerator": [10.0, 20.0, 30.0, 40.0, 50.0],
+                       "denominator": [1000.0] * 5})
+    res = disparities(df)
+    assert res["gini"] == pytest.approx(40 / 150, abs=1e-12)
+    # unequal populations: the Lorenz-curve computation equals the pairwise definition
+    df = pl.DataFrame({"group": ["aian", "asian", "black", "white"],
+                       "numerator": [30.0, 5.0, 80.0, 200.0],
+                       "denominator": [500.0, 800.0, 2000.0, 9000.0]})
+    rates = [30 / 500, 5 / 800, 80 / 2000, 200 / 9000]
+    assert disparities(df)["gini"] == pytest.approx(
+        _gini_pairs(rates, [500.0, 800.0, 2000.0, 9000.0]), rel=1e-12)
+    # every group at the same rate: 0
+    same = df.with_columns((pl.col("denominator") * 0.01).alias("numerator"))
+    assert disparities(same)["gini"] == pytest.approx(0.0, abs=1e-12)
+
+
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(1, 5000)), min_size=2, max_size=8))
+def test_gini_matches_pairs_and_lies_in_0_1(cells: list[tuple[int, int]]) -> None:
+    groups = ["aian", "asian", "black", "hispanic", "mena", "nhpi", "white", "multiracial"]
+    df = pl.DataFrame({"group": groups[:len(cells)],
+                       "numerator": [float(x) for x, n in cells],
+                       "denominator": [float(max(x, n)) for x, n in cells]})
+    res = disparities(df)
+    if sum(x for x, _ in cells) == 0:
+        assert res["gini"] is None
+        return
+    rates = [x / max(x, n) for x, n in cells]
+    expected = _gini_pairs(rates, [float(max(x, n)) for x, n in cells])
+    assert res["gini"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert -1e-12 <= res["gini"] < 1

@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from metrics import equity
-from metrics import equity_review as er
+from metrics.equity import review as er
 from metrics.groups import UNKNOWN_SHARE_WARNING, unknown_share
 
-STATUS_WORDS = {"widening", "narrowing", "stable", "no comparison"}
+STATUS_WORDS = {"widening", "narrowing", "stable", "too small to tell", "no comparison"}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,8 @@ def test_review_status_agrees_with_gap_over_time(demo: dict[str, Any], kpi_id: s
     g = equity.gap_over_time(demo["obs"], kpi_id=kpi_id, group=row["worst_group"],
                              favourable=kpi.direction == "higher",
                              baseline_period=row["period_baseline"])
-    words = {"widened": "widening", "narrowed": "narrowing", "stayed the same": "stable"}
+    words = {"widened": "widening", "narrowed": "narrowing", "stayed the same": "stable",
+             "too small to tell": "too small to tell"}
     assert row["status_year"] == words[g["change_since_last_year"]["direction"]]
     assert row["status_baseline"] == words[g["change_since_baseline"]["direction"]]
 
@@ -218,3 +219,4 @@ def test_group_trends_beside_statewide_and_target(demo: dict[str, Any]) -> None:
                        & (pl.col("region") == "all") & (pl.col("group") == "all"))["value"][0]
     assert set(last["statewide"]) == {state}
     assert last["target"].null_count() == 0
+

@@ -552,3 +552,49 @@ def test_poisson_limits_contain_count_and_widen(x: int) -> None:
         assert np.isnan(lo998) or float(lo998) <= lo95
     if x >= 100:  # Byars is a close approximation for large counts
         assert float(byars(x)[0]) == pytest.approx(float(poisson_exact(x)[0]), rel=2e-3)
+
+
+# --- medians: distribution-free order-statistic intervals ---------------------------------
+
+
+@pytest.mark.parametrize(("n", "low", "high"), [(6, 1, 6), (10, 2, 9), (20, 6, 15), (100, 40, 61)])
+def test_median_ranks_campbell_gardner(n: int, low: int, high: int) -> None:
+    """Ranks of the 95% interval for a median: Campbell & Gardner (1988), BMJ 296:1454,
+    Table (exact binomial ranks; n = 100 → the 40th and 61st values)."""
+    from metrics.intervals import median_ranks
+
+    k, u = median_ranks(n)
+    assert (float(k), float(u)) == (low, high)
+
+
+def test_median_ranks_undefined_for_tiny_samples_and_vectorised() -> None:
+    from metrics.intervals import median_ranks
+
+    k, u = median_ranks([5, 10, None])
+    assert np.isnan(k[0]) and np.isnan(u[0]) and (k[1], u[1]) == (2.0, 9.0) and np.isnan(k[2])
+
+
+@given(st.integers(6, 400))
+def test_median_ranks_cover_at_least_the_level_and_are_the_shortest(n: int) -> None:
+    from scipy.stats import binom
+
+    from metrics.intervals import median_ranks
+
+    k = int(median_ranks(n)[0])
+    coverage = 1 - 2 * binom.cdf(k - 1, n, 0.5)
+    assert coverage >= 0.95 - 1e-12
+    assert 1 - 2 * binom.cdf(k, n, 0.5) < 0.95  # one rank further in loses the coverage
+
+
+def test_median_interval_and_reliability() -> None:
+    from metrics.intervals import median_interval, median_reliable
+
+    values = [7.0, 3.0, 9.0, None, 1.0, 5.0, 10.0, 2.0, 8.0, 4.0, 6.0]
+    assert median_interval(values) == (2.0, 9.0)  # 10 values: 2nd and 9th
+    lo, hi = median_interval([1.0, 2.0, 3.0])
+    assert np.isnan(lo) and np.isnan(hi)
+    # 15 days, interval 14 to 16 from 400 records: implied RSE 1/1.96/15 = 3.4%: reliable
+    assert bool(median_reliable(400, 14.0, 16.0, 15.0))
+    assert not bool(median_reliable(19, 14.0, 16.0, 15.0))  # too few records
+    assert not bool(median_reliable(400, 5.0, 30.0, 15.0))  # implied RSE 43%
+    assert not bool(median_reliable(400, None, None, 15.0))

@@ -245,6 +245,10 @@ def test_hidden_values_are_not_quoted_in_texts(snapshot: Path, original: pl.Data
                                     .get_column(c).drop_nulls() for c in ("ci_low", "ci_high"))])
         shown = {kpi.format_value(v) for v in every}
         shown |= {kpi.format_value(s.get(k)) for k in ("interim_target", "value")}
+        # the numbers a region's or group's status states, all computed from published cells
+        shown |= {kpi.format_value(v) for v in s.get("figures", {}).values()}
+        shown |= {kpi.format_value(v) for lv in ("group_status", "region_status")
+                  for r in s.get(lv, {}).values() for v in r.get("figures", {}).values()}
         shown |= {kpi.format_value(t[k]) for t in targets if t["kpi_id"] == kpi_id
                   for k in ("target_value", "baseline_value")}
         hidden = cells.filter(pl.col("suppressed")).select(CELL).join(original, on=CELL)

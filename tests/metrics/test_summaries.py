@@ -110,3 +110,14 @@ def test_templates_are_per_language() -> None:
         assert s.sentences[0] == "[Oct 2026] the share of births with prenatal care in the first trimester = 79.8%."
     finally:
         del TEMPLATES["xx"]
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    ("too few cases", "Against the target, it is not judged: too few cases to be reliable."),
+    ("uncertain", "Against the target, it is uncertain: the data cannot tell."),
+    ("not met", "Against the target, it is not met."),
+    ("off track", "Against the target, it is off track."),
+])
+def test_status_sentence_reads_as_english(status: str, words: str) -> None:
+    s = summarise(KPI, OBS, period="2026-10", target=TARGET, status=status)
+    assert words in s.sentences

@@ -19,13 +19,13 @@ missing or negative numerator, are not compared.
 
 from __future__ import annotations
 
-from statistics import NormalDist
 from typing import Final, Literal
 
 import polars as pl
 
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, unknown_share_expr
 from metrics.groups import label as _label
+from metrics.intervals import z_value as z_value  # defined once, in metrics.intervals
 
 TOTAL: Final = "total"
 NOT_COMPARED: Final[tuple[str, str]] = (UNKNOWN, ALL)
@@ -49,13 +49,6 @@ def group_label(code: str) -> str:
         return _label(code)
     except KeyError:
         return code
-
-
-def z_value(confidence: float) -> float:
-    """Two-sided standard-normal quantile: ``z = Φ⁻¹(0.5 + confidence / 2)``."""
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
-    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def check_reference(reference: str) -> None:
@@ -261,6 +254,9 @@ def summary(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     - ``theil = Σ p_j x_j ln x_j`` (with ``0·ln 0 = 0``)
     - ``mean_log_deviation = Σ p_j (−ln x_j)``: null when a compared rate is 0 (the
       measure is infinite there), or when μ = 0.
+    - ``gini = Σ_i Σ_j p_i p_j |r_i − r_j| / (2μ)``, computed from the Lorenz curve of the
+      groups ordered by rate: ``1 − Σ_k p_k (Y_k + Y_{k−1})`` with ``Y_k`` the cumulative
+      share of events (0 = every group has the same rate).
 
     The relative measures are null when μ = 0; all are null when no group is compared.
     Also: ``unreliable_groups`` and ``excluded`` (groups other than unknown/all with no
@@ -274,6 +270,10 @@ def summary(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     dev = (_r - _mu).abs()
     mld = (_p * (-x.log())).filter(_c).sum()
     excluded = ~_c & pl.col("group").is_not_null() & ~pl.col("group").is_in(NOT_COMPARED)
+    rs = _r.filter(_c)
+    ps = _p.filter(_c).sort_by(rs)
+    share = ps * rs.sort() / mu
+    gini = 1.0 - (ps * (2.0 * share.cum_sum() - share)).sum()
     return lf.group_by(keys).agg(
         n.alias("n_groups"),
         mu.alias("overall_rate"),
@@ -292,6 +292,7 @@ def summary(lf: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
         .then((_p * pl.when(x > 0).then(x * x.log()).otherwise(0.0)).filter(_c).sum())
         .alias("theil"),
         pl.when(rel_ok & mld.is_finite()).then(mld).alias("mean_log_deviation"),
+        pl.when(rel_ok).then(gini).alias("gini"),
         _sorted_groups(_c & ~pl.col("_reliable")).alias("unreliable_groups"),
         _sorted_groups(excluded).alias("excluded"),
         unknown_share_expr("group", "_den").alias("unknown_share"),

@@ -1,4 +1,5 @@
-"""Disparity measures between race and ethnicity groups (see METHODS.md, "Disparity measures").
+"""Disparity measures between race and ethnicity groups (docs/methods.md, "Disparities and
+gaps").
 
 Public API, usable from a notebook::
 
@@ -10,13 +11,16 @@ Functions:
 - :func:`disparities` — one table of groups: pairwise rate difference and rate ratio
   against a reference (with confidence intervals) and the summary measures (Index of
   Disparity, weighted and unweighted; between-group variance; Theil index; mean log
-  deviation).
+  deviation; Gini coefficient).
 - :func:`theil_decomposition`, :func:`mld_decomposition` — Theil T and MLD split into
   between-region and within-region parts.
 - :func:`disparities_by_period`, :func:`summary_by_period` — the same for a whole
   observations frame (KPI × period × region × group), vectorised in Polars.
 - :func:`gap_over_time` — the gap of one group now, at baseline and a year earlier,
   whether it widened or narrowed, and what it would take to close it.
+
+The package's one public surface is this module and :mod:`metrics.equity.review` (the
+equity review of a register's KPIs); ``_engine``, ``_gap`` and ``_decompose`` are private.
 
 Conventions:
 
@@ -47,14 +51,27 @@ from typing import Any
 
 import polars as pl
 
-from metrics import _equity_engine as eng
-from metrics._equity_decompose import decomposition as _decomposition
-from metrics._equity_engine import OBSERVATION_KEYS, TOTAL, Variance, group_label
-from metrics._equity_gap import compare_gaps, gap_over_time, previous_year, what_it_takes
+from metrics.equity import _engine as eng
+from metrics.equity._decompose import decomposition as _decomposition
+from metrics.equity._engine import OBSERVATION_KEYS, TOTAL, Variance, group_label
+from metrics.equity._gap import (
+    NARROWED,
+    SAME,
+    TOO_SMALL,
+    WIDENED,
+    compare_gaps,
+    gap_over_time,
+    previous_year,
+    what_it_takes,
+)
 from metrics.groups import ALL, UNKNOWN
 
 __all__ = [
+    "NARROWED",
+    "SAME",
+    "TOO_SMALL",
     "TOTAL",
+    "WIDENED",
     "compare_gaps",
     "disparities",
     "disparities_by_period",
@@ -186,6 +203,7 @@ def disparities(
         "between_group_variance": _f(s["between_group_variance"]),
         "theil": _f(s["theil"]),
         "mean_log_deviation": _f(s["mean_log_deviation"]),
+        "gini": _f(s.get("gini")),
         "unreliable_groups": list(s["unreliable_groups"]),
         "excluded": list(s["excluded"]),
         "not_compared": not_compared,

@@ -12,8 +12,9 @@ from typing import Any, Final
 
 import polars as pl
 
-from metrics import _equity_engine as eng
-from metrics._equity_engine import Variance, group_label
+from metrics.equity import _engine as eng
+from metrics.equity._engine import Variance, group_label
+from metrics.periods import previous_year_label
 
 #: Relative change in the absolute gap below which, without usable confidence
 #: intervals, the gap "stayed the same" (Healthy People's 10% rule).
@@ -22,6 +23,12 @@ RELATIVE_TOLERANCE: Final = 0.10
 WIDENED: Final = "widened"
 NARROWED: Final = "narrowed"
 SAME: Final = "stayed the same"
+TOO_SMALL: Final = "too small to tell"
+
+#: A gap "stayed the same" only when the data could have shown a change: the interval of
+#: the change in the gap lies within ± this share of the earlier gap (the same 10% that
+#: counts as a change without standard errors). Otherwise the numbers are too small to tell.
+EQUIVALENCE_MARGIN: Final = 0.10
 
 _YEAR = re.compile(r"(\d{4})")
 
@@ -45,6 +52,10 @@ def previous_year(period: Any) -> Any:
         step = {4: 1, 6: 100, 8: 10_000}.get(digits)
         return None if step is None else period - step
     if isinstance(period, str):
+        try:  # a reporting period: "the same period a year earlier" is defined in periods
+            return previous_year_label(period)
+        except ValueError:
+            pass
         m = _YEAR.search(period)
         if m is None:
             return None
@@ -59,6 +70,11 @@ def _fmt_rate(rate: float, multiplier: float, unit: str) -> str:
 def _fmt_gap(gap: float, multiplier: float, unit: str) -> str:
     unit_text = " percentage points" if unit.strip() == "%" else unit
     return f"{abs(gap) * multiplier:,.1f}{unit_text}"
+
+
+def _fmt_signed(change: float, multiplier: float, unit: str) -> str:
+    unit_text = " percentage points" if unit.strip() == "%" else unit
+    return f"{change * multiplier:+,.1f}{unit_text}"
 
 
 def _point(row: dict[str, Any] | None, z: float) -> dict[str, Any] | None:
@@ -101,8 +117,10 @@ def compare_gaps(
     and not both zero, the change is significant when
     ``|gap_now − gap_then| / √(se_now² + se_then²) > z``; a significant change is
     "widened" if ``|gap_now| > |gap_then|`` and "narrowed" if smaller, otherwise the gap
-    "stayed the same". Without them, the 10% rule: a change in ``|gap|`` of less than
-    10% of ``|gap_then|`` is "stayed the same".
+    "stayed the same" only when the data could have shown a change (the interval of the
+    change in ``|gap|`` lies within ±10% of ``|gap_then|``), else "too small to tell".
+    Without them, the 10% rule: a change in ``|gap|`` of less than 10% of ``|gap_then|``
+    is "stayed the same".
     """
     if now is None or then is None:
         return None
@@ -128,7 +146,16 @@ def compare_gaps(
     direction = SAME
     if moved and a1 != a0:
         direction = WIDENED if a1 > a0 else NARROWED
-    lead = "stayed about the same" if direction == SAME else direction
+    elif method == "significance" and se1 is not None and se0 is not None:
+        half = z * math.hypot(se1, se0)
+        if abs(a1 - a0) + half > EQUIVALENCE_MARGIN * a0:
+            direction = TOO_SMALL
+            rule = (f"not statistically significant at {level} confidence, and the numbers "
+                    f"are too small to tell: the change could be anything from "
+                    f"{_fmt_signed(a1 - a0 - half, multiplier, unit)} to "
+                    f"{_fmt_signed(a1 - a0 + half, multiplier, unit)}")
+    lead = {SAME: "stayed about the same", TOO_SMALL: "may have changed or not"}.get(
+        direction, direction)
     sentence = (
         f"The gap {lead}: {_fmt_gap(g0, multiplier, unit)} in {then['period']}, "
         f"{_fmt_gap(g1, multiplier, unit)} in {now['period']} ({rule})."

@@ -23,16 +23,17 @@ from typing import Any, Final
 import polars as pl
 
 from metrics import equity
-from metrics._equity_gap import NARROWED, SAME, WIDENED
 from metrics.definitions import Kpi, Register
+from metrics.equity import NARROWED, SAME, TOO_SMALL, WIDENED
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, UNKNOWN_SHARE_WARNING
 from metrics.groups import label as group_label
 from metrics.targets import interim_target
 
 RATE_MEASURES: Final = ("proportion", "rate")
-#: Fewer events than this make a rate unstable (METHODS.md, "Reliability").
+#: Fewer events than this make a rate unstable (docs/methods.md, "Reliability and privacy").
 SMALL_EVENTS: Final = 20
-STATUS_WORDS: Final = {WIDENED: "widening", NARROWED: "narrowing", SAME: "stable"}
+STATUS_WORDS: Final = {WIDENED: "widening", NARROWED: "narrowing", SAME: "stable",
+                       TOO_SMALL: "too small to tell"}
 NO_COMPARISON: Final = "no comparison"
 PER: Final = {"month": "a month", "quarter": "a quarter", "year": "a year",
               "fiscal": "a year", "rolling12": "a year"}
@@ -191,11 +192,13 @@ def disparity_rows(d: dict[str, Any]) -> pl.DataFrame:
         *keys, *schema) if keys else out
 
 
-def worst_off(d: dict[str, Any], favourable: bool) -> list[str]:
-    """Reliable groups worse than the reference, worst first."""
+def worst_off(d: dict[str, Any], favourable: bool, *, reliable_only: bool = False) -> list[str]:
+    """Groups worse than the reference, worst first. Groups with unreliable rates are
+    included (callers label them as such) unless ``reliable_only``."""
     ref = d["reference_group"]
     diffs = {g: v for g, v in d["rate_difference"].items()
-             if v is not None and g != ref and g not in d["unreliable_groups"]}
+             if v is not None and g != ref
+             and not (reliable_only and g in d["unreliable_groups"])}
     worse = {g: v for g, v in diffs.items() if (v < 0 if favourable else v > 0)}
     return sorted(worse, key=lambda g: abs(worse[g]), reverse=True)
 
@@ -251,7 +254,10 @@ def review_row(register: Register, obs: pl.DataFrame, kpi: Kpi) -> dict[str, Any
                              multiplier=m, unit=rate_unit(kpi), noun=kpi.noun,
                              per=PER[kpi.grain])
     now = g["current"]
-    row |= {"worst_group": worst[0], "worst_label": group_label(worst[0]),
+    unreliable = worst[0] in d["unreliable_groups"]
+    row |= {"worst_group": worst[0],
+            "worst_label": group_label(worst[0]) + (" (unreliable rate: too few events)"
+                                                    if unreliable else ""),
             "reference_group": now["reference_group"],
             "reference_label": group_label(now["reference_group"]),
             "worst_rate": now["rate"] * m, "reference_rate": now["reference_rate"] * m,
