@@ -111,7 +111,8 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
 
     ws = open_workspace(workspace)
     if feed_id not in ws.register.feeds:
-        fail(f"there is no feed '{feed_id}'. Feeds: {', '.join(sorted(ws.register.feeds))}.")
+        fail(f"there is no feed '{feed_id}' [feed.unknown_feed]. Feeds: "
+             f"{', '.join(sorted(ws.register.feeds))}. Nothing was applied.", code=2)
     from sqlalchemy.exc import OperationalError
 
     try:
