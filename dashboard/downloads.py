@@ -20,6 +20,7 @@ from metrics import equity
 from metrics.definitions import Kpi, Register
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label
 from metrics.periods import display_label
+from metrics.safe_output import workbook_options, write_csv
 from metrics.scorecard import RATE_MEASURES, KpiStatus, next_expected
 from metrics.status import StatusResult
 from metrics.targets import Target, trajectory
@@ -306,7 +307,7 @@ def _flat(df: pl.DataFrame) -> pl.DataFrame:
 
 def to_csv(df: pl.DataFrame) -> bytes:
     """UTF-8 CSV (with BOM, so Excel reads accents and symbols) of ``df`` as shown."""
-    return b"\xef\xbb\xbf" + _flat(df).write_csv().encode("utf-8")
+    return b"\xef\xbb\xbf" + write_csv(_flat(df)).encode("utf-8")
 
 
 def to_xlsx(sheets: Mapping[str, pl.DataFrame]) -> bytes:
@@ -314,7 +315,7 @@ def to_xlsx(sheets: Mapping[str, pl.DataFrame]) -> bytes:
     buf = io.BytesIO()
     import xlsxwriter
 
-    with xlsxwriter.Workbook(buf) as wb:
+    with xlsxwriter.Workbook(buf, workbook_options()) as wb:
         used: set[str] = set()
         for name, df in sheets.items():
             sheet = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Sheet"

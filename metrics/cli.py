@@ -76,7 +76,9 @@ def _emit(df: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
         else:
             df.write_parquet(out)
         return
-    text = df.write_csv() if fmt == "csv" else json.dumps(df.to_dicts(), default=str, indent=1)
+    from metrics.safe_output import write_csv
+
+    text = write_csv(df) if fmt == "csv" else json.dumps(df.to_dicts(), default=str, indent=1)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -139,8 +141,10 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
              "check the file and the workspace folder, then try again.")
     typer.echo(report.summary())
     if errors is not None and report.errors.height:
-        report.errors.with_columns(pl.lit(report.file_name).alias("file")).select(
-            "file", "row_number", "column", "value", "code", "message").write_csv(errors)
+        from metrics.safe_output import write_csv
+
+        write_csv(report.errors.with_columns(pl.lit(report.file_name).alias("file")).select(
+            "file", "row_number", "column", "value", "code", "message"), errors)
         typer.echo(f"Error report written to {errors}")
     if report.status == "refused":
         raise typer.Exit(2)

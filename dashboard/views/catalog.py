@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from dashboard import state
+from dashboard import downloads, state
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
 from metrics.feedstate import last_batches
 from metrics.governance import feed_health
@@ -122,7 +122,7 @@ def inventory_tab() -> None:
                  column_config={"last_batch": st.column_config.DateColumn(
                      "Last batch", format="YYYY-MM-DD")})
     c1, c2 = st.columns(2)
-    c1.download_button("Download the inventory (CSV)", frame.write_csv().encode(),
+    c1.download_button("Download the inventory (CSV)", downloads.to_csv(frame),
                        file_name="data_inventory.csv", mime="text/csv", key="inv_csv")
     c2.download_button("Download data.json (DCAT-US 1.1)",
                        catalog_json(frame, reg, as_of=as_of).encode(), file_name="data.json",

@@ -228,4 +228,6 @@ def inventory_frame(session: Session, register: Register) -> pl.DataFrame:
 
 
 def export_csv(session: Session, register: Register) -> str:
-    return inventory_frame(session, register).write_csv()
+    from metrics.safe_output import write_csv
+
+    return write_csv(inventory_frame(session, register))

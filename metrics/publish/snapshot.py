@@ -25,6 +25,7 @@ import polars as pl
 
 from metrics.definitions import Register
 from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.safe_output import write_csv
 from metrics.scorecard import KpiStatus, latest_month, scorecard
 from metrics.summaries import LANGUAGES, summarise
 from metrics.suppression import PUBLIC, SuppressionPolicy
@@ -143,14 +144,14 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
     kpis = list(reg.kpis.values())
     (tmp / "kpis").mkdir()
     files = pub.select(PUBLISHED_COLUMNS)
-    files.write_csv(tmp / "observations.csv")
+    write_csv(files, tmp / "observations.csv")
     for k in kpis:
         part = files.filter(pl.col("kpi_id") == k.kpi_id)
-        part.write_csv(tmp / "kpis" / f"{k.kpi_id}.csv")
+        write_csv(part, tmp / "kpis" / f"{k.kpi_id}.csv")
         part.write_parquet(tmp / "kpis" / f"{k.kpi_id}.parquet")
         _write_json(tmp / "kpis" / f"{k.kpi_id}.json", part.to_dicts())
     frame, doc = data_dictionary()
-    frame.write_csv(tmp / "data_dictionary.csv")
+    write_csv(frame, tmp / "data_dictionary.csv")
     _write_json(tmp / "data_dictionary.json", doc)
     _write_json(tmp / "kpis.json", [kpi_document(reg, k) for k in kpis])
     _write_json(tmp / "targets.json", [target_document(t) for t in reg.targets])
