@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import streamlit as st
 
 from dashboard import state
-from metrics.access import can_edit
+from metrics.access import AccessDenied, can_edit
 from metrics.definitions import Kpi
 from metrics.periods import period_of_month
 from metrics.target_edits import StaleTarget, TargetError, current_version, save_target
@@ -63,7 +63,10 @@ def target_form(kpi: Kpi) -> None:
         with ws.session() as s:
             rec = save_target(s, ws.definitions_register, kpi.kpi_id, values,
                               expected_version=st.session_state[key],
-                              by=viewer.label, at=datetime.now(UTC))
+                              by=viewer.label, at=datetime.now(UTC), acting=viewer)
+    except AccessDenied as exc:
+        st.error(str(exc))
+        return
     except TargetError as exc:
         st.error("The target was not saved:\n\n" + "\n".join(
             f"- **{k.replace('_', ' ')}**: {v}" for k, v in exc.problems.items()))

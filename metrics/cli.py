@@ -117,9 +117,16 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
              f"{', '.join(sorted(ws.register.feeds))}. Nothing was applied.", code=2)
     from sqlalchemy.exc import OperationalError
 
+    from metrics.access import AccessDenied
+    from metrics.users import acting_user
+
+    with ws.session() as s:
+        acting = acting_user(s, by)
     try:
         report = run(ws, feed_id, file, received_by=by or os.environ.get("USER", ""),
-                     received_on=_as_of(as_of))
+                     received_on=_as_of(as_of), acting=acting)
+    except AccessDenied as exc:
+        fail(f"{exc} [access.denied]", code=3)
     except OperationalError as exc:
         text = str(exc.orig or exc).lower()
         if "locked" in text or "busy" in text:
@@ -249,10 +256,24 @@ def status(workspace: WorkspaceOpt = None,
 
 @app.command()
 def run(workspace: WorkspaceOpt = None,
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
-    """Start the internal app (builds the demo state first if the workspace is empty)."""
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+        allow_network_without_sign_in: Annotated[bool, typer.Option(
+            "--allow-network-without-sign-in",
+            help="Serve the internal app beyond this computer although no sign-in is configured "
+                 "(everyone who reaches it sees everything).")] = False) -> None:
+    """Start the internal app (builds the demo state first if the workspace is empty).
+
+    Without sign-in ([auth] in .streamlit/secrets.toml) it listens on 127.0.0.1 only;
+    STATDESK_ADDRESS chooses another address.
+    """
+    from metrics import serving
     from metrics.workspace import resolve_workspace
 
+    address = os.environ.get("STATDESK_ADDRESS", "127.0.0.1")
+    auth = serving.auth_configured()
+    refused = serving.refusal(address, auth=auth, allow_open=allow_network_without_sign_in)
+    if refused:
+        fail(refused, code=2)
     root = resolve_workspace(workspace)
     if not (root / "definitions").exists():
         if root.name == "demo":
@@ -260,11 +281,18 @@ def run(workspace: WorkspaceOpt = None,
         else:
             fail(f"no workspace at {root}: it needs a 'definitions' folder.")
     env = {**os.environ, "STATDESK_WORKSPACE": str(root)}
+    env.pop(serving.OPEN_ENV, None)
+    if allow_network_without_sign_in and not auth and not serving.is_loopback(address):
+        env[serving.OPEN_ENV] = "1"
+        typer.echo(f"Warning: no sign-in is configured and StatDesk listens on {address}: "
+                   "everyone who can reach it sees every KPI and the admin page.", err=True)
     app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-           "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
+           "--server.address", address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    typer.echo(f"StatDesk on http://localhost:{port} (workspace {root})")
+    where = f"http://localhost:{port}" if serving.is_loopback(address) else f"{address}:{port}"
+    typer.echo(f"StatDesk on {where}, {'with sign-in' if auth else 'no sign-in (local mode)'} "
+               f"(workspace {root})")
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

@@ -18,7 +18,16 @@ from dashboard import components as ui
 from dashboard import state
 from dashboard.auth import current_viewer
 from metrics import audit
-from metrics.access import ADMIN, AGENCY_LEAD, ROLE_LABELS, ROLES, Viewer, can_edit, can_open
+from metrics.access import (
+    ADMIN,
+    AGENCY_LEAD,
+    ROLE_LABELS,
+    ROLES,
+    AccessDenied,
+    Viewer,
+    can_edit,
+    can_open,
+)
 from metrics.store.tables import AppUser, AuditEntry
 from metrics.users import UserError, add_user, check_user, list_users, normalise_email, remove_user
 
@@ -91,8 +100,8 @@ def _add() -> None:
     try:
         with state.workspace().session() as s:
             user = add_user(s, email, role, agency_id=agency, name=ss["au_name"].strip(),
-                            register=reg, actor=_actor())
-    except UserError as exc:
+                            register=reg, actor=_actor(), acting=viewer)
+    except (UserError, AccessDenied) as exc:
         ss["au_errors"] = [str(exc)]
         return
     ss["au_errors"] = []
@@ -115,8 +124,8 @@ def _deactivate() -> None:
         return
     try:
         with state.workspace().session() as s:
-            user = remove_user(s, str(email), actor=_actor())
-    except UserError as exc:
+            user = remove_user(s, str(email), actor=_actor(), acting=viewer)
+    except (UserError, AccessDenied) as exc:
         ss["du_errors"] = [str(exc)]
         return
     ss["du_errors"] = []

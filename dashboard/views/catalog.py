@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import downloads, state
+from metrics.access import AccessDenied
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
 from metrics.feedstate import last_batches
 from metrics.governance import feed_health
@@ -161,9 +162,11 @@ def inventory_tab() -> None:
         try:
             with ws.session() as s:
                 saved = save_dataset(s, reg, values, expected_version=loaded_version,
-                                     by=_who(), at=datetime.now(UTC))
+                                     by=_who(), at=datetime.now(UTC), acting=state.viewer())
         except InventoryError as exc:
             _problems(exc)
+        except AccessDenied as exc:
+            st.session_state["inv_stale"] = f"Not saved: {exc}"
         except StaleEdit as exc:
             st.session_state["inv_stale"] = f"Not saved: {exc}"
         else:
@@ -245,9 +248,11 @@ def roadmap_tab() -> None:
                 act = update_action(s, pick, status=st.session_state["rm_status"],
                                     owner=st.session_state["rm_owner"],
                                     due_on=st.session_state["rm_due"], expected_version=version,
-                                    by=_who(), at=datetime.now(UTC))
+                                    by=_who(), at=datetime.now(UTC), acting=state.viewer())
         except InventoryError as exc:
             _problems(exc)
+        except AccessDenied as exc:
+            st.session_state["rm_stale"] = f"Not saved: {exc}"
         except StaleEdit as exc:
             st.session_state["rm_stale"] = f"Not saved: {exc}"
         else:

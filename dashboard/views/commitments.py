@@ -20,6 +20,7 @@ from dashboard import state
 from dashboard.auth import current_viewer
 from metrics import annotations as an
 from metrics import commitments as cm
+from metrics.access import AccessDenied
 from metrics.periods import display_label
 from metrics.store.tables import StatSession
 
@@ -92,9 +93,13 @@ def _create_session() -> None:
     try:
         with state.workspace().session() as s:
             row = cm.create_session(s, held_on=ss["ns_date"], period=ss["ns_month"], focus_kind=kind,
-                                    focus_id=fid, title=ss["ns_title"], by=_user(), register=reg)
+                                    focus_id=fid, title=ss["ns_title"], by=_user(), register=reg,
+                                    acting=state.viewer())
     except cm.CommitmentError as exc:
         ss["ns_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["ns_errors"] = {"focus_id": str(exc)}
         return
     ss["ns_errors"] = {}
     ss["cm_flash"] = f"Stat session #{row.id} created."
@@ -142,9 +147,12 @@ def _record(session_id: int) -> None:
             row = cm.create_commitment(
                 s, session_id=session_id, text=ss["cm_text"], owner=ss["cm_owner"],
                 due_on=ss["cm_due"], kpi_ids=ss["cm_kpis"], agency_id=ss["cm_agency"],
-                by=_user(), register=reg)
+                by=_user(), register=reg, acting=state.viewer())
     except cm.CommitmentError as exc:
         ss["cm_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["cm_errors"] = {"agency_id": str(exc)}
         return
     ss["cm_errors"] = {}
     ss["cm_flash"] = f"Commitment #{row.id} recorded for {row.owner}."
@@ -161,9 +169,12 @@ def _update(session_id: int) -> None:
         with state.workspace().session() as s:
             row = cm.update_status(s, cid, status=ss["up_status"], note=ss["up_note"], by=_user(),
                                    expected_version=seen, as_of=today,
-                                   stat_session_id=session_id)
+                                   stat_session_id=session_id, acting=state.viewer())
     except cm.CommitmentError as exc:
         ss["up_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["up_errors"] = {"status": str(exc)}
         return
     ss["up_errors"] = {}
     ss["up_flash"] = f"Commitment #{cid} is now '{row.status}'."
@@ -175,9 +186,12 @@ def _annotate() -> None:
         with state.workspace().session() as s:
             row = an.add_annotation(s, kpi_id=ss["an_kpi"], on_date=ss["an_date"], kind=ss["an_kind"],
                                     text=ss["an_text"], public=ss["an_public"], by=_user(),
-                                    register=reg)
+                                    register=reg, acting=state.viewer())
     except an.AnnotationError as exc:
         ss["an_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["an_errors"] = {"kpi_id": str(exc)}
         return
     ss["an_errors"] = {}
     ss["an_flash"] = f"Annotation added to {reg.kpis[row.kpi_id].name} on {row.on_date:%d %b %Y}."

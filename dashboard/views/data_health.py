@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.figures_governance import batches_figure, quarantine_figure, status_cell
+from metrics.access import AccessDenied
 from metrics.feedstate import last_batches
 from metrics.governance import (
     ON_TIME,
@@ -235,7 +236,12 @@ if upload is not None:
                 st.dataframe(pv.errors.select("row_number", "column", "value", "code", "message"),
                              hide_index=True, key="dh_preview_errors")
             if st.button("Apply this batch", type="primary", key="dh_apply"):
-                rep = apply_preview(ws, pv, received_by=_who())
+                try:
+                    rep = apply_preview(ws, pv, received_by=_who(), acting=state.viewer())
+                except AccessDenied as exc:
+                    st.error(str(exc), icon="🚫")
+                    st.stop()
+                    raise
                 st.session_state["dh_applied"] = key
                 st.session_state["dh_report"] = (choice, rep.summary())
                 st.session_state.pop("dh_preview", None)

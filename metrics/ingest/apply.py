@@ -30,6 +30,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from metrics import audit
+from metrics.access import Viewer, operator, require_edit
 from metrics.definitions import Kpi
 from metrics.engine.compute import compute
 from metrics.engine.store import current_sources, replace_observations
@@ -131,8 +132,17 @@ def preview(ws: Workspace, feed_id: str, path: str | Path, *, received_on: date 
 
 
 def ingest(ws: Workspace, feed_id: str, path: str | Path, *, received_by: str = "",
-           received_on: date | None = None, file_name: str | None = None) -> BatchReport:
-    """Check ``path`` against the contract of ``feed_id`` and apply it atomically."""
+           received_on: date | None = None, file_name: str | None = None,
+           acting: Viewer | None = None) -> BatchReport:
+    """Check ``path`` against the contract of ``feed_id`` and apply it atomically.
+
+    ``acting`` is who loads the file (default: the operator on the workspace's computer,
+    named ``received_by``); they must be allowed to load this feed's files.
+    """
+    acting = acting if acting is not None else operator(received_by)
+    if feed_id in ws.register.feeds:
+        require_edit(acting, "feed_upload", ws.register.feeds[feed_id].agency_id)
+    received_by = received_by or acting.email
     p = Path(path)
     name = file_name or p.name
     now = datetime.now(UTC)
@@ -149,7 +159,8 @@ def ingest(ws: Workspace, feed_id: str, path: str | Path, *, received_by: str = 
                            rows_total=pv.rows_total,
                            message=f"This file was already applied as batch {pv.duplicate_of}; "
                            "nothing changed.")
-    return apply_preview(ws, pv, received_by=received_by, received_at=now, file_name=name)
+    return apply_preview(ws, pv, acting=acting, received_by=received_by, received_at=now,
+                         file_name=name)
 
 
 def _record_refused(ws: Workspace, feed_id: str, name: str, digest: str, issues: list[Issue], *,
@@ -221,9 +232,13 @@ def _merge_earlier(ws: Workspace, feed_id: str, month: date, part: pl.DataFrame,
                      how="diagonal_relaxed"), kept.height
 
 
-def apply_preview(ws: Workspace, pv: Preview, *, received_by: str = "",
+def apply_preview(ws: Workspace, pv: Preview, *, acting: Viewer, received_by: str = "",
                   received_at: datetime | None = None, file_name: str | None = None) -> BatchReport:
+    """Apply a checked file; ``acting`` must be allowed to load this feed's files."""
     register = ws.register
+    require_edit(acting, "feed_upload", register.feeds[pv.feed_id].agency_id
+                 if pv.feed_id in register.feeds else "")
+    received_by = received_by or acting.email
     now = received_at or datetime.now(UTC)
     accepted = pv.accepted
     if accepted.height == 0:  # nothing to apply: refused, and the same file may come again

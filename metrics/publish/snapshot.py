@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.groups import GROUP_CODES, GROUP_LABELS
 from metrics.safe_output import write_csv
@@ -185,7 +186,8 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
                                                 temporal=temporal, info=catalog))
 
 
-def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolicy = PUBLIC,
+def build_snapshot(source: Any, out_dir: Path | str, *, acting: Viewer,
+                   policy: SuppressionPolicy = PUBLIC,
                    as_of: date, published_by: str, version: str | None = None,
                    kpi_ids: list[str] | None = None, catalog: CatalogInfo | None = None,
                    published_at: datetime | None = None) -> PublicationResult:
@@ -194,7 +196,9 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
     Raises:
         DisclosureError: the audit failed; nothing was written.
         SnapshotError: the version exists, a KPI is unknown or not public, or there is no data.
+        AccessDenied: ``acting`` may not publish (only the governor's staff and administrators).
     """
+    require_edit(acting, "publication")
     register, obs, ws = _source(source)
     reg = public_register(register, kpi_ids)
     if not reg.kpis:

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard import downloads
+from metrics.access import operator
 from metrics.cli import app
 from metrics.commitments import create_commitment, create_session
 from metrics.ingest import ingest
@@ -58,9 +59,9 @@ def test_csv_download_quotes_formulas() -> None:
 def test_cli_commitments_csv(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path / "ws")
     with ws.session() as s:
-        stat = create_session(s, held_on=date(2026, 11, 1), period="2026-10", by="staff")
+        stat = create_session(s, held_on=date(2026, 11, 1), period="2026-10", by="staff", acting=operator())
         create_commitment(s, session_id=int(stat.id or 0), text=ATTACK, owner="-Owner",
-                          due_on=date(2026, 12, 1), agency_id="ag1", by="staff")
+                          due_on=date(2026, 12, 1), agency_id="ag1", by="staff", acting=operator())
     result = runner.invoke(app, ["commitments", "-w", str(ws.root), "--as-of", "2026-11-25"])
     assert result.exit_code == 0, result.output
     out = _read_csv(result.output)
