@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import downloads, state
 from dashboard.figures import status_style
+from dashboard.plaintext import plain
 
 SESSION_PAGE = "views/session.py"
 KPI_PAGE = "views/kpi.py"
@@ -39,12 +40,9 @@ def months_with_data() -> list[str]:
     return _months(str(state.workspace().root), state.version())
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|$~"})
-
-
 def escape(text: object) -> str:
-    """Text for st.markdown shown literally (no emphasis, links or maths from data)."""
-    return str(text).translate(_MD_SPECIAL)
+    """Text for st.markdown shown literally (no emphasis, links, images or maths from data)."""
+    return plain(text)
 
 
 # --- status ---------------------------------------------------------------------------
@@ -194,9 +192,10 @@ def open_commitments(as_of: date) -> dict[str, list]:
         with state.workspace().session() as s:
             found = open_by_kpi(s, as_of)
             return {k: list(v) for k, v in found.items()}
-    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-        st.warning(f"Open commitments could not be read ({exc}). The rest of the page is "
-                   "unaffected; see Commitments and sessions.", icon="⚠️")
+    except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
+        st.warning("Open commitments could not be read just now (the database did not "
+                   "answer). The rest of the page is unaffected; reload the page, or see "
+                   "Commitments and sessions.", icon="⚠️")
         return {}
 
 
@@ -212,7 +211,8 @@ def kpi_annotations(kpi_id: str) -> list[tuple[date, str, str]]:
             for a in list_annotations(s, kpi_id):
                 if a.on_date is not None:
                     out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
-    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-        st.warning(f"Annotations could not be read ({exc}).", icon="⚠️")
+    except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
+        st.warning("The chart's annotations could not be read just now (the database did not "
+                   "answer); reload the page to try again.", icon="⚠️")
         return []
     return out

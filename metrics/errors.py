@@ -88,6 +88,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "'{value}' cannot be used as an id: {detail}. Use letters, digits, '_', '-' or '.', "
         "starting with a letter or digit (at most 64 characters).",
     ),
+    "definitions.markup_in_name": (
+        "Link or image in a name",
+        "'{value}' contains {detail}; names are shown as plain text on the internal app and the "
+        "public site, so they cannot hold links, images, web addresses or HTML. Write the "
+        "name alone (put sources in the description or methodology).",
+    ),
     "definitions.bad_column": (
         "Column not allowed",
         "The column '{value}' of feed '{feed}' cannot be used: {detail}.",

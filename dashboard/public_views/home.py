@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.plaintext import plain
 from dashboard.public_views.data import SnapshotMissing, month_text, show_missing, snapshot
 
 try:
@@ -25,11 +26,12 @@ for k in sorted(snap.kpis.values(), key=lambda k: (k.get("priority_order", 99), 
 
 summaries = snap.summaries.get("en", {})
 for priority, kpis in by_priority.items():
-    st.header(priority)
+    st.header(plain(priority))
     for k in kpis:
         s = snap.status.get(k["kpi_id"], {})
-        st.subheader(k["name"])
-        st.markdown(f"**Status: {s.get('status', 'no data')}.** {s.get('explanation', '')}")
-        st.write(summaries.get(k["kpi_id"], {}).get("text", ""))
+        st.subheader(plain(k["name"]))
+        st.markdown(f"**Status: {plain(s.get('status', 'no data'))}.** "
+                    f"{plain(s.get('explanation', ''))}")
+        st.write(plain(summaries.get(k["kpi_id"], {}).get("text", "")))
         st.page_link("public_views/outcome.py", label=f"{k['name']}: details, map and data",
                      query_params={"kpi": k["kpi_id"]})

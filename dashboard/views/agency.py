@@ -31,7 +31,7 @@ st.title("Agency")
 agencies = sorted(reg.agencies, key=lambda a: reg.agencies[a].name)
 asked = ui.param("id")
 if asked is not None and asked not in reg.agencies:
-    st.error(f"There is no agency '{asked}'. Valid agency ids: {', '.join(agencies)}. "
+    st.error(f"There is no agency '{ui.escape(asked)}'. Valid agency ids: {', '.join(agencies)}. "
              "Choose one below or go back to the stat session.", icon="🚫")
     ui.back_link()
     del st.query_params["id"]
@@ -57,7 +57,7 @@ if months:
     month, bad = ui.choose("Month reviewed", months, name="month", key="agency_month",
                            format_func=display_label, default=month)
     if bad is not None:
-        st.error(f"There is no month '{bad}' with data; showing {display_label(month)}.",
+        st.error(f"There is no month '{ui.escape(bad)}' with data; showing {display_label(month)}.",
                  icon="🚫")
 
 root, ver, as_of = str(state.workspace().root), state.version(), state.today()

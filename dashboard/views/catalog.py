@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
+from dashboard import components as ui
 from dashboard import downloads, state
 from metrics.access import AccessDenied
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
@@ -51,7 +52,7 @@ as_of = state.today()
 st.title("Catalog and governance")
 param = st.query_params.get("tab", "inventory")
 if param not in TABS:
-    st.error(f"There is no tab '{param}'. Tabs: {', '.join(TABS)}.")
+    st.error(f"There is no tab '{ui.escape(param)}'. Tabs: {', '.join(TABS)}.")
     st.page_link("views/catalog.py", label="Back to the data inventory", icon="↩️")
     st.stop()
 if st.session_state.get("_cat_tab_param") != param:  # the URL changed: follow it

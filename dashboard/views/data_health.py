@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from dashboard import components as ui
 from dashboard import state
 from dashboard.figures_governance import batches_figure, quarantine_figure, status_cell
 from metrics.access import AccessDenied
@@ -99,7 +100,7 @@ st.dataframe(table, hide_index=True, key="dh_feeds", column_config={
 # --- one feed ---------------------------------------------------------------------------
 param = st.query_params.get("feed")
 if param and param not in reg.feeds:
-    st.error(f"There is no feed '{param}'. Pick one below; feeds: {', '.join(sorted(reg.feeds))}.")
+    st.error(f"There is no feed '{ui.escape(param)}'. Pick one below; feeds: {', '.join(sorted(reg.feeds))}.")
     st.page_link("views/data_health.py", label="Back to all feeds", icon="↩️")
     st.stop()
 options = [ALL_FEEDS, *reg.feeds]

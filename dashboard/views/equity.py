@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import components as ui
 from dashboard import figures_equity as fe
 from dashboard import state
 from metrics import equity_review as er
@@ -44,7 +45,7 @@ def _reference_label(ref: str) -> str:
 
 
 def _bad_request(message: str, kpi_id: str | None = None) -> None:
-    st.error(f"{message[:1].upper()}{message[1:]}")
+    st.error(ui.escape(f"{message[:1].upper()}{message[1:]}"))
     st.page_link(PAGE, label="Back to the equity review", icon="⬅️",
                  query_params={"kpi": kpi_id} if kpi_id else None)
     st.page_link("views/session.py", label="Back to the stat session", icon="📋")

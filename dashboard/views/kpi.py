@@ -27,7 +27,7 @@ months = ui.months_with_data()
 
 
 def _stop_with(message: str, *, kpi_id: str | None = None) -> NoReturn:
-    st.error(message, icon="🚫")
+    st.error(ui.escape(message), icon="🚫")
     ui.back_link()
     if kpi_id:
         ui.kpi_link(kpi_id, f"{reg.kpis[kpi_id].name}, without the filter")

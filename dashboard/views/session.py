@@ -46,7 +46,7 @@ for what, bad, shown in (("month", bad_month, f"{display_label(month)}, the late
                           "month"), ("priority", bad_priority, "all priorities"),
                          ("agency", bad_agency, "all agencies")):
     if bad is not None:
-        st.error(f"There is no {what} '{bad}' with data. Showing {shown} instead; choose "
+        st.error(f"There is no {what} '{ui.escape(bad)}' with data. Showing {shown} instead; choose "
                  f"another {what} above.", icon="🚫")
 
 statuses = [s for s in state.statuses(month)

@@ -139,6 +139,30 @@ def _check_ids(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issu
                                     column=field_name, value=value, detail=why))
 
 
+#: Name-like cells shown as titles and labels: no Markdown links or images, HTML or addresses.
+NAME_FIELDS = {"agencies": ("name",), "regions": ("name",), "priorities": ("name",),
+               "goals": ("name",), "feeds": ("name",), "kpis": ("name", "unit", "noun"),
+               "agreements": ("name",)}
+_MARKUP = [(re.compile(r"!?\[[^\]]*\]\s*[(\[]"), "a Markdown link or image"),
+           (re.compile(r"<\s*/?\s*[A-Za-z!]"), "an HTML tag"),
+           (re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.|\b(?:javascript|data):", re.I),
+            "a web address")]
+
+
+def _check_names(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue]) -> None:
+    for stem, fields in NAME_FIELDS.items():
+        file, rows = t[stem]
+        for r in rows:
+            for field_name in fields:
+                value = r.get(field_name) or ""
+                if not isinstance(value, str):
+                    continue
+                found = next((what for pat, what in _MARKUP if pat.search(value)), None)
+                if found:
+                    issues.append(issue("definitions.markup_in_name", file=file, row=r["_row"],
+                                        column=field_name, value=value, detail=found))
+
+
 def _check_feed_columns(feed: Feed, file: str, issues: list[Issue]) -> None:
     """Columns the checked feed would produce twice, or that clash with StatDesk's own."""
     for c in feed.columns:
@@ -410,6 +434,7 @@ def validate(folder: str | Path) -> tuple[Register | None, list[Issue]]:
         return None, issues
     t = _read_all(folder, issues)
     _check_ids(t, issues)
+    _check_names(t, issues)
     agencies_f, ag_rows = t["agencies"]
     check_unique(agencies_f, ag_rows, "agency_id", issues)
     agencies = {r["agency_id"]: Agency(r["agency_id"], r["name"] or "", r["lead"] or "",

@@ -248,6 +248,14 @@ DEFINITION_CASES: list[tuple[str, Callable[[dict[str, list[dict[str, Any]]]], No
      "definitions.bad_column"),
     ("region-and-group-same-column", lambda t: t["feeds"][0].update(group_column="region"),
      "definitions.bad_column"),
+    ("kpi-name-markdown-image", lambda t: _kpi(t, "count_a").update(
+        name="Count ![x](https://tracker.example/p.png)"), "definitions.markup_in_name"),
+    ("priority-name-markdown-link", lambda t: t["priorities"][0].update(
+        name="[Click here](https://phish.example)"), "definitions.markup_in_name"),
+    ("agency-name-html", lambda t: t["agencies"][0].update(name='Agency <img src="x">'),
+     "definitions.markup_in_name"),
+    ("kpi-unit-address", lambda t: _kpi(t, "count_a").update(unit="people www.evil.example"),
+     "definitions.markup_in_name"),
     ("duplicate-column", lambda t: t["feed_columns"].append(
         dict(feed_id="agg", column="score", type="float", required="no")), "definitions.duplicate_id"),
 ]
