@@ -20,7 +20,7 @@ AGENCY_PAGE = "views/agency.py"
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _months(root: str, ver: tuple[int, ...]) -> list[str]:
+def _months(root: str, ver: tuple[int, ...], viewer_key: tuple[str, str]) -> list[str]:
     obs = state.observations()
     if obs.height == 0:
         return []
@@ -37,7 +37,7 @@ def _months(root: str, ver: tuple[int, ...]) -> list[str]:
 def months_with_data() -> list[str]:
     """Months with data (YYYY-MM), latest first: every month from the first period end to
     the last."""
-    return _months(str(state.workspace().root), state.version())
+    return _months(str(state.workspace().root), state.version(), state.viewer_key())
 
 
 def escape(text: object) -> str:
@@ -171,7 +171,13 @@ def choose(label: str, options: Sequence[str], *, name: str, key: str,
 
 
 def back_link(label: str = "Back to the stat session") -> None:
-    st.page_link(SESSION_PAGE, label=label, icon="⬅️")
+    """A link back to the stat session, or to the agencies for a viewer who cannot open it."""
+    from metrics.access import can_open
+
+    if can_open(state.viewer(), "session"):
+        st.page_link(SESSION_PAGE, label=label, icon="⬅️")
+    else:  # a data steward: the stat session is not theirs to open
+        st.page_link(AGENCY_PAGE, label="Back to the agencies", icon="⬅️")
 
 
 def kpi_link(kpi_id: str, name: str, month: str | None = None, **extra: str) -> None:

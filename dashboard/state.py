@@ -89,6 +89,11 @@ def _viewer_key() -> tuple[str, str]:
     return v.role, v.agency_id
 
 
+def viewer_key() -> tuple[str, str]:
+    """What a cache of data filtered for the viewer must be keyed on (role and agency)."""
+    return _viewer_key()
+
+
 def register() -> Register:
     """The register as this viewer may see it: KPIs they may not see are left out."""
     full = full_register()

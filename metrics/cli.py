@@ -188,7 +188,7 @@ def refresh(workspace: WorkspaceOpt = None) -> None:
 
     ws = open_workspace(workspace)
     with ws.session() as s:
-        n = recompute_all(s, ws.register, str(ws.feed_store))
+        n = recompute_all(s, ws.register, str(ws.feed_store), by=os.environ.get("USER", ""))
     typer.echo(f"{n} observations recomputed.")
 
 

@@ -22,7 +22,8 @@ def _batches(root: str, ver: tuple[int, ...]) -> tuple[dict[str, datetime], dict
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, list[float]]:
+def _trends(root: str, ver: tuple[int, ...], through: date | None,
+            viewer_key: tuple[str, str]) -> dict[str, list[float]]:
     return downloads.sparklines(state.observations(), through)
 
 
@@ -68,7 +69,7 @@ st.subheader("KPIs")
 statuses = [s for s in state.statuses(month) if s.agency_id == agency_id]
 if statuses:
     ui.status_counts(downloads.status_counts(statuses))
-    trends = _trends(root, ver, parse_period(month).end if month else None)
+    trends = _trends(root, ver, parse_period(month).end if month else None, state.viewer_key())
     frames["KPIs"] = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
     ui.table(frames["KPIs"], key="agency_kpis", hide=("Agency", "KPI id"))
     ui.csv_button(frames["KPIs"], name=f"{agency_id}-kpis", key="agency_kpis_csv",

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import downloads, state
-from metrics.access import AccessDenied
+from metrics.access import AccessDenied, can_edit
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
 from metrics.feedstate import last_batches
 from metrics.governance import feed_health
@@ -130,6 +130,10 @@ def inventory_tab() -> None:
                        catalog_json(frame, reg, as_of=as_of).encode(), file_name="data.json",
                        mime="application/json", key="inv_dcat")
 
+    if not can_edit(state.viewer(), "catalog"):
+        st.caption("Data stewards and administrators edit the inventory; you may look and "
+                   "download.")
+        return
     st.subheader("Edit a dataset")
     _flash("inv_flash")
     pick = st.selectbox("Dataset", [NEW, *frame["dataset_id"].to_list()], key="inv_pick",
@@ -230,6 +234,9 @@ def roadmap_tab() -> None:
     with st.expander("The roadmap as a table"):
         st.dataframe(frame, hide_index=True, key="rm_table")
 
+    if not can_edit(state.viewer(), "roadmap"):
+        st.caption("Data stewards and administrators update the roadmap; you may look.")
+        return
     st.subheader("Update an action")
     by_id = {a.id: a for a in acts}
     pick = st.selectbox("Action", list(by_id), key="rm_pick",

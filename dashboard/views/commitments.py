@@ -20,7 +20,7 @@ from dashboard import state
 from dashboard.auth import current_viewer
 from metrics import annotations as an
 from metrics import commitments as cm
-from metrics.access import AccessDenied
+from metrics.access import AccessDenied, can_edit
 from metrics.periods import display_label
 from metrics.store.tables import StatSession
 
@@ -301,18 +301,21 @@ def session_view(stat: StatSession) -> None:
 
     views = {v.id: v for v in [*mine, *carried]}
     ss["cm_seen"] = {v.id: v.version for v in views.values()}  # what this render showed
-    if views:
+    editable = {i: v for i, v in views.items()  # an agency lead: their agency's commitments
+                if can_edit(state.viewer(), "commitment", v.agency_id)}
+    if editable:
         st.markdown("#### Update a commitment")
         _flash("up_flash")
         _problems("up_errors")
-        if ss.get("up_pick") not in views:
-            ss["up_pick"] = next(iter(views))
+        if ss.get("up_pick") not in editable:
+            ss["up_pick"] = next(iter(editable))
         with st.form("update_commitment"):
-            st.selectbox("Commitment", list(views), key="up_pick",
-                         format_func=lambda i: f"#{i} {views[i].text[:80]} ({views[i].status})")
+            st.selectbox("Commitment", list(editable), key="up_pick",
+                         format_func=lambda i: f"#{i} {editable[i].text[:80]} ({editable[i].status})")
             st.selectbox("New status", list(cm.STATUSES), key="up_status")
             st.text_input("Note (what happened)", key="up_note", max_chars=500)
             st.form_submit_button("Save status", on_click=_update, args=(sid,))
+    if views:
         done = [v for v in views.values() if v.status == "done" and v.kpis]
         if done:
             st.markdown("#### Did it move?")
@@ -325,17 +328,21 @@ def session_view(stat: StatSession) -> None:
                     for m in cm.did_it_move(obs, v, register=reg):
                         st.markdown(f"**{ui.escape(reg.kpis[m.kpi_id].name)}**: {ui.escape(m.text)}")
 
-    with st.expander("Add an annotation to a KPI (event, policy change, series break)"):
-        _flash("an_flash")
-        _problems("an_errors")
-        ss.setdefault("an_date", today)
-        with st.form("new_annotation"):
-            st.selectbox("KPI", kpi_ids, key="an_kpi", format_func=lambda k: reg.kpis[k].name)
-            st.date_input("Date", key="an_date")
-            st.selectbox("Kind", list(an.MANUAL_KINDS), key="an_kind", format_func=an.KIND_LABELS.get)
-            st.text_input("What happened", key="an_text", max_chars=an.MAX_TEXT)
-            st.checkbox("Public (shown on the public site)", key="an_public")
-            st.form_submit_button("Add annotation", on_click=_annotate)
+    annotatable = [k for k in kpi_ids
+                   if can_edit(state.viewer(), "annotation", reg.kpis[k].agency_id)]
+    if annotatable:
+        with st.expander("Add an annotation to a KPI (event, policy change, series break)"):
+            _flash("an_flash")
+            _problems("an_errors")
+            ss.setdefault("an_date", today)
+            with st.form("new_annotation"):
+                st.selectbox("KPI", annotatable, key="an_kpi", format_func=lambda k: reg.kpis[k].name)
+                st.date_input("Date", key="an_date")
+                st.selectbox("Kind", list(an.MANUAL_KINDS), key="an_kind",
+                             format_func=an.KIND_LABELS.get)
+                st.text_input("What happened", key="an_text", max_chars=an.MAX_TEXT)
+                st.checkbox("Public (shown on the public site)", key="an_public")
+                st.form_submit_button("Add annotation", on_click=_annotate)
 
     _documents(stat, mine, carried)
 

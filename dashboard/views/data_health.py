@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import components as ui
 from dashboard import state
 from dashboard.figures_governance import batches_figure, quarantine_figure, status_cell
-from metrics.access import AccessDenied
+from metrics.access import AccessDenied, can_edit, visible_feeds
 from metrics.feedstate import last_batches
 from metrics.governance import (
     ON_TIME,
@@ -46,8 +46,10 @@ st.caption(f"Feed freshness against each feed's cadence and lag, judged on {as_o
            "“Data current through” is the last day of data received; “next expected” is when "
            "the following batch is due.")
 
+viewer = state.viewer()
+visible = {f.feed_id for f in visible_feeds(reg, viewer)}  # an agency lead: their agency's feeds
 with ws.session() as s:
-    health = feed_health(s, reg, as_of)
+    health = [h for h in feed_health(s, reg, as_of) if h.feed_id in visible]
     applied_at = last_batches(s)
 by_feed = {h.feed_id: h for h in health}
 
@@ -99,11 +101,12 @@ st.dataframe(table, hide_index=True, key="dh_feeds", column_config={
 
 # --- one feed ---------------------------------------------------------------------------
 param = st.query_params.get("feed")
-if param and param not in reg.feeds:
-    st.error(f"There is no feed '{ui.escape(param)}'. Pick one below; feeds: {', '.join(sorted(reg.feeds))}.")
+if param and param not in visible:
+    st.error(f"There is no feed '{ui.escape(param)}' that you can open. Pick one below; feeds: "
+             f"{', '.join(sorted(visible)) or 'none'}.")
     st.page_link("views/data_health.py", label="Back to all feeds", icon="↩️")
     st.stop()
-options = [ALL_FEEDS, *reg.feeds]
+options = [ALL_FEEDS, *(f for f in reg.feeds if f in visible)]
 if st.session_state.get("_dh_feed_param", "") != (param or ""):  # the URL changed: follow it
     st.session_state["dh_feed"] = param or ALL_FEEDS
 choice = st.selectbox("Feed", options, key="dh_feed",
@@ -157,8 +160,9 @@ else:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date) -> tuple[pl.DataFrame,
-                                                                               pl.DataFrame]:
+def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date,
+             viewer_key: tuple[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Quality rows of the feed and of the KPIs this viewer may see (cached per viewer)."""
     with ws.session() as s:
         q = dict(quarantine_by_code(s, feed_id).select("code", "problems").iter_rows())
         fq = checks_frame(feed_quality(s, str(ws.feed_store), reg, feed_id, as_of=day,
@@ -174,7 +178,7 @@ def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date) -> tuple[pl
 
 
 st.subheader("Quality checks")
-fq, kq = _quality(str(ws.root), ver, choice, as_of)
+fq, kq = _quality(str(ws.root), ver, choice, as_of, state.viewer_key())
 icon = pl.col("status").replace_strict(CHECK_ICONS, default=pl.col("status"))
 st.markdown("**The feed's data in force**")
 st.dataframe(fq.with_columns(icon), hide_index=True, key="dh_feed_quality")
@@ -184,6 +188,10 @@ if kq.height:
 
 # --- upload -----------------------------------------------------------------------------
 st.subheader("Upload a new file")
+if not can_edit(viewer, "feed_upload", feed.agency_id):
+    st.caption("Files of this feed are loaded by data stewards, administrators and the "
+               "feed's agency lead; you may look but not upload.")
+    st.stop()
 st.caption("The file is checked against the feed's contract first; nothing is applied until "
            "you press “Apply this batch”. Rows with errors go to quarantine with the reason.")
 

@@ -18,7 +18,8 @@ ALL = "all"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, list[float]]:
+def _trends(root: str, ver: tuple[int, ...], through: date | None,
+            viewer_key: tuple[str, str]) -> dict[str, list[float]]:
     return downloads.sparklines(state.observations(), through)
 
 
@@ -59,7 +60,8 @@ if not statuses:
     st.info("No KPI matches these filters. Choose all priorities or all agencies.")
     st.stop()
 
-trends = _trends(str(state.workspace().root), state.version(), parse_period(month).end)
+trends = _trends(str(state.workspace().root), state.version(), parse_period(month).end,
+                 state.viewer_key())
 card = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
 commitments = ui.open_commitments(state.today())
 

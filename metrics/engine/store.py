@@ -44,9 +44,14 @@ def replace_observations(conn: Connection | Session, obs: pl.DataFrame,
     return len(rows)
 
 
-def recompute_all(session: Session, register: Register, root: str) -> int:
+def recompute_all(session: Session, register: Register, root: str, *, by: str = "") -> int:
+    """Recompute every observation; audited, so caches of the data know it changed."""
+    from metrics import audit
+
     obs = compute(register, current_sources(session, root))
     n = replace_observations(session, obs, None)
+    audit.record(session, actor=by, action="update", entity="observations",
+                 detail=f"{n} observations recomputed")
     session.commit()
     return n
 

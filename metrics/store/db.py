@@ -67,12 +67,17 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def data_version(session: Session) -> tuple[int, int, int]:
-    """Changes whenever a batch is applied, observations are recomputed or a target saved."""
+def data_version(session: Session) -> tuple[int, int, int, int]:
+    """Changes whenever data changes: a batch, a recomputation, a target, any audited write.
+
+    Every write of the library records an audit entry (a refresh too, even one that keeps
+    the number of observations), so the last audit id moves with each of them.
+    """
     b = session.exec(select(func.max(tables.Batch.id))).one() or 0
     o = session.exec(select(func.count(col(tables.Observation.id)))).one() or 0
     t = session.exec(select(func.coalesce(func.sum(col(tables.TargetRecord.version)), 0))).one()
-    return int(b), int(o), int(t or 0)
+    a = session.exec(select(func.max(tables.AuditEntry.id))).one() or 0
+    return int(b), int(o), int(t or 0), int(a)
 
 
 __all__ = ["SQLModel", "Session", "make_engine", "migrate", "data_version"]
