@@ -157,7 +157,7 @@ def _catalog(at: AppTest, role: str) -> None:
 
 
 def _publish(at: AppTest, role: str) -> None:
-    assert "Publish this snapshot" in buttons(at)
+    assert "Preview the snapshot" in buttons(at)  # publishing follows the preview
 
 
 def _admin(at: AppTest, role: str) -> None:
