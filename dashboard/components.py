@@ -195,9 +195,8 @@ def open_commitments(as_of: date) -> dict[str, list]:
     except ImportError:
         return {}
     try:
-        with state.workspace().session() as s:
-            found = open_by_kpi(s, as_of)
-            return {k: list(v) for k, v in found.items()}
+        found = state.read(open_by_kpi, as_of)
+        return {k: list(v) for k, v in found.items()}
     except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
         st.warning("Open commitments could not be read just now (the database did not "
                    "answer). The rest of the page is unaffected; reload the page, or see "
@@ -213,10 +212,9 @@ def kpi_annotations(kpi_id: str) -> list[tuple[date, str, str]]:
         return []
     out = []
     try:
-        with state.workspace().session() as s:
-            for a in list_annotations(s, kpi_id):
-                if a.on_date is not None:
-                    out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
+        for a in state.read(list_annotations, kpi_id):
+            if a.on_date is not None:
+                out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
     except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
         st.warning("The chart's annotations could not be read just now (the database did not "
                    "answer); reload the page to try again.", icon="⚠️")

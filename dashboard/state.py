@@ -1,13 +1,19 @@
 """Cached access to the workspace for the pages (one engine, data keyed on its version).
 
-Pages call these helpers and never open the database themselves.
+Pages call these helpers and never open the database themselves: :func:`read` runs a
+library read in a fresh session, :func:`write` runs a library write as the viewer (the
+library checks the viewer's role itself), and every cache of data filtered for the viewer
+is keyed by :func:`viewer_key`.  Every write is audited, so :func:`version` moves and the
+caches follow.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -76,6 +82,25 @@ def full_register() -> Register:
         st.code("\n".join(str(i) for i in exc.issues))
         st.stop()
         raise
+
+
+T = TypeVar("T")
+
+
+def read(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(session, *args, **kwargs)`` in a fresh database session: how pages read."""
+    with workspace().session() as s:
+        return fn(s, *args, **kwargs)
+
+
+def write(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(session, *args, acting=<the viewer>, **kwargs)``: how pages write.
+
+    The library refuses (AccessDenied) what the viewer's role does not allow.
+    """
+    kwargs.setdefault("acting", viewer())
+    with workspace().session() as s:
+        return fn(s, *args, **kwargs)
 
 
 def viewer() -> Viewer:

@@ -17,8 +17,7 @@ from metrics.periods import display_label, parse_period
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _batches(root: str, ver: tuple[int, ...]) -> tuple[dict[str, datetime], dict[str, int]]:
-    with state.workspace().session() as s:
-        return last_batches(s), quarantined(s)
+    return state.read(last_batches), state.read(quarantined)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

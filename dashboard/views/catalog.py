@@ -6,6 +6,7 @@ URL: ``catalog?tab=inventory|agreements|roadmap``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -38,7 +39,6 @@ from metrics.governance.roadmap import (
     roadmap_frame,
     update_action,
 )
-from metrics.store.tables import RoadmapAction
 
 TABS = {"inventory": "Data inventory", "agreements": "Sharing agreements",
         "roadmap": "Data roadmap"}
@@ -101,8 +101,7 @@ FIELDS = ("dataset_id", "title", "description", "source_system", "agency_id", "s
 
 def _load_dataset(dsid: str) -> None:
     """Put the stored values (or blanks) into the form and remember the version loaded."""
-    with ws.session() as s:
-        ds = get(s, dsid) if dsid != NEW else None
+    ds = state.read(get, dsid) if dsid != NEW else None
     for f in FIELDS:
         v = getattr(ds, f) if ds else {"agency_id": next(iter(reg.agencies)),
                                        "classification": "internal", "cadence": "monthly",
@@ -113,9 +112,8 @@ def _load_dataset(dsid: str) -> None:
 
 
 def inventory_tab() -> None:
-    with ws.session() as s:
-        added = ensure_inventory(s, reg, at=datetime.now(UTC))
-        frame = inventory_frame(s, reg)
+    added = state.read(ensure_inventory, reg, at=datetime.now(UTC))  # seeds an empty inventory
+    frame = state.read(inventory_frame, reg)
     if added:
         st.info(f"The inventory was empty: {added} datasets were created from the feed contracts.")
     st.caption("Every dataset the results office receives, its steward, classification, legal "
@@ -165,9 +163,8 @@ def inventory_tab() -> None:
         values = {f: st.session_state[f"inv_{f}"] for f in FIELDS}
         values["feed_ids"] = "; ".join(values["feed_ids"])
         try:
-            with ws.session() as s:
-                saved = save_dataset(s, reg, values, expected_version=loaded_version,
-                                     by=_who(), at=datetime.now(UTC), acting=state.viewer())
+            saved = state.write(save_dataset, reg, values, expected_version=loaded_version,
+                                by=_who(), at=datetime.now(UTC))
         except InventoryError as exc:
             _problems(exc)
         except AccessDenied as exc:
@@ -186,9 +183,8 @@ def inventory_tab() -> None:
 
 # --- agreements -------------------------------------------------------------------------
 def agreements_tab() -> None:
-    with ws.session() as s:
-        health = feed_health(s, reg, as_of)
-        applied = last_batches(s)
+    health = state.read(feed_health, reg, as_of)
+    applied = state.read(last_batches)
     states = agreement_states(reg, as_of, health=health, last_applied=applied)
     st.caption(f"Judged on {as_of:%d %b %Y}. An agreement expiring within 90 days is flagged, "
                "and so is every feed still flowing under an expired agreement.")
@@ -205,7 +201,7 @@ def agreements_tab() -> None:
 
 
 # --- roadmap ----------------------------------------------------------------------------
-def _load_action(act: RoadmapAction) -> None:
+def _load_action(act: Any) -> None:  # a roadmap action as the library returns it
     st.session_state["rm_status"] = act.status
     st.session_state["rm_owner"] = act.owner
     st.session_state["rm_due"] = act.due_on
@@ -214,10 +210,9 @@ def _load_action(act: RoadmapAction) -> None:
 
 
 def roadmap_tab() -> None:
-    with ws.session() as s:
-        ensure_roadmap(s)
-        acts = list_actions(s)
-        frame = roadmap_frame(s, as_of)
+    state.read(ensure_roadmap)  # seeds an empty roadmap
+    acts = state.read(list_actions)
+    frame = state.read(roadmap_frame, as_of)
     st.caption("The actions that make data a shared asset, by stage and pillar, with the win "
                "each brings. ○ not started · ◐ in progress · ● done")
     _flash("rm_flash")
@@ -252,11 +247,10 @@ def roadmap_tab() -> None:
         submitted = st.form_submit_button("Save action", type="primary")
     if submitted:
         try:
-            with ws.session() as s:
-                act = update_action(s, pick, status=st.session_state["rm_status"],
-                                    owner=st.session_state["rm_owner"],
-                                    due_on=st.session_state["rm_due"], expected_version=version,
-                                    by=_who(), at=datetime.now(UTC), acting=state.viewer())
+            act = state.write(update_action, pick, status=st.session_state["rm_status"],
+                              owner=st.session_state["rm_owner"],
+                              due_on=st.session_state["rm_due"], expected_version=version,
+                              by=_who(), at=datetime.now(UTC))
         except InventoryError as exc:
             _problems(exc)
         except AccessDenied as exc:

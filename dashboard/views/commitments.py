@@ -22,7 +22,6 @@ from metrics import annotations as an
 from metrics import commitments as cm
 from metrics.access import AccessDenied, can_edit
 from metrics.periods import display_label
-from metrics.store.tables import StatSession
 
 PAGE = "views/commitments.py"
 reg = state.register()
@@ -44,7 +43,7 @@ def _focus_text(kind: str, fid: str) -> str:
     return "all priorities"
 
 
-def _session_label(s: StatSession) -> str:
+def _session_label(s: cm.StatSession) -> str:
     return (f"#{s.id} · {s.held_on:%d %b %Y} · reviewing {display_label(s.period)} · "
             f"{_focus_text(s.focus_kind, s.focus_id)}" + (f" · {s.title}" if s.title else ""))
 
@@ -91,10 +90,9 @@ def _show(df: pl.DataFrame) -> None:
 def _create_session() -> None:
     kind, _, fid = ss["ns_focus"].partition(":")
     try:
-        with state.workspace().session() as s:
-            row = cm.create_session(s, held_on=ss["ns_date"], period=ss["ns_month"], focus_kind=kind,
-                                    focus_id=fid, title=ss["ns_title"], by=_user(), register=reg,
-                                    acting=state.viewer())
+        row = state.write(cm.create_session, held_on=ss["ns_date"], period=ss["ns_month"],
+                          focus_kind=kind, focus_id=fid, title=ss["ns_title"], by=_user(),
+                          register=reg)
     except cm.CommitmentError as exc:
         ss["ns_errors"] = exc.problems
         return
@@ -107,9 +105,8 @@ def _create_session() -> None:
 
 
 def landing() -> None:
-    with state.workspace().session() as s:
-        sessions = cm.list_sessions(s)
-        late = cm.overdue(s, today)
+    sessions = state.read(cm.list_sessions)
+    late = state.read(cm.overdue, today)
     st.subheader(f"Overdue commitments ({len(late)})")
     if late:
         st.warning(f"{len(late)} open commitment(s) are past their due date (as of {today:%d %b %Y}).",
@@ -143,11 +140,10 @@ def landing() -> None:
 
 def _record(session_id: int) -> None:
     try:
-        with state.workspace().session() as s:
-            row = cm.create_commitment(
-                s, session_id=session_id, text=ss["cm_text"], owner=ss["cm_owner"],
-                due_on=ss["cm_due"], kpi_ids=ss["cm_kpis"], agency_id=ss["cm_agency"],
-                by=_user(), register=reg, acting=state.viewer())
+        row = state.write(
+            cm.create_commitment, session_id=session_id, text=ss["cm_text"], owner=ss["cm_owner"],
+            due_on=ss["cm_due"], kpi_ids=ss["cm_kpis"], agency_id=ss["cm_agency"],
+            by=_user(), register=reg)
     except cm.CommitmentError as exc:
         ss["cm_errors"] = exc.problems
         return
@@ -166,10 +162,9 @@ def _update(session_id: int) -> None:
         ss["up_errors"] = {"version": "This commitment is not on the page any more; reload the page."}
         return
     try:
-        with state.workspace().session() as s:
-            row = cm.update_status(s, cid, status=ss["up_status"], note=ss["up_note"], by=_user(),
-                                   expected_version=seen, as_of=today,
-                                   stat_session_id=session_id, acting=state.viewer())
+        row = state.write(cm.update_status, cid, status=ss["up_status"], note=ss["up_note"],
+                          by=_user(), expected_version=seen, as_of=today,
+                          stat_session_id=session_id)
     except cm.CommitmentError as exc:
         ss["up_errors"] = exc.problems
         return
@@ -183,10 +178,9 @@ def _update(session_id: int) -> None:
 
 def _annotate() -> None:
     try:
-        with state.workspace().session() as s:
-            row = an.add_annotation(s, kpi_id=ss["an_kpi"], on_date=ss["an_date"], kind=ss["an_kind"],
-                                    text=ss["an_text"], public=ss["an_public"], by=_user(),
-                                    register=reg, acting=state.viewer())
+        row = state.write(an.add_annotation, kpi_id=ss["an_kpi"], on_date=ss["an_date"],
+                          kind=ss["an_kind"], text=ss["an_text"], public=ss["an_public"],
+                          by=_user(), register=reg)
     except an.AnnotationError as exc:
         ss["an_errors"] = exc.problems
         return
@@ -198,7 +192,7 @@ def _annotate() -> None:
     ss["an_text"] = ""
 
 
-def _in_focus(stat: StatSession, kpi_id: str) -> bool:
+def _in_focus(stat: cm.StatSession, kpi_id: str) -> bool:
     if stat.focus_kind == "priority":
         return reg.priority_of(reg.kpis[kpi_id]).priority_id == stat.focus_id
     if stat.focus_kind == "agency":
@@ -206,7 +200,7 @@ def _in_focus(stat: StatSession, kpi_id: str) -> bool:
     return True
 
 
-def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[cm.CommitmentView]) -> None:
+def _documents(stat: cm.StatSession, mine: list[cm.CommitmentView], carried: list[cm.CommitmentView]) -> None:
     from metrics.packet import (
         PdfError,
         build_packet_html,
@@ -220,8 +214,7 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
     statuses = [s for s in state.statuses(stat.period) if _in_focus(stat, s.kpi_id)]
     open_ = [v for v in [*mine, *carried] if v.is_open]
     if stat.focus_kind == "all":
-        with state.workspace().session() as s:
-            open_ = cm.list_commitments(s, as_of=today, open_only=True)
+        open_ = state.read(cm.list_commitments, as_of=today, open_only=True)
     title = f"Briefing packet: {display_label(stat.period)}" + (
         f" ({_focus_text(stat.focus_kind, stat.focus_id)})" if stat.focus_kind != "all" else "")
 
@@ -259,16 +252,15 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
                 "versions print to PDF from any browser.", icon="ℹ️")
 
 
-def session_view(stat: StatSession) -> None:
+def session_view(stat: cm.StatSession) -> None:
     sid = stat.id or 0
     st.subheader(f"Stat session {_session_label(stat)}")
     if stat.notes:
         st.text(stat.notes)
     st.page_link(PAGE, label="All sessions and new session", icon="⬅️", query_params={})
     _flash("cm_flash")
-    with state.workspace().session() as s:
-        mine = cm.list_commitments(s, as_of=today, session_id=sid)
-        carried = cm.carried_forward(s, sid, as_of=today, register=reg)
+    mine = state.read(cm.list_commitments, as_of=today, session_id=sid)
+    carried = state.read(cm.carried_forward, sid, as_of=today, register=reg)
     late = [v for v in [*mine, *carried] if v.overdue]
     if late:
         st.warning(f"{len(late)} commitment(s) here are overdue as of {today:%d %b %Y}.", icon="⚠️")
@@ -353,8 +345,7 @@ if raw is None:
     _flash("cm_flash")
     landing()
 else:
-    with state.workspace().session() as _s:
-        found = cm.get_session(_s, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    found = state.read(cm.get_session, int(raw)) if raw.isdigit() and len(raw) < 10 else None
     if found is None:
         st.error(f"There is no stat session '{ui.escape(raw)}' (from the address's 'session=' part). "
                  "Pick one from the list of sessions.", icon="🚫")

@@ -48,15 +48,13 @@ st.caption(f"Feed freshness against each feed's cadence and lag, judged on {as_o
 
 viewer = state.viewer()
 visible = {f.feed_id for f in visible_feeds(reg, viewer)}  # an agency lead: their agency's feeds
-with ws.session() as s:
-    health = [h for h in feed_health(s, reg, as_of) if h.feed_id in visible]
-    applied_at = last_batches(s)
+health = [h for h in state.read(feed_health, reg, as_of) if h.feed_id in visible]
+applied_at = state.read(last_batches)
 by_feed = {h.feed_id: h for h in health}
 
 
 # --- programme health -------------------------------------------------------------------
-with ws.session() as s:
-    ph = programme_health(s, reg, state.observations(), health, as_of)
+ph = state.read(programme_health, reg, state.observations(), health, as_of)
 with st.container(border=True):
     st.subheader("Programme health")
     c = st.columns(5)
@@ -132,9 +130,8 @@ for ag in agreement_states(reg, as_of, health=health, last_applied=applied_at):
         text = f"Sharing agreement **{ag.agreement.agreement_id}**: {ag.status}. " + " ".join(ag.flags)
         (st.error if ag.status == "expired" else st.warning if ag.flags else st.caption)(text)
 
-with ws.session() as s:
-    history = batch_history(s, choice)
-    codes = quarantine_by_code(s, choice)
+history = state.read(batch_history, choice)
+codes = state.read(quarantine_by_code, choice)
 st.subheader("Batches")
 if history.height == 0:
     st.info("No batch received yet.")
@@ -163,10 +160,9 @@ else:
 def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date,
              viewer_key: tuple[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Quality rows of the feed and of the KPIs this viewer may see (cached per viewer)."""
-    with ws.session() as s:
-        q = dict(quarantine_by_code(s, feed_id).select("code", "problems").iter_rows())
-        fq = checks_frame(feed_quality(s, str(ws.feed_store), reg, feed_id, as_of=day,
-                                       quarantine=q))
+    q = dict(state.read(quarantine_by_code, feed_id).select("code", "problems").iter_rows())
+    fq = checks_frame(state.read(feed_quality, str(ws.feed_store), reg, feed_id, as_of=day,
+                                 quarantine=q))
     obs = state.observations()
     through = state.feeds_through()
     kq = [kpi_quality(reg, obs, k.kpi_id, as_of=day, feed_through=through, quarantine=q)
