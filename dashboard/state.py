@@ -29,6 +29,12 @@ from metrics.store import data_version
 from metrics.workspace import Workspace
 
 
+def ui_text(text: str) -> str:
+    from dashboard.plaintext import plain
+
+    return plain(text)
+
+
 def database_url() -> str | None:
     """STATDESK_DATABASE_URL, else [database] url in .streamlit/secrets.toml, else None."""
     url = os.environ.get("STATDESK_DATABASE_URL")
@@ -51,10 +57,11 @@ def workspace() -> Workspace:
     """The workspace; stops the page with a clear message when the database cannot be reached."""
     try:
         return _workspace(os.environ.get("STATDESK_WORKSPACE", "data/demo"), database_url())
-    except OperationalError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() \
-            else type(exc).__name__
-        st.error(f"The database cannot be reached: {reason}. Check STATDESK_DATABASE_URL "
+    except OperationalError:
+        url = database_url() or "the workspace's SQLite file"
+        where = url.split("@")[-1] if "@" in url else url.split("///")[-1]  # never the password
+        st.error(f"The database cannot be reached: {ui_text(where)} did not answer or could not "
+                 "be opened. Check STATDESK_DATABASE_URL "
                  "(or [database] url in .streamlit/secrets.toml) and that the database server "
                  "is running, then reload the page.", icon="🚫")
         st.stop()
