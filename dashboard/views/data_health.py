@@ -213,7 +213,9 @@ upload = st.file_uploader("Feed file (CSV, XLSX or Parquet)", type=["csv", "xlsx
                           key=f"dh_upload_{choice}")
 report = st.session_state.get("dh_report")
 if report is not None and report[0] == choice:
-    st.success(report[1].replace("\n", "  \n"), icon="✅")
+    refused = len(report) > 2 and report[2] == "refused"  # nothing accepted: nothing applied
+    (st.error if refused else st.success)(ui.escape(report[1]).replace("\n", "  \n"),
+                                          icon="🚫" if refused else "✅")
 if upload is not None:
     data = upload.getvalue()
     key = (choice, hashlib.sha256(data).hexdigest())
@@ -224,7 +226,7 @@ if upload is not None:
         pv = st.session_state["dh_preview"]
         if isinstance(pv, FeedRefused):
             st.error("This file is refused as a whole; nothing can be applied. Fix it and upload "
-                     "it again:\n\n" + "\n".join(f"- {i}" for i in pv.issues))
+                     "it again:\n\n" + "\n".join(f"- {ui.escape(i)}" for i in pv.issues))
         elif pv.duplicate_of is not None:
             st.info(f"This file was already applied as batch {pv.duplicate_of}; applying it "
                     "again would change nothing.")
@@ -248,7 +250,7 @@ if upload is not None:
                     st.stop()
                     raise
                 st.session_state["dh_applied"] = key
-                st.session_state["dh_report"] = (choice, rep.summary())
+                st.session_state["dh_report"] = (choice, rep.summary(), rep.status)
                 st.session_state.pop("dh_preview", None)
                 st.session_state.pop("dh_preview_key", None)
                 st.rerun()

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.auth import current_viewer
+from dashboard.plaintext import plain
 from metrics.access import AccessDenied, can_edit, can_open
 from metrics.publish import (
     SnapshotError,
@@ -126,7 +127,7 @@ if st.button("Publish this snapshot", type="primary", key="publish-button"):
             result = build_snapshot(ws, out_dir, policy=policy, as_of=as_of, published_by=who,
                                     kpi_ids=chosen, acting=viewer)
     except (DisclosureError, SnapshotError, AccessDenied) as exc:
-        st.error(f"Nothing was published: {exc}")
+        st.error(f"Nothing was published: {plain(str(exc))}")
         st.stop()
         raise
     st.success(f"Published version {result.version} to {result.path} "
