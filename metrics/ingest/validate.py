@@ -159,7 +159,8 @@ def _run_checks(df: pl.DataFrame, checks: list[_Check]) -> list[pl.DataFrame]:
     """Evaluate every mask in one pass; build error rows only for checks that fired."""
     if not checks:
         return []
-    masks = df.select([c.mask.alias(f"_c{i}") for i, c in enumerate(checks)])
+    # lazily, so that a value parsed for several checks (a number, a date) is parsed once
+    masks = df.lazy().select([c.mask.alias(f"_c{i}") for i, c in enumerate(checks)]).collect()
     fired = masks.select(pl.all().any()).row(0)
     out = []
     for i, (c, hit) in enumerate(zip(checks, fired, strict=True)):
@@ -328,7 +329,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
                                  detail=f"the column '{clash[0]}' would be produced twice "
                                  "(a period, region or group column also declared as a figure, "
                                  "or a column named like one StatDesk adds)")])
-    typed_df = df.select(pl.col(ROW), *typed)
+    typed_df = df.lazy().select(pl.col(ROW), *typed).collect()
     # cross-column checks on typed values
     cross: list[_Check] = []
     if feed.kind == "aggregate":
