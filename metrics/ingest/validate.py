@@ -201,6 +201,12 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c.name))
     checks: list[_Check] = []
     typed: list[pl.Expr] = []
+    parsed: list[pl.Expr] = []  # parsed once into helper columns, then read by every check
+
+    def once(expr: pl.Expr) -> pl.Expr:
+        name = f"__parsed{len(parsed)}"
+        parsed.append(expr.alias(name))
+        return pl.col(name)
     na = list(feed.na_values)
     counts = {feed.numerator_column, feed.denominator_column} if feed.kind == "aggregate" else set()
     for c in feed.columns:
@@ -215,7 +221,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
                 checks.append(_err(is_na, c.name, "feed.not_available", s,
                                    _template_expr("feed.not_available", s, c.name)))
             clean = s.str.replace_all(feed.thousands, "", literal=True) if feed.thousands else s
-            num = clean.cast(pl.Float64, strict=False)
+            num = once(clean.cast(pl.Float64, strict=False))
             bad = ~empty & ~is_na & num.is_null()
             checks.append(_err(bad, c.name, "feed.bad_number", s,
                                _template_expr("feed.bad_number", s, c.name)))
@@ -245,7 +251,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
             typed.append((keep.cast(pl.Int64, strict=False) if c.type == "int" else keep)
                          .alias(c.name))
         elif c.type == "date" and c.name != feed.period_column:
-            d = s.str.to_date(feed.date_format, strict=False)
+            d = once(s.str.to_date(feed.date_format, strict=False))
             shaped = _date_shape(s, feed.date_format)
             checks.append(_err(~empty & d.is_null() & ~shaped, c.name, "feed.bad_date", s,
                                _template_expr("feed.bad_date", s, c.name, detail=feed.date_format)))
@@ -269,12 +275,12 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
     if feed.period_pattern:
         ps = ps.str.extract(feed.period_pattern, 1)
     if feed.kind == "record":
-        d = ps.str.to_date(feed.date_format, strict=False)
+        d = once(ps.str.to_date(feed.date_format, strict=False))
         month = d.dt.truncate("1mo")
         typed.append(d.alias(feed.period_column))
         what = f"date ({feed.date_format})"
     else:
-        month = parse_feed_period(ps, feed.period_grain)
+        month = once(parse_feed_period(ps, feed.period_grain))
         typed.append(pl.col(feed.period_column).str.strip_chars().alias(feed.period_column))
         what = {"month": "month (YYYY-MM)", "quarter": "quarter (YYYY-Qn)",
                 "year": "year (YYYY)"}[feed.period_grain]
@@ -322,6 +328,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
         raw_cols = ["_raw_num", "_raw_den"]
         typed += [pl.col(feed.numerator_column).str.strip_chars().alias("_raw_num"),
                   pl.col(feed.denominator_column).str.strip_chars().alias("_raw_den")]
+    df = df.with_columns(parsed)
     names = [ROW, *(e.meta.output_name() for e in typed)]
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:  # a contract the loader should have refused: say so, never crash
