@@ -54,6 +54,7 @@ DRAWN_JS = """() => {
 def prepare(source: Path | None, tmp: Path, as_of: date) -> tuple[Path, int]:
     """A private workspace copy with one stat session and three commitments."""
     from metrics import commitments as cm
+    from metrics.access import operator
     from metrics.workspace import Workspace, resolve_workspace
 
     src = resolve_workspace(source)
@@ -70,11 +71,11 @@ def prepare(source: Path | None, tmp: Path, as_of: date) -> tuple[Path, int]:
     ws.init_db()
     with ws.session() as s:
         stat = cm.create_session(s, held_on=as_of - timedelta(days=20), period=f"{as_of.replace(day=1) - timedelta(days=1):%Y-%m}",
-                                 by="benchmark", register=ws.register)
+                                 by="benchmark", register=ws.register, acting=operator("benchmark"))
         for i, kpi in enumerate(list(ws.register.kpis)[:3]):
             cm.create_commitment(s, session_id=stat.id, text=f"Benchmark commitment {i + 1}",
                                  owner="Analyst", due_on=as_of + timedelta(days=10 * (i - 1)),
-                                 kpi_ids=kpi, register=ws.register)
+                                 kpi_ids=kpi, register=ws.register, acting=operator("benchmark"))
     return dst, int(stat.id or 0)
 
 

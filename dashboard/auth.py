@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard.state import VIEWER_KEY, workspace
 from metrics.access import ROLE_LABELS, Viewer, local_viewer
+from metrics.serving import is_loopback, open_without_sign_in
 from metrics.users import viewer_for
 
 
@@ -60,9 +61,35 @@ def _not_authorised(email: str) -> None:
     st.stop()
 
 
+def _address() -> str | None:
+    try:
+        value = st.get_option("server.address")
+    except Exception:  # noqa: BLE001 - no server (scripts, tests)
+        return None
+    return str(value) if value else None
+
+
+def _local_guard() -> None:
+    """Without sign-in, refuse to show anything on an address others can reach (fail closed)."""
+    address = _address()
+    if address is None or is_loopback(address) or open_without_sign_in():
+        return
+    st.title("StatDesk")
+    st.error("Sign-in is not configured, so this app shows nothing on a network address. "
+             "Configure sign-in ([auth] in .streamlit/secrets.toml), or start it with "
+             "'statdesk run' on this computer only.", icon="🚫")
+    st.stop()
+
+
 def _sidebar(viewer: Viewer) -> None:
     with st.sidebar:
         if viewer.local:
+            address = _address()
+            if address is not None and not is_loopback(address):
+                st.warning(f"No sign-in is configured and StatDesk is served to the network "
+                           f"({address}): everyone who reaches it sees everything, as the "
+                           "governor's staff do.", icon="⚠️")
+                return
             st.info("Local mode: no sign-in is configured, so StatDesk listens on this "
                     "computer (127.0.0.1) only and you see everything, as the governor's "
                     "staff do.", icon=":material/lock:")
@@ -77,6 +104,7 @@ def gate(*, sidebar: bool = True) -> Viewer:
     """The viewer of this run; stops the page for anyone who may not see it."""
     settings = auth_settings()
     if settings is None:
+        _local_guard()
         viewer = local_viewer()
     else:
         if not st.user.is_logged_in:

@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import downloads, state
+from dashboard.plaintext import plain
 from metrics import presentation as P
 from metrics.annotations import list_annotations
 from metrics.commitments import open_by_kpi
@@ -22,7 +23,7 @@ AGENCY_PAGE = "views/agency.py"
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _months(root: str, ver: tuple[int, ...]) -> list[str]:
+def _months(root: str, ver: tuple[int, ...], viewer_key: tuple[str, str]) -> list[str]:
     obs = state.observations()
     if obs.height == 0:
         return []
@@ -39,15 +40,12 @@ def _months(root: str, ver: tuple[int, ...]) -> list[str]:
 def months_with_data() -> list[str]:
     """Months with data (YYYY-MM), latest first: every month from the first period end to
     the last."""
-    return _months(str(state.workspace().root), state.version())
-
-
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|$~"})
+    return _months(str(state.workspace().root), state.version(), state.viewer_key())
 
 
 def escape(text: object) -> str:
-    """Text for st.markdown shown literally (no emphasis, links or maths from data)."""
-    return str(text).translate(_MD_SPECIAL)
+    """Text for st.markdown shown literally (no emphasis, links, images or maths from data)."""
+    return plain(text)
 
 
 # --- status ---------------------------------------------------------------------------
@@ -193,7 +191,7 @@ def back_link(label: str = "Back to the stat session") -> None:
 
     if can_open(state.viewer(), "session"):
         st.page_link(SESSION_PAGE, label=label, icon=":material/arrow_back:")
-    else:
+    else:  # a data steward: the stat session is not theirs to open
         st.page_link("views/data_health.py", label="Back to data health",
                      icon=":material/arrow_back:")
 
@@ -209,12 +207,12 @@ def kpi_link(kpi_id: str, name: str, month: str | None = None, **extra: str) -> 
 def open_commitments(as_of: date) -> dict[str, list]:
     """kpi_id -> open commitments, or {} (with a warning) when they cannot be read."""
     try:
-        with state.workspace().session() as s:
-            found = open_by_kpi(s, as_of)
-            return {k: list(v) for k, v in found.items()}
-    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-        st.warning(f"Open commitments could not be read ({exc}). The rest of the page is "
-                   "unaffected; see Commitments and sessions.", icon=":material/warning:")
+        found = state.read(open_by_kpi, as_of)
+        return {k: list(v) for k, v in found.items()}
+    except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
+        st.warning("Open commitments could not be read just now (the database did not "
+                   "answer). The rest of the page is unaffected; reload the page, or see "
+                   "Commitments and sessions.", icon=":material/warning:")
         return {}
 
 
@@ -223,11 +221,11 @@ def kpi_annotations(kpi_id: str) -> list[tuple[date, str, str]]:
     read."""
     out = []
     try:
-        with state.workspace().session() as s:
-            for a in list_annotations(s, kpi_id):
-                if a.on_date is not None:
-                    out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
-    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-        st.warning(f"Annotations could not be read ({exc}).", icon=":material/warning:")
+        for a in state.read(list_annotations, kpi_id):
+            if a.on_date is not None:
+                out.append((a.on_date, str(a.kind or "event"), str(a.text or "")))
+    except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
+        st.warning("The chart's annotations could not be read just now (the database did not "
+                   "answer); reload the page to try again.", icon=":material/warning:")
         return []
     return out

@@ -22,6 +22,7 @@ from metrics.definitions.models import RATE_MEASURES
 from metrics.groups import ALL, GROUP_CODES, UNKNOWN, label, statewide
 from metrics.periods import display_label
 from metrics.presentation import names_of
+from metrics.safe_output import workbook_options, write_csv
 from metrics.scorecard import KpiStatus, next_expected
 from metrics.status import StatusResult
 from metrics.targets import Target, trajectory
@@ -310,7 +311,7 @@ def _flat(df: pl.DataFrame) -> pl.DataFrame:
 
 def to_csv(df: pl.DataFrame) -> bytes:
     """UTF-8 CSV (with BOM, so Excel reads accents and symbols) of ``df`` as shown."""
-    return b"\xef\xbb\xbf" + _flat(df).write_csv().encode("utf-8")
+    return b"\xef\xbb\xbf" + write_csv(_flat(df)).encode("utf-8")
 
 
 def to_xlsx(sheets: Mapping[str, pl.DataFrame]) -> bytes:
@@ -318,7 +319,7 @@ def to_xlsx(sheets: Mapping[str, pl.DataFrame]) -> bytes:
     buf = io.BytesIO()
     import xlsxwriter
 
-    with xlsxwriter.Workbook(buf) as wb:
+    with xlsxwriter.Workbook(buf, workbook_options()) as wb:
         used: set[str] = set()
         for name, df in sheets.items():
             sheet = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Sheet"

@@ -1,13 +1,19 @@
 """Cached access to the workspace for the pages (one engine, data keyed on its version).
 
-Pages call these helpers and never open the database themselves.
+Pages call these helpers and never open the database themselves: :func:`read` runs a
+library read in a fresh session, :func:`write` runs a library write as the viewer (the
+library checks the viewer's role itself), and every cache of data filtered for the viewer
+is keyed by :func:`viewer_key`.  Every write is audited, so :func:`version` moves and the
+caches follow.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -21,6 +27,12 @@ from metrics.feedstate import feed_through
 from metrics.scorecard import KpiStatus, latest_month, scorecard
 from metrics.store import data_version
 from metrics.workspace import Workspace
+
+
+def ui_text(text: str) -> str:
+    from dashboard.plaintext import plain
+
+    return plain(text)
 
 
 def database_url() -> str | None:
@@ -45,10 +57,11 @@ def workspace() -> Workspace:
     """The workspace; stops the page with a clear message when the database cannot be reached."""
     try:
         return _workspace(os.environ.get("STATDESK_WORKSPACE", "data/demo"), database_url())
-    except OperationalError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() \
-            else type(exc).__name__
-        st.error(f"The database cannot be reached: {reason}. Check STATDESK_DATABASE_URL "
+    except OperationalError:
+        url = database_url() or "the workspace's SQLite file"
+        where = url.split("@")[-1] if "@" in url else url.split("///")[-1]  # never the password
+        st.error(f"The database cannot be reached: {ui_text(where)} did not answer or could not "
+                 "be opened. Check STATDESK_DATABASE_URL "
                  "(or [database] url in .streamlit/secrets.toml) and that the database server "
                  "is running, then reload the page.", icon=":material/error:")
         st.stop()
@@ -80,6 +93,23 @@ def full_register() -> Register:
 
 #: Where the sign-in gate (:func:`dashboard.auth.gate`) keeps the viewer of the session.
 VIEWER_KEY = "statdesk_viewer"
+T = TypeVar("T")
+
+
+def read(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(session, *args, **kwargs)`` in a fresh database session: how pages read."""
+    with workspace().session() as s:
+        return fn(s, *args, **kwargs)
+
+
+def write(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(session, *args, acting=<the viewer>, **kwargs)``: how pages write.
+
+    The library refuses (AccessDenied) what the viewer's role does not allow.
+    """
+    kwargs.setdefault("acting", viewer())
+    with workspace().session() as s:
+        return fn(s, *args, **kwargs)
 
 
 def viewer() -> Viewer:
@@ -95,6 +125,11 @@ def viewer() -> Viewer:
 def _viewer_key() -> tuple[str, str]:
     v = viewer()
     return v.role, v.agency_id
+
+
+def viewer_key() -> tuple[str, str]:
+    """What a cache of data filtered for the viewer must be keyed on (role and agency)."""
+    return _viewer_key()
 
 
 def register() -> Register:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import streamlit as st
 
 from dashboard import state
-from metrics.access import can_edit
+from metrics.access import AccessDenied, can_edit
 from metrics.definitions import Kpi
 from metrics.periods import period_of_month
 from metrics.target_edits import StaleTarget, TargetError, current_version, save_target
@@ -26,8 +26,7 @@ def target_form(kpi: Kpi) -> None:
         return
     ws = state.workspace()
     key = f"target_version_{kpi.kpi_id}"
-    with ws.session() as s:
-        now = current_version(s, kpi.kpi_id)
+    now = state.read(current_version, kpi.kpi_id)
     st.session_state.setdefault(key, now)
     cur = state.full_register().target_for(kpi.kpi_id)
     with st.expander("Change the target", expanded=False):
@@ -60,10 +59,12 @@ def target_form(kpi: Kpi) -> None:
               "set_by": set_by, "approved_by": approved_by, "source": source,
               "approved_on": state.today() if approved_by.strip() else None, "agreed": True}
     try:
-        with ws.session() as s:
-            rec = save_target(s, ws.definitions_register, kpi.kpi_id, values,
-                              expected_version=st.session_state[key],
-                              by=viewer.actor, at=datetime.now(UTC))
+        rec = state.write(save_target, ws.definitions_register, kpi.kpi_id, values,
+                          expected_version=st.session_state[key],
+                          by=viewer.actor, at=datetime.now(UTC), acting=viewer)
+    except AccessDenied as exc:
+        st.error(str(exc))
+        return
     except TargetError as exc:
         st.error("The target was not saved:\n\n" + "\n".join(
             f"- **{k.replace('_', ' ')}**: {v}" for k, v in exc.problems.items()))

@@ -43,8 +43,21 @@ CATALOG_ENTITIES = frozenset({"catalog", "dataset", "datasets", "agreement", "ag
 USER_ENTITIES = frozenset({"user", "users"})
 PUBLISH_ENTITIES = frozenset({"publication", "publish"})
 TARGET_ENTITIES = frozenset({"target", "targets"})
+FEED_ENTITIES = frozenset({"feed_upload", "ingest", "batch"})
 ENTITIES = (COMMITMENT_ENTITIES | CATALOG_ENTITIES | USER_ENTITIES | PUBLISH_ENTITIES
-            | TARGET_ENTITIES)
+            | TARGET_ENTITIES | FEED_ENTITIES)
+#: What each group of entities is called in a refusal, and who may change it.
+_WHO_MAY = [
+    (COMMITMENT_ENTITIES, "stat sessions, commitments and annotations",
+     "the governor's staff and administrators, or an agency lead for their own agency"),
+    (CATALOG_ENTITIES, "the data catalog (inventory, agreements, roadmap)",
+     "data stewards and administrators"),
+    (USER_ENTITIES, "the users", "administrators"),
+    (PUBLISH_ENTITIES, "the public site", "the governor's staff and administrators"),
+    (TARGET_ENTITIES, "targets", "the governor's staff and administrators"),
+    (FEED_ENTITIES, "feed files",
+     "data stewards and administrators, or an agency lead for their own agency's feeds"),
+]
 
 # Areas of the app (page keys) and the roles that may open them.
 AREAS: dict[str, frozenset[str]] = {
@@ -63,6 +76,10 @@ AREAS: dict[str, frozenset[str]] = {
 
 class AccessError(ValueError):
     """A viewer that cannot exist (unknown role, agency lead without an agency)."""
+
+
+class AccessDenied(PermissionError):
+    """The acting user may not make this change; the message says what and who may."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,16 @@ def command_actor(by: str = "") -> str:
 def local_viewer() -> Viewer:
     """The viewer when sign-in is not configured: a single-user, on-this-machine session."""
     return Viewer(email="", role=GOVERNOR_STAFF, local=True, name="Local mode")
+
+
+def operator(name: str = "") -> Viewer:
+    """The person running StatDesk's commands on the workspace's own computer.
+
+    They own the workspace files and database already, so the library lets them do what
+    local mode lets the one person at the app do: everything. Commands acting for a
+    signed-in user look that user up instead (:func:`metrics.users.acting_user`).
+    """
+    return Viewer(email=name, role=ADMIN, local=True, name=name or "Operator")
 
 
 def _kpi_visible(kpi: Kpi, viewer: Viewer) -> bool:
@@ -176,8 +203,14 @@ def can_edit(viewer: Viewer, entity: str, agency_id: str = "") -> bool:
     Commitments (and sessions, annotations): governor's staff and admins, or an agency lead
     for their own agency (``agency_id`` of the commitment). Catalog (datasets, agreements,
     roadmap, feed contracts): data stewards and admins. Users: admins. Publishing: staff and
-    admins. An unknown entity is never editable.
+    admins. Feed files (upload and ingest): data stewards and admins, or an agency lead for
+    their own agency's feeds. In local mode (one person on their own computer, no sign-in)
+    everything is editable, as every area opens. An unknown entity is never editable.
     """
+    if entity not in ENTITIES:
+        return False
+    if viewer.local:
+        return True
     role = viewer.role
     if entity in COMMITMENT_ENTITIES:
         if role in (GOVERNOR_STAFF, ADMIN):
@@ -189,9 +222,34 @@ def can_edit(viewer: Viewer, entity: str, agency_id: str = "") -> bool:
         return role == ADMIN
     if entity in PUBLISH_ENTITIES or entity in TARGET_ENTITIES:
         return role in (GOVERNOR_STAFF, ADMIN)
+    if entity in FEED_ENTITIES:
+        if role in (DATA_STEWARD, ADMIN):
+            return True
+        return role == AGENCY_LEAD and bool(agency_id) and agency_id == viewer.agency_id
     return False
 
 
-__all__ = ["ROLES", "ROLE_LABELS", "AREAS", "AccessError", "Viewer", "local_viewer",
+def require_edit(viewer: Viewer, entity: str, agency_id: str = "") -> None:
+    """Raise :class:`AccessDenied` (saying who may) unless ``viewer`` may change ``entity``.
+
+    Every function of the library that writes calls this with the acting user, so that
+    neither a page, nor a command, nor a script can change what the role does not allow.
+    """
+    if not isinstance(viewer, Viewer):
+        raise AccessDenied("say who is making this change: pass the acting user "
+                           "(a metrics.access.Viewer); nothing was changed.")
+    if can_edit(viewer, entity, agency_id):
+        return
+    what, who = next(((w, m) for ents, w, m in _WHO_MAY if entity in ents), (entity, "no one"))
+    whom = viewer.name or viewer.email or "This user"
+    role = ROLE_LABELS.get(viewer.role, viewer.role)
+    own = f" of agency {viewer.agency_id}" if viewer.agency_id else ""
+    target = f" (this one belongs to agency {agency_id})" if agency_id else ""
+    raise AccessDenied(f"{whom} ({role}{own}) may not change {what}{target}; only {who} may. "
+                       "Nothing was changed.")
+
+
+__all__ = ["ROLES", "ROLE_LABELS", "AREAS", "AccessError", "AccessDenied", "Viewer",
+           "local_viewer", "operator", "require_edit",
            "visible_kpis", "visible_kpi_ids", "can_see_kpi", "filter_observations",
            "filter_kpi_ids", "visible_feeds", "can_see_feed", "can_open", "can_edit"]

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, col, select
 
 from metrics import audit
+from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.store.tables import Annotation, Observation
 
@@ -33,8 +34,9 @@ class AnnotationError(ValueError):
         super().__init__(" ".join(problems.values()))
 
 
-def add_annotation(session: Session, *, kpi_id: str, on_date: date | None, kind: str, text: str,
-                   public: bool = False, by: str = "", register: Register | None = None,
+def add_annotation(session: Session, *, acting: Viewer, kpi_id: str, on_date: date | None,
+                   kind: str, text: str, public: bool = False, by: str = "",
+                   register: Register | None = None,
                    known_kpis: Collection[str] | None = None, commitment_id: int | None = None,
                    at: datetime | None = None) -> Annotation:
     """Add an annotation to ``kpi_id`` on ``on_date``; validate everything, write nothing if bad.
@@ -43,6 +45,9 @@ def add_annotation(session: Session, *, kpi_id: str, on_date: date | None, kind:
     is closed and needs its ``commitment_id``). KPIs are checked against ``register`` (or
     ``known_kpis``, else the KPIs with observations).
     """
+    kpi = register.kpis.get(kpi_id) if register is not None else None
+    require_edit(acting, "annotation", kpi.agency_id if kpi is not None else "")
+    by = by or acting.email
     problems: dict[str, str] = {}
     if known_kpis is None:
         known_kpis = (register.kpis.keys() if register is not None

@@ -47,6 +47,14 @@ def entries(session: Session, *, entity: str | None = None, entity_id: str | int
     return list(session.exec(q))
 
 
+def distinct_values(session: Session, field: str) -> list[str]:
+    """The different non-empty values of ``field`` (``entity`` or ``actor``), sorted."""
+    if field not in ("entity", "actor", "action"):
+        raise ValueError(f"no audit field '{field}'; use entity, actor or action.")
+    column = col(getattr(AuditEntry, field))
+    return sorted(v for v in session.exec(select(column).distinct()) if v)
+
+
 AUDIT_SCHEMA: dict[str, pl.DataType] = {"at": pl.Datetime("us", "UTC"), "actor": pl.String(), "action": pl.String(),
                 "entity": pl.String(), "entity_id": pl.String(), "detail": pl.String()}
 
@@ -57,4 +65,4 @@ def audit_frame(rows: list[AuditEntry]) -> pl.DataFrame:
                         schema=AUDIT_SCHEMA)
 
 
-__all__ = ["ACTIONS", "record", "entries", "audit_frame", "AUDIT_SCHEMA"]
+__all__ = ["ACTIONS", "record", "entries", "distinct_values", "audit_frame", "AUDIT_SCHEMA"]

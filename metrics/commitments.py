@@ -20,6 +20,7 @@ from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
 from metrics import audit
+from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.groups import statewide
 from metrics.intervals import z_value
@@ -102,10 +103,16 @@ def _known_kpis(session: Session, register: Register | None) -> Collection[str]:
     return set(session.exec(select(Observation.kpi_id).distinct()).all())
 
 
-def create_session(session: Session, *, held_on: date, period: str, focus_kind: str = "all",
-                   focus_id: str = "", title: str = "", notes: str = "", by: str = "",
-                   register: Register | None = None, at: datetime | None = None) -> StatSession:
-    """Record a stat session reviewing ``period`` (YYYY-MM), held on ``held_on``."""
+def create_session(session: Session, *, acting: Viewer, held_on: date, period: str,
+                   focus_kind: str = "all", focus_id: str = "", title: str = "", notes: str = "",
+                   by: str = "", register: Register | None = None,
+                   at: datetime | None = None) -> StatSession:
+    """Record a stat session reviewing ``period`` (YYYY-MM), held on ``held_on``.
+
+    ``acting`` must be allowed to edit sessions (an agency lead: one focused on their agency).
+    """
+    require_edit(acting, "session", (focus_id or "").strip() if focus_kind == "agency" else "")
+    by = by or acting.email
     problems: dict[str, str] = {}
     if not isinstance(held_on, date):
         problems["held_on"] = "The session needs a date (YYYY-MM-DD)."
@@ -147,10 +154,15 @@ def list_sessions(session: Session) -> list[StatSession]:
         col(StatSession.held_on).desc(), col(StatSession.id).desc())).all())
 
 
-def create_commitment(session: Session, *, session_id: int, text: str, owner: str, due_on: date | None,
-                      kpi_ids: str | Iterable[str] | None = None, agency_id: str = "", by: str = "",
-                      register: Register | None = None, at: datetime | None = None) -> Commitment:
-    """Record a commitment made in stat session ``session_id``; validate everything first."""
+def create_commitment(session: Session, *, acting: Viewer, session_id: int, text: str, owner: str,
+                      due_on: date | None, kpi_ids: str | Iterable[str] | None = None,
+                      agency_id: str = "", by: str = "", register: Register | None = None,
+                      at: datetime | None = None) -> Commitment:
+    """Record a commitment made in stat session ``session_id``; validate everything first.
+
+    ``acting`` must be allowed to edit commitments of the commitment's agency.
+    """
+    by = by or acting.email
     problems: dict[str, str] = {}
     stat = session.get(StatSession, session_id) if session_id is not None else None
     if stat is None:
@@ -177,6 +189,7 @@ def create_commitment(session: Session, *, session_id: int, text: str, owner: st
         agency_id = register.kpis[kpis[0]].agency_id
     if problems:
         raise CommitmentError(problems)
+    require_edit(acting, "commitment", agency_id)
     assert isinstance(due_on, date)
     row = Commitment(session_id=session_id, text=text.strip(), owner=owner.strip(),
                      agency_id=agency_id, due_on=due_on, kpi_ids=";".join(kpis), status="open",
@@ -203,9 +216,9 @@ def _last_change(session: Session, c: Commitment) -> tuple[str, datetime | None]
     return (h[-1].updated_by, h[-1].updated_at) if h else (c.created_by, c.created_at)
 
 
-def update_status(session: Session, commitment_id: int, *, status: str, note: str = "", by: str = "",
-                  expected_version: int, as_of: date, stat_session_id: int | None = None,
-                  at: datetime | None = None) -> Commitment:
+def update_status(session: Session, commitment_id: int, *, acting: Viewer, status: str,
+                  note: str = "", by: str = "", expected_version: int, as_of: date,
+                  stat_session_id: int | None = None, at: datetime | None = None) -> Commitment:
     """Change a commitment's status (with a note), refused if it changed since it was read.
 
     Closing it (``done``) records ``closed_on = as_of`` and puts a ``commitment`` annotation
@@ -214,6 +227,8 @@ def update_status(session: Session, commitment_id: int, *, status: str, note: st
     c = session.get(Commitment, commitment_id, populate_existing=True)
     if c is None:
         raise CommitmentError({"commitment_id": f"There is no commitment #{commitment_id}."})
+    require_edit(acting, "commitment", c.agency_id)
+    by = by or acting.email
     if status not in STATUSES:
         raise CommitmentError({"status": f"Status must be one of {', '.join(STATUSES)}, not '{status}'."})
     if status == c.status and not (note or "").strip():

@@ -104,6 +104,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Records cannot be read there",
         "The feed's location '{value}' cannot be used: {detail}.",
     ),
+    "definitions.bad_id": (
+        "Id not allowed",
+        "'{value}' cannot be used as an id: {detail}. Use letters, digits, '_', '-' or '.', "
+        "starting with a letter or digit (at most 64 characters).",
+    ),
+    "definitions.markup_in_name": (
+        "Link or image in a name",
+        "'{value}' contains {detail}; names are shown as plain text on the internal app and the "
+        "public site, so they cannot hold links, images, web addresses or HTML. Write the "
+        "name alone (put sources in the description or methodology).",
+    ),
+    "definitions.bad_column": (
+        "Column not allowed",
+        "The column '{value}' of feed '{feed}' cannot be used: {detail}.",
+    ),
+    "definitions.bad_encoding": (
+        "Unknown text encoding",
+        "{file} is not text StatDesk can read ({detail}). Save it as UTF-8 CSV or as XLSX.",
+    ),
     # --- feeds -----------------------------------------------------------
     "feed.unreadable": (
         "File cannot be read",
@@ -184,6 +203,40 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "feed.value_out_of_range": (
         "Value out of range",
         "'{value}' in '{column}' is outside the allowed range {detail}.",
+    ),
+    "feed.not_finite": (
+        "Not a finite number",
+        "'{value}' in '{column}' is not a finite number; send the figure itself (or leave the "
+        "cell empty where the contract allows it).",
+    ),
+    "feed.integer_too_large": (
+        "Whole number too large",
+        "'{value}' in '{column}' is too large to be stored exactly as a whole number "
+        "(the limit is {detail}); check the figure.",
+    ),
+    "feed.impossible_date": (
+        "Impossible date",
+        "'{value}' in '{column}' is not a day of the calendar; check the day and month.",
+    ),
+    "feed.implausible_period": (
+        "Implausible period",
+        "'{value}' in '{column}' is before {detail}, the earliest period StatDesk accepts; "
+        "check the year.",
+    ),
+    "feed.bad_encoding": (
+        "Unknown text encoding",
+        "The file is {detail}; StatDesk reads CSV in UTF-8 (with or without BOM), UTF-16 or "
+        "Windows-1252. Save it as UTF-8 CSV or as XLSX and send it again.",
+    ),
+    "feed.nothing_accepted": (
+        "Nothing accepted",
+        "None of the {value} rows could be accepted, so the batch is refused and nothing changed; "
+        "see the error report, correct the file (or the contract) and send it again.",
+    ),
+    "feed.bad_contract": (
+        "Contract cannot be applied",
+        "The contract of feed '{feed}' cannot be applied to this file: {detail}. Ask a data "
+        "steward to correct the definitions; nothing was applied.",
     ),
     "feed.unknown_feed": (
         "Unknown feed",

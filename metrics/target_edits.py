@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from metrics import audit
+from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.periods import parse_period
 from metrics.store.tables import TargetRecord
@@ -105,9 +106,13 @@ def _validate(register: Register, kpi_id: str, v: dict[str, object]) -> dict[str
 
 
 def save_target(session: Session, register: Register, kpi_id: str, values: dict[str, object], *,
-                expected_version: int, by: str, at: datetime, region: str = "all",
-                group: str = "all") -> TargetRecord:
-    """Save a target; ``expected_version`` is what the editor opened (0: the register's)."""
+                acting: Viewer, expected_version: int, by: str, at: datetime,
+                region: str = "all", group: str = "all") -> TargetRecord:
+    """Save a target; ``expected_version`` is what the editor opened (0: the register's).
+
+    ``acting`` must be allowed to set targets (the governor's staff and administrators).
+    """
+    require_edit(acting, "target")
     problems = _validate(register, kpi_id, values)
     if problems:
         raise TargetError(problems)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from metrics import audit
-from metrics.access import AGENCY_LEAD, ROLES, AccessError, Viewer
+from metrics.access import AGENCY_LEAD, ROLES, AccessError, Viewer, operator, require_edit
 from metrics.definitions import Register
 from metrics.store.tables import AppUser
 
@@ -49,9 +49,14 @@ def get_user(session: Session, email: str) -> AppUser | None:
 
 
 def add_user(session: Session, email: str, role: str, *, agency_id: str = "", name: str = "",
-             register: Register | None = None, actor: str = "",
+             acting: Viewer, register: Register | None = None, actor: str = "",
              now: datetime | None = None) -> AppUser:
-    """Add a user, or update (and reactivate) an existing one; commits. Raises UserError."""
+    """Add a user, or update (and reactivate) an existing one; commits. Raises UserError.
+
+    ``acting`` must be an administrator (or the operator on the workspace's computer).
+    """
+    require_edit(acting, "users")
+    actor = actor or acting.email
     problems = check_user(email, role, agency_id, register)
     if problems:
         raise UserError(" ".join(problems))
@@ -76,9 +81,11 @@ def add_user(session: Session, email: str, role: str, *, agency_id: str = "", na
     return user
 
 
-def remove_user(session: Session, email: str, *, actor: str = "",
+def remove_user(session: Session, email: str, *, acting: Viewer, actor: str = "",
                 now: datetime | None = None) -> AppUser:
     """Deactivate a user (they can no longer sign in); commits. Raises UserError if unknown."""
+    require_edit(acting, "users")
+    actor = actor or acting.email
     user = get_user(session, email)
     if user is None:
         raise UserError(f"no user '{normalise_email(email)}'; 'statdesk users list' shows them.")
@@ -92,6 +99,19 @@ def remove_user(session: Session, email: str, *, actor: str = "",
     session.commit()
     session.refresh(user)
     return user
+
+
+def acting_user(session: Session, by: str = "") -> Viewer:
+    """Who a command acts as: the active user ``by`` names, else the operator on this computer.
+
+    A command run with ``--by lead@agency.gov`` has that user's rights, and is refused what
+    their role does not allow; without ``--by`` it is the operator, who owns the workspace.
+    """
+    if by:
+        found = viewer_for(session, by)
+        if found is not None:
+            return found
+    return operator(by)
 
 
 def list_users(session: Session, *, include_inactive: bool = True) -> list[AppUser]:
@@ -115,4 +135,4 @@ def viewer_for(session: Session, email: str | None) -> Viewer | None:
 
 
 __all__ = ["UserError", "check_user", "get_user", "add_user", "remove_user", "list_users",
-           "viewer_for", "normalise_email"]
+           "viewer_for", "normalise_email", "acting_user"]

@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import public_figures as pf
+from dashboard.plaintext import plain
 from dashboard.public_views.data import SnapshotMissing, month_text, show_missing, snapshot
 from metrics.public_html import largest_gap, svg_line
 
@@ -32,10 +33,10 @@ summaries = snap.summaries.get("en", {})
 COLOURS = {"met": "green", "on track": "green", "at risk": "orange", "off track": "red"}
 
 for priority, kpis in by_priority.items():
-    st.header(priority)
+    st.header(plain(priority))
     for k in kpis:
         s = snap.status.get(k["kpi_id"], {})
-        st.subheader(k["name"])
+        st.subheader(plain(k["name"]))
         rows = snap.observations.filter(pl.col("kpi_id") == k["kpi_id"])
         trend = rows.filter((pl.col("region") == "all") & (pl.col("group") == "all")).sort(
             "period_end")
@@ -46,15 +47,15 @@ for priority, kpis in by_priority.items():
         with left:
             st.metric(f"Statewide, {s.get('period_display') or s.get('period') or 'no data'}",
                       pf.fmt(k, s.get("value")))
-            st.markdown(f"**:{COLOURS.get(word, 'gray')}[Status: {word}.]**")
+            st.markdown(f"**:{COLOURS.get(word, 'gray')}[Status: {plain(word)}.]**")
         with mid:
             st.html(svg_line(points, label=f"{k['name']}: trend, {len(points)} periods; hidden "
                                            "periods are gaps", spark=True))
         with right:
             latest = rows.filter(pl.col("period") == s.get("period"))
-            st.write(html.unescape(largest_gap(lambda v, k=k: pf.fmt(k, v), latest,
-                                               snap.groups)))
-        st.write(s.get("explanation", ""))
-        st.write(summaries.get(k["kpi_id"], {}).get("text", ""))
+            st.write(plain(html.unescape(largest_gap(lambda v, k=k: pf.fmt(k, v), latest,
+                                                     snap.groups))))
+        st.write(plain(s.get("explanation", "")))
+        st.write(plain(summaries.get(k["kpi_id"], {}).get("text", "")))
         st.page_link("public_views/outcome.py", label=f"{k['name']}: details, map and data",
                      query_params={"kpi": k["kpi_id"]})

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import public_figures as pf
+from dashboard.plaintext import plain
 from dashboard.public_views.data import (
     SnapshotMissing,
     month_text,
@@ -40,9 +41,10 @@ labels = period_labels(obs.get_column("period").unique().to_list())
 plabel = labels.get(period, "no data") if period else "no data"
 target = snap.targets.get(kpi_id)
 
-st.title(kpi["name"])
-st.markdown(f"**Status: {status.get('status', 'no data')}.** {status.get('explanation', '')}")
-st.markdown(f"{kpi['priority']} · {kpi['goal']} · {kpi['agency']} · data current through "
+st.title(plain(kpi["name"]))
+st.markdown(f"**Status: {plain(status.get('status', 'no data'))}.** "
+            f"{plain(status.get('explanation', ''))}")
+st.markdown(f"{plain(kpi['priority'])} · {plain(kpi['goal'])} · {plain(kpi['agency'])} · data current through "
            f"{status.get('data_through') or month_text(snap.month)}")
 
 st.header("Summary")

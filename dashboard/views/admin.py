@@ -9,17 +9,25 @@ as text: tables are data grids, messages are escaped Markdown.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 import streamlit as st
-from sqlmodel import col, select
 
 from dashboard import components as ui
 from dashboard import state
 from dashboard.auth import current_viewer
 from metrics import audit
-from metrics.access import ADMIN, AGENCY_LEAD, ROLE_LABELS, ROLES, Viewer, can_edit, can_open
-from metrics.store.tables import AppUser, AuditEntry
+from metrics.access import (
+    ADMIN,
+    AGENCY_LEAD,
+    ROLE_LABELS,
+    ROLES,
+    AccessDenied,
+    Viewer,
+    can_edit,
+    can_open,
+)
 from metrics.users import UserError, add_user, check_user, list_users, normalise_email, remove_user
 
 TABS = {"users": "Users", "audit": "Audit log"}
@@ -67,7 +75,7 @@ def _flash(key: str) -> None:
 # --- users ------------------------------------------------------------------------------
 
 
-def users_frame(users: list[AppUser]) -> pl.DataFrame:
+def users_frame(users: list[Any]) -> pl.DataFrame:
     rows = [{"E-mail": u.email, "Name": u.name, "Role": ROLE_LABELS.get(u.role, u.role),
              "Agency": reg.agencies[u.agency_id].name if u.agency_id in reg.agencies
              else u.agency_id, "Active": "yes" if u.active else "no (deactivated)",
@@ -89,10 +97,9 @@ def _add() -> None:
         ss["au_errors"] = problems
         return
     try:
-        with state.workspace().session() as s:
-            user = add_user(s, email, role, agency_id=agency, name=ss["au_name"].strip(),
-                            register=reg, actor=_actor())
-    except UserError as exc:
+        user = state.write(add_user, email, role, agency_id=agency, name=ss["au_name"].strip(),
+                           register=reg, actor=_actor(), acting=viewer)
+    except (UserError, AccessDenied) as exc:
         ss["au_errors"] = [str(exc)]
         return
     ss["au_errors"] = []
@@ -114,9 +121,8 @@ def _deactivate() -> None:
         ss["du_errors"] = problems
         return
     try:
-        with state.workspace().session() as s:
-            user = remove_user(s, str(email), actor=_actor())
-    except UserError as exc:
+        user = state.write(remove_user, str(email), actor=_actor(), acting=viewer)
+    except (UserError, AccessDenied) as exc:
         ss["du_errors"] = [str(exc)]
         return
     ss["du_errors"] = []
@@ -126,8 +132,7 @@ def _deactivate() -> None:
 
 
 def users_tab() -> None:
-    with state.workspace().session() as s:
-        users = list_users(s)
+    users = state.read(list_users)
     active = [u for u in users if u.active]
     st.subheader(f"Users ({len(active)} active, {len(users) - len(active)} deactivated)")
     if viewer.local:
@@ -176,17 +181,16 @@ def users_tab() -> None:
 # --- audit log --------------------------------------------------------------------------
 
 
-def _distinct(column) -> list[str]:  # type: ignore[no-untyped-def]
-    with state.workspace().session() as s:
-        return sorted(v for v in s.exec(select(column).distinct()) if v)
+def _distinct(field: str) -> list[str]:
+    return state.read(audit.distinct_values, field)
 
 
 def audit_tab() -> None:
     st.subheader("Audit log")
     st.caption("Every change made in StatDesk or with its commands: who, what, which record "
                "and when (UTC), newest first.")
-    entities = _distinct(col(AuditEntry.entity))
-    actors = _distinct(col(AuditEntry.actor))
+    entities = _distinct("entity")
+    actors = _distinct("actor")
     c1, c2 = st.columns(2)
     entity, bad_entity = ui.choose("Entity", [ALL, *entities], name="entity", key="audit_entity",
                                    default=ALL, container=c1,
@@ -198,9 +202,8 @@ def audit_tab() -> None:
         if bad is not None:
             st.warning(f"The audit log has no {what} '{ui.escape(bad)}' (from the address's "
                        f"'{what}=' part); showing every {what}.", icon=":material/warning:")
-    with state.workspace().session() as s:
-        rows = audit.entries(s, entity=None if entity == ALL else entity,
-                             actor=None if actor == ALL else actor)
+    rows = state.read(audit.entries, entity=None if entity == ALL else entity,
+                      actor=None if actor == ALL else actor)
     frame = audit.audit_frame(rows)
     if frame.height == 0:
         st.info("No audit entry matches." if entities else "The audit log is empty.", icon=":material/info:")

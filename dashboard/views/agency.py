@@ -18,12 +18,12 @@ from metrics.periods import display_label, parse_period
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _batches(root: str, ver: tuple[int, ...]) -> tuple[dict[str, datetime], dict[str, int]]:
-    with state.workspace().session() as s:
-        return last_batches(s), quarantined(s)
+    return state.read(last_batches), state.read(quarantined)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, list[float]]:
+def _trends(root: str, ver: tuple[int, ...], through: date | None,
+            viewer_key: tuple[str, str]) -> dict[str, list[float]]:
     return downloads.sparklines(state.observations(), through)
 
 
@@ -32,7 +32,7 @@ st.title("Agency")
 agencies = sorted(reg.agencies, key=lambda a: reg.agencies[a].name)
 asked = ui.param("id")
 if asked is not None and asked not in reg.agencies:
-    st.error(f"There is no agency '{asked}'. Valid agency ids: {', '.join(agencies)}. "
+    st.error(f"There is no agency '{ui.escape(asked)}'. Valid agency ids: {', '.join(agencies)}. "
              "Choose one below or go back to the stat session.", icon=":material/error:")
     ui.back_link()
     del st.query_params["id"]
@@ -56,7 +56,7 @@ if months:
     month, bad = ui.choose("Month reviewed", months, name="month", key="agency_month",
                            format_func=display_label, default=month)
     if bad is not None:
-        st.error(f"There is no month '{bad}' with data; showing {display_label(month)}.",
+        st.error(f"There is no month '{ui.escape(bad)}' with data; showing {display_label(month)}.",
                  icon=":material/error:")
 
 root, ver, as_of = str(state.workspace().root), state.version(), state.today()
@@ -67,7 +67,7 @@ st.subheader("KPIs")
 statuses = [s for s in state.statuses(month) if s.agency_id == agency_id]
 if statuses:
     ui.status_counts(downloads.status_counts(statuses))
-    trends = _trends(root, ver, parse_period(month).end if month else None)
+    trends = _trends(root, ver, parse_period(month).end if month else None, state.viewer_key())
     frames["KPIs"] = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
     open_now = ui.open_commitments(as_of)
     room.headings()

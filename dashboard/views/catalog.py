@@ -6,10 +6,13 @@ URL: ``catalog?tab=inventory|agreements|roadmap``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import components as ui
+from dashboard import downloads, state
+from metrics.access import AccessDenied, can_edit
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
 from metrics.feedstate import last_batches
 from metrics.governance import feed_health
@@ -35,7 +38,6 @@ from metrics.governance.roadmap import (
     roadmap_frame,
     update_action,
 )
-from metrics.store.tables import RoadmapAction
 
 TABS = {"inventory": "Data inventory", "agreements": "Sharing agreements",
         "roadmap": "Data roadmap"}
@@ -50,7 +52,7 @@ as_of = state.today()
 st.title("Catalog and governance")
 param = st.query_params.get("tab", "inventory")
 if param not in TABS:
-    st.error(f"There is no tab '{param}'. Tabs: {', '.join(TABS)}.")
+    st.error(f"There is no tab '{ui.escape(param)}'. Tabs: {', '.join(TABS)}.")
     st.page_link("views/catalog.py", label="Back to the data inventory", icon=":material/undo:")
     st.stop()
 if st.session_state.get("_cat_tab_param") != param:  # the URL changed: follow it
@@ -96,8 +98,7 @@ FIELDS = ("dataset_id", "title", "description", "source_system", "agency_id", "s
 
 def _load_dataset(dsid: str) -> None:
     """Put the stored values (or blanks) into the form and remember the version loaded."""
-    with ws.session() as s:
-        ds = get(s, dsid) if dsid != NEW else None
+    ds = state.read(get, dsid) if dsid != NEW else None
     for f in FIELDS:
         v = getattr(ds, f) if ds else {"agency_id": next(iter(reg.agencies)),
                                        "classification": "internal", "cadence": "monthly",
@@ -108,9 +109,8 @@ def _load_dataset(dsid: str) -> None:
 
 
 def inventory_tab() -> None:
-    with ws.session() as s:
-        added = ensure_inventory(s, reg, at=datetime.now(UTC))
-        frame = inventory_frame(s, reg)
+    added = state.read(ensure_inventory, reg, at=datetime.now(UTC))  # seeds an empty inventory
+    frame = state.read(inventory_frame, reg)
     if added:
         st.info(f"The inventory was empty: {added} datasets were created from the feed contracts.")
     st.caption("Every dataset the results office receives, its steward, classification, legal "
@@ -119,12 +119,16 @@ def inventory_tab() -> None:
                  column_config={"last_batch": st.column_config.DateColumn(
                      "Last batch", format="YYYY-MM-DD")})
     c1, c2 = st.columns(2)
-    c1.download_button("Download the inventory (CSV)", frame.write_csv().encode(),
+    c1.download_button("Download the inventory (CSV)", downloads.to_csv(frame),
                        file_name="data_inventory.csv", mime="text/csv", key="inv_csv")
     c2.download_button("Download data.json (DCAT-US 1.1)",
                        catalog_json(frame, reg, as_of=as_of).encode(), file_name="data.json",
                        mime="application/json", key="inv_dcat")
 
+    if not can_edit(state.viewer(), "catalog"):
+        st.caption("Data stewards and administrators edit the inventory; you may look and "
+                   "download.")
+        return
     st.subheader("Edit a dataset")
     _flash("inv_flash")
     pick = st.selectbox("Dataset", [NEW, *frame["dataset_id"].to_list()], key="inv_pick",
@@ -156,11 +160,12 @@ def inventory_tab() -> None:
         values = {f: st.session_state[f"inv_{f}"] for f in FIELDS}
         values["feed_ids"] = "; ".join(values["feed_ids"])
         try:
-            with ws.session() as s:
-                saved = save_dataset(s, reg, values, expected_version=loaded_version,
-                                     by=_who(), at=datetime.now(UTC))
+            saved = state.write(save_dataset, reg, values, expected_version=loaded_version,
+                                by=_who(), at=datetime.now(UTC))
         except InventoryError as exc:
             _problems(exc)
+        except AccessDenied as exc:
+            st.session_state["inv_stale"] = f"Not saved: {exc}"
         except StaleEdit as exc:
             st.session_state["inv_stale"] = f"Not saved: {exc}"
         else:
@@ -175,9 +180,8 @@ def inventory_tab() -> None:
 
 # --- agreements -------------------------------------------------------------------------
 def agreements_tab() -> None:
-    with ws.session() as s:
-        health = feed_health(s, reg, as_of)
-        applied = last_batches(s)
+    health = state.read(feed_health, reg, as_of)
+    applied = state.read(last_batches)
     states = agreement_states(reg, as_of, health=health, last_applied=applied)
     st.caption(f"Judged on {as_of:%d %b %Y}. An agreement expiring within 90 days is flagged, "
                "and so is every feed still flowing under an expired agreement.")
@@ -192,7 +196,7 @@ def agreements_tab() -> None:
 
 
 # --- roadmap ----------------------------------------------------------------------------
-def _load_action(act: RoadmapAction) -> None:
+def _load_action(act: Any) -> None:  # a roadmap action as the library returns it
     st.session_state["rm_status"] = act.status
     st.session_state["rm_owner"] = act.owner
     st.session_state["rm_due"] = act.due_on
@@ -201,10 +205,9 @@ def _load_action(act: RoadmapAction) -> None:
 
 
 def roadmap_tab() -> None:
-    with ws.session() as s:
-        ensure_roadmap(s)
-        acts = list_actions(s)
-        frame = roadmap_frame(s, as_of)
+    state.read(ensure_roadmap)  # seeds an empty roadmap
+    acts = state.read(list_actions)
+    frame = state.read(roadmap_frame, as_of)
     st.caption("The actions that make data a shared asset, by stage and pillar, with the win "
                "each brings. ○ not started · ◐ in progress · ● done")
     _flash("rm_flash")
@@ -221,6 +224,9 @@ def roadmap_tab() -> None:
     with st.expander("The roadmap as a table"):
         st.dataframe(frame, hide_index=True, key="rm_table")
 
+    if not can_edit(state.viewer(), "roadmap"):
+        st.caption("Data stewards and administrators update the roadmap; you may look.")
+        return
     st.subheader("Update an action")
     by_id = {a.id: a for a in acts}
     pick = st.selectbox("Action", list(by_id), key="rm_pick",
@@ -236,13 +242,14 @@ def roadmap_tab() -> None:
         submitted = st.form_submit_button("Save action", type="primary")
     if submitted:
         try:
-            with ws.session() as s:
-                act = update_action(s, pick, status=st.session_state["rm_status"],
-                                    owner=st.session_state["rm_owner"],
-                                    due_on=st.session_state["rm_due"], expected_version=version,
-                                    by=_who(), at=datetime.now(UTC))
+            act = state.write(update_action, pick, status=st.session_state["rm_status"],
+                              owner=st.session_state["rm_owner"],
+                              due_on=st.session_state["rm_due"], expected_version=version,
+                              by=_who(), at=datetime.now(UTC))
         except InventoryError as exc:
             _problems(exc)
+        except AccessDenied as exc:
+            st.session_state["rm_stale"] = f"Not saved: {exc}"
         except StaleEdit as exc:
             st.session_state["rm_stale"] = f"Not saved: {exc}"
         else:

@@ -20,8 +20,8 @@ from dashboard import state
 from dashboard.auth import current_viewer
 from metrics import annotations as an
 from metrics import commitments as cm
+from metrics.access import AccessDenied, can_edit
 from metrics.periods import display_label
-from metrics.store.tables import StatSession
 
 PAGE = "views/commitments.py"
 reg = state.register()
@@ -42,7 +42,7 @@ def _focus_text(kind: str, fid: str) -> str:
     return "all priorities"
 
 
-def _session_label(s: StatSession) -> str:
+def _session_label(s: cm.StatSession) -> str:
     return (f"#{s.id} · {s.held_on:%d %b %Y} · reviewing {display_label(s.period)} · "
             f"{_focus_text(s.focus_kind, s.focus_id)}" + (f" · {s.title}" if s.title else ""))
 
@@ -89,11 +89,14 @@ def _show(df: pl.DataFrame) -> None:
 def _create_session() -> None:
     kind, _, fid = ss["ns_focus"].partition(":")
     try:
-        with state.workspace().session() as s:
-            row = cm.create_session(s, held_on=ss["ns_date"], period=ss["ns_month"], focus_kind=kind,
-                                    focus_id=fid, title=ss["ns_title"], by=_user(), register=reg)
+        row = state.write(cm.create_session, held_on=ss["ns_date"], period=ss["ns_month"],
+                          focus_kind=kind, focus_id=fid, title=ss["ns_title"], by=_user(),
+                          register=reg)
     except cm.CommitmentError as exc:
         ss["ns_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["ns_errors"] = {"focus_id": str(exc)}
         return
     ss["ns_errors"] = {}
     ss["cm_flash"] = f"Stat session #{row.id} created."
@@ -101,9 +104,8 @@ def _create_session() -> None:
 
 
 def landing() -> None:
-    with state.workspace().session() as s:
-        sessions = cm.list_sessions(s)
-        late = cm.overdue(s, today)
+    sessions = state.read(cm.list_sessions)
+    late = state.read(cm.overdue, today)
     st.subheader(f"Overdue commitments ({len(late)})")
     if late:
         st.warning(f"{len(late)} open commitment(s) are past their due date (as of {today:%d %b %Y}).",
@@ -137,13 +139,15 @@ def landing() -> None:
 
 def _record(session_id: int) -> None:
     try:
-        with state.workspace().session() as s:
-            row = cm.create_commitment(
-                s, session_id=session_id, text=ss["cm_text"], owner=ss["cm_owner"],
-                due_on=ss["cm_due"], kpi_ids=ss["cm_kpis"], agency_id=ss["cm_agency"],
-                by=_user(), register=reg)
+        row = state.write(
+            cm.create_commitment, session_id=session_id, text=ss["cm_text"], owner=ss["cm_owner"],
+            due_on=ss["cm_due"], kpi_ids=ss["cm_kpis"], agency_id=ss["cm_agency"],
+            by=_user(), register=reg)
     except cm.CommitmentError as exc:
         ss["cm_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["cm_errors"] = {"agency_id": str(exc)}
         return
     ss["cm_errors"] = {}
     ss["cm_flash"] = f"Commitment #{row.id} recorded for {row.owner}."
@@ -157,12 +161,14 @@ def _update(session_id: int) -> None:
         ss["up_errors"] = {"version": "This commitment is not on the page any more; reload the page."}
         return
     try:
-        with state.workspace().session() as s:
-            row = cm.update_status(s, cid, status=ss["up_status"], note=ss["up_note"], by=_user(),
-                                   expected_version=seen, as_of=today,
-                                   stat_session_id=session_id)
+        row = state.write(cm.update_status, cid, status=ss["up_status"], note=ss["up_note"],
+                          by=_user(), expected_version=seen, as_of=today,
+                          stat_session_id=session_id)
     except cm.CommitmentError as exc:
         ss["up_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["up_errors"] = {"status": str(exc)}
         return
     ss["up_errors"] = {}
     ss["up_flash"] = f"Commitment #{cid} is now '{row.status}'."
@@ -171,19 +177,21 @@ def _update(session_id: int) -> None:
 
 def _annotate() -> None:
     try:
-        with state.workspace().session() as s:
-            row = an.add_annotation(s, kpi_id=ss["an_kpi"], on_date=ss["an_date"], kind=ss["an_kind"],
-                                    text=ss["an_text"], public=ss["an_public"], by=_user(),
-                                    register=reg)
+        row = state.write(an.add_annotation, kpi_id=ss["an_kpi"], on_date=ss["an_date"],
+                          kind=ss["an_kind"], text=ss["an_text"], public=ss["an_public"],
+                          by=_user(), register=reg)
     except an.AnnotationError as exc:
         ss["an_errors"] = exc.problems
+        return
+    except AccessDenied as exc:
+        ss["an_errors"] = {"kpi_id": str(exc)}
         return
     ss["an_errors"] = {}
     ss["an_flash"] = f"Annotation added to {reg.kpis[row.kpi_id].name} on {row.on_date:%d %b %Y}."
     ss["an_text"] = ""
 
 
-def _in_focus(stat: StatSession, kpi_id: str) -> bool:
+def _in_focus(stat: cm.StatSession, kpi_id: str) -> bool:
     if stat.focus_kind == "priority":
         return reg.priority_of(reg.kpis[kpi_id]).priority_id == stat.focus_id
     if stat.focus_kind == "agency":
@@ -191,7 +199,7 @@ def _in_focus(stat: StatSession, kpi_id: str) -> bool:
     return True
 
 
-def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[cm.CommitmentView]) -> None:
+def _documents(stat: cm.StatSession, mine: list[cm.CommitmentView], carried: list[cm.CommitmentView]) -> None:
     from metrics.packet import (
         PdfError,
         build_packet_html,
@@ -205,17 +213,16 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
     statuses = [s for s in state.statuses(stat.period) if _in_focus(stat, s.kpi_id)]
     open_ = [v for v in [*mine, *carried] if v.is_open]
     if stat.focus_kind == "all":
-        with state.workspace().session() as s:
-            open_ = cm.list_commitments(s, as_of=today, open_only=True)
+        open_ = state.read(cm.list_commitments, as_of=today, open_only=True)
     title = f"Briefing packet: {display_label(stat.period)}" + (
         f" ({_focus_text(stat.focus_kind, stat.focus_id)})" if stat.focus_kind != "all" else "")
 
     def packet() -> str:
         from metrics.changes import changes_for
 
-        with state.workspace().session() as s:
-            changes = changes_for(s, reg, obs, as_of=today, month=stat.period, now=statuses,
-                                  feed_through=state.feeds_through(), held_before=stat.held_on)
+        changes = state.read(changes_for, reg, obs, as_of=today, month=stat.period,
+                             now=statuses, feed_through=state.feeds_through(),
+                             held_before=stat.held_on)
         return build_packet_html(reg, obs, statuses, open_, month=stat.period, as_of=today,
                                  title=title, changes=changes)
 
@@ -250,16 +257,15 @@ def _documents(stat: StatSession, mine: list[cm.CommitmentView], carried: list[c
                 "versions print to PDF from any browser.", icon=":material/info:")
 
 
-def session_view(stat: StatSession) -> None:
+def session_view(stat: cm.StatSession) -> None:
     sid = stat.id or 0
     st.subheader(f"Stat session {_session_label(stat)}")
     if stat.notes:
         st.text(stat.notes)
     st.page_link(PAGE, label="All sessions and new session", icon=":material/arrow_back:", query_params={})
     _flash("cm_flash")
-    with state.workspace().session() as s:
-        mine = cm.list_commitments(s, as_of=today, session_id=sid)
-        carried = cm.carried_forward(s, sid, as_of=today, register=reg)
+    mine = state.read(cm.list_commitments, as_of=today, session_id=sid)
+    carried = state.read(cm.carried_forward, sid, as_of=today, register=reg)
     late = [v for v in [*mine, *carried] if v.overdue]
     if late:
         st.warning(f"{len(late)} commitment(s) here are overdue as of {today:%d %b %Y}.", icon=":material/warning:")
@@ -292,18 +298,21 @@ def session_view(stat: StatSession) -> None:
 
     views = {v.id: v for v in [*mine, *carried]}
     ss["cm_seen"] = {v.id: v.version for v in views.values()}  # what this render showed
-    if views:
+    editable = {i: v for i, v in views.items()  # an agency lead: their agency's commitments
+                if can_edit(state.viewer(), "commitment", v.agency_id)}
+    if editable:
         st.markdown("#### Update a commitment")
         _flash("up_flash")
         _problems("up_errors")
-        if ss.get("up_pick") not in views:
-            ss["up_pick"] = next(iter(views))
+        if ss.get("up_pick") not in editable:
+            ss["up_pick"] = next(iter(editable))
         with st.form("update_commitment"):
-            st.selectbox("Commitment", list(views), key="up_pick",
-                         format_func=lambda i: f"#{i} {views[i].text[:80]} ({views[i].status})")
+            st.selectbox("Commitment", list(editable), key="up_pick",
+                         format_func=lambda i: f"#{i} {editable[i].text[:80]} ({editable[i].status})")
             st.selectbox("New status", list(cm.STATUSES), key="up_status")
             st.text_input("Note (what happened)", key="up_note", max_chars=500)
             st.form_submit_button("Save status", on_click=_update, args=(sid,))
+    if views:
         done = [v for v in views.values() if v.status == "done" and v.kpis]
         if done:
             st.markdown("#### Did it move?")
@@ -316,17 +325,21 @@ def session_view(stat: StatSession) -> None:
                     for m in cm.did_it_move(obs, v, register=reg):
                         st.markdown(f"**{ui.escape(reg.kpis[m.kpi_id].name)}**: {ui.escape(m.text)}")
 
-    with st.expander("Add an annotation to a KPI (event, policy change, series break)"):
-        _flash("an_flash")
-        _problems("an_errors")
-        ss.setdefault("an_date", today)
-        with st.form("new_annotation"):
-            st.selectbox("KPI", kpi_ids, key="an_kpi", format_func=lambda k: reg.kpis[k].name)
-            st.date_input("Date", key="an_date")
-            st.selectbox("Kind", list(an.MANUAL_KINDS), key="an_kind", format_func=an.KIND_LABELS.get)
-            st.text_input("What happened", key="an_text", max_chars=an.MAX_TEXT)
-            st.checkbox("Public (shown on the public site)", key="an_public")
-            st.form_submit_button("Add annotation", on_click=_annotate)
+    annotatable = [k for k in kpi_ids
+                   if can_edit(state.viewer(), "annotation", reg.kpis[k].agency_id)]
+    if annotatable:
+        with st.expander("Add an annotation to a KPI (event, policy change, series break)"):
+            _flash("an_flash")
+            _problems("an_errors")
+            ss.setdefault("an_date", today)
+            with st.form("new_annotation"):
+                st.selectbox("KPI", annotatable, key="an_kpi", format_func=lambda k: reg.kpis[k].name)
+                st.date_input("Date", key="an_date")
+                st.selectbox("Kind", list(an.MANUAL_KINDS), key="an_kind",
+                             format_func=an.KIND_LABELS.get)
+                st.text_input("What happened", key="an_text", max_chars=an.MAX_TEXT)
+                st.checkbox("Public (shown on the public site)", key="an_public")
+                st.form_submit_button("Add annotation", on_click=_annotate)
 
     _documents(stat, mine, carried)
 
@@ -337,8 +350,7 @@ if raw is None:
     _flash("cm_flash")
     landing()
 else:
-    with state.workspace().session() as _s:
-        found = cm.get_session(_s, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    found = state.read(cm.get_session, int(raw)) if raw.isdigit() and len(raw) < 10 else None
     if found is None:
         st.error(f"There is no stat session '{ui.escape(raw)}' (from the address's 'session=' part). "
                  "Pick one from the list of sessions.", icon=":material/error:")

@@ -13,8 +13,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from dashboard import components as ui
 from dashboard import state
 from dashboard.figures_governance import batches_figure, quarantine_figure, status_cell
+from metrics.access import AccessDenied, can_edit, visible_feeds
 from metrics.feedstate import last_batches
 from metrics.governance import (
     ON_TIME,
@@ -44,15 +46,15 @@ st.caption(f"Feed freshness against each feed's cadence and lag, judged on {as_o
            "“Data current through” is the last day of data received; “next expected” is when "
            "the following batch is due.")
 
-with ws.session() as s:
-    health = feed_health(s, reg, as_of)
-    applied_at = last_batches(s)
+viewer = state.viewer()
+visible = {f.feed_id for f in visible_feeds(reg, viewer)}  # an agency lead: their agency's feeds
+health = [h for h in state.read(feed_health, reg, as_of) if h.feed_id in visible]
+applied_at = state.read(last_batches)
 by_feed = {h.feed_id: h for h in health}
 
 
 # --- programme health -------------------------------------------------------------------
-with ws.session() as s:
-    ph = programme_health(s, reg, state.observations(), health, as_of)
+ph = state.read(programme_health, reg, state.observations(), health, as_of)
 with st.container(border=True):
     st.subheader("Programme health")
     c = st.columns(5)
@@ -97,11 +99,12 @@ st.dataframe(table, hide_index=True, key="dh_feeds", column_config={
 
 # --- one feed ---------------------------------------------------------------------------
 param = st.query_params.get("feed")
-if param and param not in reg.feeds:
-    st.error(f"There is no feed '{param}'. Pick one below; feeds: {', '.join(sorted(reg.feeds))}.")
+if param and param not in visible:
+    st.error(f"There is no feed '{ui.escape(param)}' that you can open. Pick one below; feeds: "
+             f"{', '.join(sorted(visible)) or 'none'}.")
     st.page_link("views/data_health.py", label="Back to all feeds", icon=":material/undo:")
     st.stop()
-options = [ALL_FEEDS, *reg.feeds]
+options = [ALL_FEEDS, *(f for f in reg.feeds if f in visible)]
 if st.session_state.get("_dh_feed_param", "") != (param or ""):  # the URL changed: follow it
     st.session_state["dh_feed"] = param or ALL_FEEDS
 choice = st.selectbox("Feed", options, key="dh_feed",
@@ -127,9 +130,8 @@ for ag in agreement_states(reg, as_of, health=health, last_applied=applied_at):
         text = f"Sharing agreement **{ag.agreement.agreement_id}**: {ag.status}. " + " ".join(ag.flags)
         (st.error if ag.status == "expired" else st.warning if ag.flags else st.caption)(text)
 
-with ws.session() as s:
-    history = batch_history(s, choice)
-    codes = quarantine_by_code(s, choice)
+history = state.read(batch_history, choice)
+codes = state.read(quarantine_by_code, choice)
 st.subheader("Batches")
 if history.height == 0:
     st.info("No batch received yet.")
@@ -155,12 +157,12 @@ else:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date) -> tuple[pl.DataFrame,
-                                                                               pl.DataFrame]:
-    with ws.session() as s:
-        q = dict(quarantine_by_code(s, feed_id).select("code", "problems").iter_rows())
-        fq = checks_frame(feed_quality(s, str(ws.feed_store), reg, feed_id, as_of=day,
-                                       quarantine=q))
+def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date,
+             viewer_key: tuple[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Quality rows of the feed and of the KPIs this viewer may see (cached per viewer)."""
+    q = dict(state.read(quarantine_by_code, feed_id).select("code", "problems").iter_rows())
+    fq = checks_frame(state.read(feed_quality, str(ws.feed_store), reg, feed_id, as_of=day,
+                                 quarantine=q))
     obs = state.observations()
     through = state.feeds_through()
     kq = [kpi_quality(reg, obs, k.kpi_id, as_of=day, feed_through=through, quarantine=q)
@@ -172,7 +174,7 @@ def _quality(root: str, v: tuple[int, ...], feed_id: str, day: date) -> tuple[pl
 
 
 st.subheader("Quality checks")
-fq, kq = _quality(str(ws.root), ver, choice, as_of)
+fq, kq = _quality(str(ws.root), ver, choice, as_of, state.viewer_key())
 icon = pl.col("status").replace_strict(CHECK_ICONS, default=pl.col("status"))
 st.markdown("**The feed's data in force**")
 st.dataframe(fq.with_columns(icon), hide_index=True, key="dh_feed_quality")
@@ -182,6 +184,10 @@ if kq.height:
 
 # --- upload -----------------------------------------------------------------------------
 st.subheader("Upload a new file")
+if not can_edit(viewer, "feed_upload", feed.agency_id):
+    st.caption("Files of this feed are loaded by data stewards, administrators and the "
+               "feed's agency lead; you may look but not upload.")
+    st.stop()
 st.caption("The file is checked against the feed's contract first; nothing is applied until "
            "you press “Apply this batch”. Rows with errors go to quarantine with the reason.")
 
@@ -204,7 +210,10 @@ upload = st.file_uploader("Feed file (CSV, XLSX or Parquet)", type=["csv", "xlsx
                           key=f"dh_upload_{choice}")
 report = st.session_state.get("dh_report")
 if report is not None and report[0] == choice:
-    st.success(report[1].replace("\n", "  \n"), icon=":material/check_circle:")
+    refused = len(report) > 2 and report[2] == "refused"  # nothing accepted: nothing applied
+    (st.error if refused else st.success)(ui.escape(report[1]).replace("\n", "  \n"),
+                                          icon=":material/error:" if refused
+                                          else ":material/check_circle:")
 if upload is not None:
     data = upload.getvalue()
     key = (choice, hashlib.sha256(data).hexdigest())
@@ -215,7 +224,7 @@ if upload is not None:
         pv = st.session_state["dh_preview"]
         if isinstance(pv, FeedRefused):
             st.error("This file is refused as a whole; nothing can be applied. Fix it and upload "
-                     "it again:\n\n" + "\n".join(f"- {i}" for i in pv.issues))
+                     "it again:\n\n" + "\n".join(f"- {ui.escape(i)}" for i in pv.issues))
         elif pv.duplicate_of is not None:
             st.info(f"This file was already applied as batch {pv.duplicate_of}; applying it "
                     "again would change nothing.")
@@ -228,16 +237,21 @@ if upload is not None:
             m[2].metric("Rows with errors (to quarantine)", f"{bad:,}")
             if pv.notes:  # what the feed's declared shape did (feed_shapes.csv)
                 st.info("How the file was read (feed_shapes.csv):\n\n"
-                        + "\n".join(f"- {n.strip()}" for n in pv.notes), icon="ℹ️")
+                        + "\n".join(f"- {n.strip()}" for n in pv.notes), icon=":material/info:")
             if pv.errors.height:
                 st.warning(f"{pv.errors.height} problem(s) in {bad} row(s); each is listed with "
                            "its row (the header is row 1).", icon=":material/warning:")
                 st.dataframe(pv.errors.select("row_number", "column", "value", "code", "message"),
                              hide_index=True, key="dh_preview_errors")
             if st.button("Apply this batch", type="primary", key="dh_apply"):
-                rep = apply_preview(ws, pv, received_by=_who())
+                try:
+                    rep = apply_preview(ws, pv, received_by=_who(), acting=state.viewer())
+                except AccessDenied as exc:
+                    st.error(ui.escape(str(exc)), icon=":material/error:")
+                    st.stop()
+                    raise
                 st.session_state["dh_applied"] = key
-                st.session_state["dh_report"] = (choice, rep.summary())
+                st.session_state["dh_report"] = (choice, rep.summary(), rep.status)
                 st.session_state.pop("dh_preview", None)
                 st.session_state.pop("dh_preview_key", None)
                 st.rerun()

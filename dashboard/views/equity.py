@@ -27,7 +27,7 @@ obs = state.observations()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _review(root: str, ver: tuple[int, ...]) -> pl.DataFrame:
+def _review(root: str, ver: tuple[int, ...], viewer_key: tuple[str, str]) -> pl.DataFrame:
     return er.review(state.register(), state.observations())
 
 
@@ -45,7 +45,7 @@ def _reference_label(ref: str) -> str:
 
 
 def _bad_request(message: str, kpi_id: str | None = None) -> None:
-    st.error(f"{message[:1].upper()}{message[1:]}")
+    st.error(ui.escape(f"{message[:1].upper()}{message[1:]}"))
     st.page_link(PAGE, label="Back to the equity review", icon=":material/arrow_back:",
                  query_params={"kpi": kpi_id} if kpi_id else None)
     ui.back_link()
@@ -68,7 +68,7 @@ st.caption(f"Race and ethnicity under OMB SPD 15 (2024). Multiracial approach: "
            f"{MULTIRACIAL_APPROACH[DEFAULT_APPROACH]}")
 
 params = st.query_params
-review = _review(str(state.workspace().root), state.version())
+review = _review(str(state.workspace().root), state.version(), state.viewer_key())
 rate_ids = [k.kpi_id for k in er.rate_kpis(reg)]
 kpi_id = params.get("kpi") or (review["kpi_id"][0] if review.height else None)
 try:

@@ -46,7 +46,7 @@ def kpi_picker(reg: Any, asked: str | None) -> str | None:
 
 
 def _stop_with(message: str, *, kpi_id: str | None = None) -> NoReturn:
-    st.error(message, icon=":material/error:")
+    st.error(ui.escape(message), icon=":material/error:")
     ui.back_link()
     if kpi_id:
         ui.kpi_link(kpi_id, f"{reg.kpis[kpi_id].name}, without the filter")
@@ -90,7 +90,7 @@ group, _ = ui.choose("Race and ethnicity", [ALL, *GROUP_CODES], name="group", ke
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _model(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, region: str,
-           group: str, as_of: date) -> dict[str, Any]:
+           group: str, as_of: date, viewer_key: tuple[str, str]) -> dict[str, Any]:
     """Status and every table of the page (computed once per data version and view)."""
     k = reg.kpis[kpi_id]
     obs = state.observations()
@@ -117,11 +117,11 @@ def _model(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, regi
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _figures(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, region: str,
-             group: str, as_of: date, notes: tuple[tuple[date, str, str], ...]
-             ) -> dict[str, go.Figure]:
+             group: str, as_of: date, notes: tuple[tuple[date, str, str], ...],
+             viewer_key: tuple[str, str]) -> dict[str, go.Figure]:
     """The page's figures, built once per view and reused as they are (never mutated):
     unpickling a Plotly figure from st.cache_data would cost more than building it."""
-    m = _model(root, ver, kpi_id, month, region, group, as_of)
+    m = _model(root, ver, kpi_id, month, region, group, as_of, viewer_key)
     k = reg.kpis[kpi_id]
     fmt, hb = k.format_value, k.direction == "higher"
     where = reg.region_name(region) + ("" if group == ALL else f", {label(group)}")
@@ -150,7 +150,7 @@ def _figures(root: str, ver: tuple[int, ...], kpi_id: str, month: str | None, re
 
 
 root, ver, as_of = str(state.workspace().root), state.version(), state.today()
-m = _model(root, ver, kpi_id, month, region, group, as_of)
+m = _model(root, ver, kpi_id, month, region, group, as_of, state.viewer_key())
 ks = m["status"]
 feed = reg.feeds[kpi.feed_id]
 goal = reg.goals[kpi.goal_id]
@@ -181,7 +181,8 @@ if not m["has_data"]:
             "rows that it counts. The definition is below.", icon=":material/info:")
 
 notes = tuple(ui.kpi_annotations(kpi_id))
-figs = _figures(root, ver, kpi_id, month, region, group, as_of, notes) if m["has_data"] else {}
+figs = (_figures(root, ver, kpi_id, month, region, group, as_of, notes, state.viewer_key())
+        if m["has_data"] else {})
 frames: dict[str, pl.DataFrame] = {}
 dec = kpi.decimals
 

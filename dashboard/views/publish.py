@@ -13,7 +13,8 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.auth import current_viewer
-from metrics.access import can_edit, can_open
+from dashboard.plaintext import plain
+from metrics.access import AccessDenied, can_edit, can_open
 from metrics.publish import (
     SnapshotError,
     approved,
@@ -132,9 +133,9 @@ if st.button("Publish this snapshot", type="primary", key="publish-button"):
     try:
         with st.spinner("Writing and checking the snapshot..."):
             result = build_snapshot(ws, out_dir, policy=policy, as_of=as_of, published_by=who,
-                                    kpi_ids=chosen)
-    except (DisclosureError, SnapshotError) as exc:
-        st.error(f"Nothing was published: {exc}")
+                                    kpi_ids=chosen, acting=viewer)
+    except (DisclosureError, SnapshotError, AccessDenied) as exc:
+        st.error(f"Nothing was published: {plain(str(exc))}")
         st.stop()
         raise
     st.success(f"Published version {result.version} to {result.path} "

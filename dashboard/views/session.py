@@ -18,7 +18,8 @@ ALL = "all"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _trends(root: str, ver: tuple[int, ...], through: date | None) -> dict[str, list[float]]:
+def _trends(root: str, ver: tuple[int, ...], through: date | None,
+            viewer_key: tuple[str, str]) -> dict[str, list[float]]:
     return downloads.sparklines(state.observations(), through)
 
 
@@ -26,17 +27,20 @@ def _changes(month: str) -> object | None:
     """What changed since the last session held up to today (None: no session yet)."""
     from metrics.changes import last_session, since_last_session
 
+    def work(s: object) -> object | None:
+        last = last_session(s, state.today())
+        if last is None:
+            return None
+        before = state.statuses(last.period) if last.period in months else None
+        return since_last_session(s, reg, as_of=state.today(), month=month,
+                                  before=before, now=state.statuses(month), last=last)
+
     try:
-        with state.workspace().session() as s:
-            last = last_session(s, state.today())
-            if last is None:
-                return None
-            before = state.statuses(last.period) if last.period in months else None
-            return since_last_session(s, reg, as_of=state.today(), month=month,
-                                      before=before, now=state.statuses(month), last=last)
-    except Exception as exc:  # noqa: BLE001 - shown, never a traceback
-        st.warning(f"What changed since the last session could not be worked out ({exc}). "
-                   "The scorecard below is unaffected.", icon=":material/warning:")
+        return state.read(work)
+    except Exception:  # noqa: BLE001 - said in words, never a traceback or its text
+        st.warning("What changed since the last session could not be worked out just now (the "
+                   "database did not answer). The scorecard below is unaffected.",
+                   icon=":material/warning:")
         return None
 
 
@@ -67,7 +71,7 @@ for what, bad, shown in (("month", bad_month, f"{display_label(month)}, the late
                           "month"), ("priority", bad_priority, "all priorities"),
                          ("agency", bad_agency, "all agencies")):
     if bad is not None:
-        st.error(f"There is no {what} '{bad}' with data. Showing {shown} instead; choose "
+        st.error(f"There is no {what} '{ui.escape(bad)}' with data. Showing {shown} instead; choose "
                  f"another {what} above.", icon=":material/error:")
 
 statuses = [s for s in state.statuses(month)
@@ -84,7 +88,8 @@ changes = _changes(month)
 if changes is not None and not present:
     room.what_changed(changes)
 
-trends = _trends(str(state.workspace().root), state.version(), parse_period(month).end)
+trends = _trends(str(state.workspace().root), state.version(), parse_period(month).end,
+                 state.viewer_key())
 card = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
 commitments = ui.open_commitments(state.today())
 shown_priorities = [p for p in priorities[1:] if any(s.priority_id == p for s in statuses)]

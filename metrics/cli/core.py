@@ -123,7 +123,9 @@ def _emit(df: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
         else:
             df.write_parquet(out)
         return
-    text = df.write_csv() if fmt == "csv" else json.dumps(df.to_dicts(), default=str, indent=1)
+    from metrics.safe_output import write_csv
+
+    text = write_csv(df) if fmt == "csv" else json.dumps(df.to_dicts(), default=str, indent=1)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -165,12 +167,20 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
 
     ws = open_workspace(workspace)
     if feed_id not in ws.register.feeds:
-        fail(f"there is no feed '{feed_id}'. Feeds: {', '.join(sorted(ws.register.feeds))}.")
+        fail(f"there is no feed '{feed_id}' [feed.unknown_feed]. Feeds: "
+             f"{', '.join(sorted(ws.register.feeds))}. Nothing was applied.", code=2)
     from sqlalchemy.exc import OperationalError
 
+    from metrics.access import AccessDenied
+    from metrics.users import acting_user
+
+    with ws.session() as s:
+        acting = acting_user(s, by)
     try:
         report = run(ws, feed_id, file, received_by=command_actor(by),
-                     received_on=_as_of(as_of))
+                     received_on=_as_of(as_of), acting=acting)
+    except AccessDenied as exc:
+        fail(f"{exc} [access.denied]", code=3)
     except OperationalError as exc:
         text = str(exc.orig or exc).lower()
         if "locked" in text or "busy" in text:
@@ -192,8 +202,10 @@ def ingest(feed_id: str, file: Path, workspace: WorkspaceOpt = None,
              "check the file and the workspace folder, then try again.")
     typer.echo(report.summary())
     if errors is not None and report.errors.height:
-        report.errors.with_columns(pl.lit(report.file_name).alias("file")).select(
-            "file", "row_number", "column", "value", "code", "message").write_csv(errors)
+        from metrics.safe_output import write_csv
+
+        write_csv(report.errors.with_columns(pl.lit(report.file_name).alias("file")).select(
+            "file", "row_number", "column", "value", "code", "message"), errors)
         typer.echo(f"Error report written to {errors}")
     if report.status == "refused":
         raise typer.Exit(2)
@@ -363,10 +375,24 @@ def _row_value(obs: pl.DataFrame, period: str | None, region: str, group: str) -
 
 @app.command()
 def run(workspace: WorkspaceOpt = None,
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
-    """Start the internal app (builds the demo state first if the workspace is empty)."""
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+        allow_network_without_sign_in: Annotated[bool, typer.Option(
+            "--allow-network-without-sign-in",
+            help="Serve the internal app beyond this computer although no sign-in is configured "
+                 "(everyone who reaches it sees everything).")] = False) -> None:
+    """Start the internal app (builds the demo state first if the workspace is empty).
+
+    Without sign-in ([auth] in .streamlit/secrets.toml) it listens on 127.0.0.1 only;
+    STATDESK_ADDRESS chooses another address.
+    """
+    from metrics import serving
     from metrics.workspace import resolve_workspace
 
+    address = os.environ.get("STATDESK_ADDRESS", "127.0.0.1")
+    auth = serving.auth_configured()
+    refused = serving.refusal(address, auth=auth, allow_open=allow_network_without_sign_in)
+    if refused:
+        fail(refused, code=2)
     root = resolve_workspace(workspace)
     if not (root / "definitions").exists():
         if root.name == "demo":
@@ -374,8 +400,15 @@ def run(workspace: WorkspaceOpt = None,
         else:
             fail(f"no workspace at {root}: it needs a 'definitions' folder.")
     env = {**os.environ, "STATDESK_WORKSPACE": str(root)}
+    env.pop(serving.OPEN_ENV, None)
+    if allow_network_without_sign_in and not auth and not serving.is_loopback(address):
+        env[serving.OPEN_ENV] = "1"
+        typer.echo(f"Warning: no sign-in is configured and StatDesk listens on {address}: "
+                   "everyone who can reach it sees every KPI and the admin page.", err=True)
     cmd = streamlit_command("dashboard.app", port)
-    typer.echo(f"StatDesk on http://localhost:{port} (workspace {root})")
+    where = f"http://localhost:{port}" if serving.is_loopback(address) else f"{address}:{port}"
+    typer.echo(f"StatDesk on {where}, {'with sign-in' if auth else 'no sign-in (local mode)'} "
+               f"(workspace {root})")
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

@@ -57,7 +57,9 @@ def equity(
     except EquityRequestError as exc:
         fail(str(exc))
         raise
-    text = (disparity_rows(d).write_csv() if fmt == "csv"
+    from metrics.safe_output import write_csv
+
+    text = (write_csv(disparity_rows(d)) if fmt == "csv"
             else json.dumps(_clean(d), indent=1, allow_nan=False) + "\n")
     if output is None:
         typer.echo(text, nl=False)

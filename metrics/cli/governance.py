@@ -113,8 +113,10 @@ def error_report(feed_id: str, out: Path, workspace: WorkspaceOpt = None,
     ws = open_workspace(workspace)
     if feed_id not in ws.register.feeds:
         fail(f"there is no feed '{feed_id}'. Feeds: {', '.join(sorted(ws.register.feeds))}.")
+    from metrics.safe_output import write_csv
+
     df = error_report_frame(ws, feed_id, batch)
-    df.write_csv(out)
+    write_csv(df, out)
     typer.echo(f"{df.height} problem(s) of feed '{feed_id}' written to {out}."
                if df.height else f"Feed '{feed_id}' has no quarantined rows; {out} has the header only.")
 
@@ -131,8 +133,10 @@ def _inventory(workspace: Path | None):  # type: ignore[no-untyped-def]
 @inventory_app.command("export")
 def inventory_export(out: Path, workspace: WorkspaceOpt = None) -> None:
     """Write the data inventory to OUT (CSV)."""
+    from metrics.safe_output import write_csv
+
     _ws, df = _inventory(workspace)
-    df.write_csv(out)
+    write_csv(df, out)
     typer.echo(f"{df.height} datasets written to {out}.")
 
 

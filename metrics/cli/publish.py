@@ -36,15 +36,20 @@ def publish(out_dir: Annotated[Path, typer.Argument(help="Folder of published sn
     except ValueError as exc:
         fail(f"{exc}. Use --threshold 1 or more and a --protection-band of 0 or more.")
         raise
+    from metrics.access import AccessDenied
+    from metrics.users import acting_user
+
     ws = open_workspace(workspace)
+    with ws.session() as s:
+        acting = acting_user(s, by)
     try:
-        r = build_snapshot(ws, out_dir, policy=policy, as_of=_as_of(as_of),
+        r = build_snapshot(ws, out_dir, acting=acting, policy=policy, as_of=_as_of(as_of),
                            published_by=command_actor(by),
                            kpi_ids=list(kpi) if kpi else None)
     except DisclosureError as exc:
         fail(f"the snapshot was refused and nothing was written: {exc}")
         raise
-    except SnapshotError as exc:
+    except (SnapshotError, AccessDenied) as exc:
         fail(str(exc))
         raise
     typer.echo(f"Published {r.version} to {r.path}")

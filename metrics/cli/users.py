@@ -30,15 +30,16 @@ def add(email: str,
         name: Annotated[str, typer.Option("--name", help="The person's name.")] = "",
         workspace: WorkspaceOpt = None, by: ByOpt = "") -> None:
     """Add EMAIL (or change their role and agency, and reactivate them)."""
-    from metrics.users import UserError, add_user, get_user
+    from metrics.access import AccessDenied
+    from metrics.users import UserError, acting_user, add_user, get_user
 
     ws = open_workspace(workspace)
     with ws.session() as s:
         existed = get_user(s, email) is not None
         try:
             user = add_user(s, email, role, agency_id=agency, name=name, register=ws.register,
-                            actor=command_actor(by))
-        except UserError as exc:
+                            actor=command_actor(by), acting=acting_user(s, by))
+        except (UserError, AccessDenied) as exc:
             fail(str(exc))
             return
     verb = "Updated" if existed else "Added"
@@ -76,13 +77,14 @@ def list_(workspace: WorkspaceOpt = None,
 @users_app.command("remove")
 def remove(email: str, workspace: WorkspaceOpt = None, by: ByOpt = "") -> None:
     """Remove EMAIL: they can no longer sign in (the audit log keeps their history)."""
-    from metrics.users import UserError, remove_user
+    from metrics.access import AccessDenied
+    from metrics.users import UserError, acting_user, remove_user
 
     ws = open_workspace(workspace)
     with ws.session() as s:
         try:
-            user = remove_user(s, email, actor=command_actor(by))
-        except UserError as exc:
+            user = remove_user(s, email, actor=command_actor(by), acting=acting_user(s, by))
+        except (UserError, AccessDenied) as exc:
             fail(str(exc))
             return
     typer.echo(f"Removed {user.email}: they can no longer sign in.")

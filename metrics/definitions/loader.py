@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,9 @@ def _read_all(folder: Path, issues: list[Issue]) -> dict[str, tuple[str, list[di
     return tables
 
 
-def _check_expression(text: str, schema: dict[str, pl.DataType], *, file: str, row: int,
-                      column: str, feed: str, issues: list[Issue]) -> None:
+def check_expression(text: str, schema: dict[str, pl.DataType], *, file: str, row: int,
+                      column: str, feed: str, issues: list[Issue],
+                      allowed: dict[str, tuple[str, ...]] | None = None) -> None:
     """Parse ``text`` as a SQL expression and check it against the feed's columns and types."""
     if not text:
         return
@@ -81,10 +83,111 @@ def _check_expression(text: str, schema: dict[str, pl.DataType], *, file: str, r
         issues.append(issue("definitions.bad_expression", file=file, row=row, column=column,
                             value=text, detail="it does not fit the column types ("
                             + str(exc).splitlines()[0][:140] + ")"))
+        return
+    try:  # an empty frame runs no cast: try values every row of the feed may carry
+        _sample_frame(schema, allowed or {}).select(expr.alias("_x"))
+    except Exception as exc:  # noqa: BLE001
+        issues.append(issue("definitions.bad_expression", file=file, row=row, column=column,
+                            value=text, detail="it fails on values the feed may send, such as "
+                            "text in a text column or an empty cell; use TRY_CAST to convert "
+                            "text that may not be a number ("
+                            + str(exc).splitlines()[0][:120] + ")"))
+
+
+def _sample_frame(schema: dict[str, pl.DataType], allowed: dict[str, tuple[str, ...]]
+                  ) -> pl.DataFrame:
+    """Two rows of values the contract allows: typical values, then every cell empty."""
+    typical: dict[str, object] = {"string": "x", "int": 1, "float": 1.5,
+                                  "date": date(2020, 1, 1), "bool": True}
+    data: dict[str, list[object]] = {}
+    for name, dtype in schema.items():
+        kind = next((k for k, v in POLARS_TYPES.items() if v == dtype), "string")
+        first = allowed[name][0] if allowed.get(name) else typical[kind]
+        data[name] = [first, None]
+    return pl.DataFrame(data, schema=schema)
 
 
 def _feed_schema(feed: Feed) -> dict[str, pl.DataType]:
     return {c.name: POLARS_TYPES[c.type] for c in feed.columns}
+
+
+def _allowed(feed: Feed) -> dict[str, tuple[str, ...]]:
+    return {c.name: tuple(c.allowed) for c in feed.columns if c.allowed}
+
+
+#: Ids name files, folders and links: letters, digits, '_', '-', '.'; never a path.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ID_FIELDS = {"agencies": "agency_id", "regions": "region_id", "priorities": "priority_id",
+             "goals": "goal_id", "feeds": "feed_id", "kpis": "kpi_id",
+             "agreements": "agreement_id"}
+#: Column names StatDesk adds to a checked feed (see metrics.ingest.validate).
+RESERVED_COLUMNS = frozenset({"_row_number", "_month", "_region", "_group", "_raw_num",
+                              "_raw_den"})
+
+
+def _check_ids(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue]) -> None:
+    """Every id must be a plain name: no path separators, no '..', nothing hidden."""
+    for stem, field_name in ID_FIELDS.items():
+        file, rows = t[stem]
+        for r in rows:
+            value = r.get(field_name) or ""
+            if not value:
+                continue
+            if ".." in value or not ID_PATTERN.match(value):
+                why = ("it looks like a file path" if any(ch in value for ch in "/\\:") or ".." in value
+                       else "it has characters an id cannot have")
+                issues.append(issue("definitions.bad_id", file=file, row=r["_row"],
+                                    column=field_name, value=value, detail=why))
+
+
+#: Name-like cells shown as titles and labels: no Markdown links or images, HTML or addresses.
+NAME_FIELDS = {"agencies": ("name",), "regions": ("name",), "priorities": ("name",),
+               "goals": ("name",), "feeds": ("name",), "kpis": ("name", "unit", "noun"),
+               "agreements": ("name",)}
+_MARKUP = [(re.compile(r"!?\[[^\]]*\]\s*[(\[]"), "a Markdown link or image"),
+           (re.compile(r"<\s*/?\s*[A-Za-z!]"), "an HTML tag"),
+           (re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|\bwww\.|\b(?:javascript|data):", re.I),
+            "a web address")]
+
+
+def _check_names(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue]) -> None:
+    for stem, fields in NAME_FIELDS.items():
+        file, rows = t[stem]
+        for r in rows:
+            for field_name in fields:
+                value = r.get(field_name) or ""
+                if not isinstance(value, str):
+                    continue
+                found = next((what for pat, what in _MARKUP if pat.search(value)), None)
+                if found:
+                    issues.append(issue("definitions.markup_in_name", file=file, row=r["_row"],
+                                        column=field_name, value=value, detail=found))
+
+
+def _check_feed_columns(feed: Feed, file: str, issues: list[Issue]) -> None:
+    """Columns the checked feed would produce twice, or that clash with StatDesk's own."""
+    for c in feed.columns:
+        if c.name in RESERVED_COLUMNS or c.name.startswith("_"):
+            issues.append(issue("definitions.bad_column", file=file, column="column", value=c.name,
+                                feed=feed.feed_id, detail="names starting with '_' are "
+                                "StatDesk's own; rename the column"))
+    period = next((c for c in feed.columns if c.name == feed.period_column), None)
+    if period is not None and period.type not in ("string", "date"):
+        issues.append(issue("definitions.bad_column", file=file, column="type", value=period.name,
+                            feed=feed.feed_id, detail=f"it is the period column, so its type must "
+                            f"be 'string' or 'date', not '{period.type}'"))
+    roles = [("period_column", feed.period_column), ("region_column", feed.region_column),
+             ("group_column", feed.group_column)]
+    if feed.kind == "aggregate":
+        roles += [("numerator_column", feed.numerator_column),
+                  ("denominator_column", feed.denominator_column)]
+    seen: dict[str, str] = {}
+    for role, name in roles:
+        if name in seen:
+            issues.append(issue("definitions.bad_column", file=file, column=role, value=name,
+                                feed=feed.feed_id, detail=f"it is already the {seen[name]}; "
+                                "each role needs its own column"))
+        seen.setdefault(name, role.replace("_", " "))
 
 
 def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue],
@@ -114,6 +217,8 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
         maps.setdefault(r["feed_id"], []).append((r["column"], r["from_value"], r["to_value"]))
     feeds: dict[str, Feed] = {}
     for r in frows:
+        if r["feed_id"] and r["feed_id"] in feeds:
+            continue  # a duplicate id, already reported
         if not r["feed_id"]:
             continue
         fc = tuple(cols.get(r["feed_id"], []))
@@ -132,7 +237,6 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
                                     column=field_name, value=col, detail=col, feed=r["feed_id"],
                                     valid=", ".join(sorted(names)) or "(no columns in feed_columns)"))
         if r["period_pattern"]:
-            import re
             try:
                 if re.compile(r["period_pattern"]).groups != 1:
                     raise re.error("it needs exactly one (group)")
@@ -168,6 +272,7 @@ def _build_feeds(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Is
             code_maps=tuple(maps.get(r["feed_id"], [])), shape=shapes.get(r["feed_id"]),
             location=r["location"] or "", location_table=r["location_table"] or "")
         _check_location(feeds[r["feed_id"]], ffile, r["_row"], issues)
+        _check_feed_columns(feeds[r["feed_id"]], cfile, issues)
     return feeds
 
 
@@ -214,8 +319,8 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
         if feed is not None:
             schema = _feed_schema(feed)
             for col in ("filter", "numerator", "denominator", "value"):
-                _check_expression(r[col] or "", schema, file=file, row=row, column=col,
-                                  feed=feed.feed_id, issues=issues)
+                check_expression(r[col] or "", schema, file=file, row=row, column=col,
+                                  feed=feed.feed_id, issues=issues, allowed=_allowed(feed))
             if feed.kind == "record" and measure in ("mean", "median", "sum") and not r["value"]:
                 issues.append(issue("definitions.measure_mismatch", file=file, row=row,
                                     column="value", detail=f"a {measure} over a record-level feed "
@@ -244,8 +349,9 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
                                                 column="link_key" if col == r["link_key"] else "link_date",
                                                 value=col or "(empty)", detail=col or "(empty)",
                                                 feed=label, valid=", ".join(where)))
-                    _check_expression(r["link_filter"] or "", lschema, file=file, row=row,
-                                      column="link_filter", feed=lf.feed_id, issues=issues)
+                    check_expression(r["link_filter"] or "", lschema, file=file, row=row,
+                                      column="link_filter", feed=lf.feed_id, issues=issues,
+                                      allowed=_allowed(lf))
                     if feed.location != lf.location:  # the link is followed inside one engine
                         issues.append(issue("definitions.bad_location", file=file, row=row,
                                             column="link_feed", value=feed.location or "(store)",
@@ -395,6 +501,8 @@ def validate(folder: str | Path) -> tuple[Register | None, list[Issue]]:
         issues.append(issue("definitions.missing_file", file=str(folder)))
         return None, issues
     t = _read_all(folder, issues)
+    _check_ids(t, issues)
+    _check_names(t, issues)
     agencies_f, ag_rows = t["agencies"]
     check_unique(agencies_f, ag_rows, "agency_id", issues)
     agencies = {r["agency_id"]: Agency(r["agency_id"], r["name"] or "", r["lead"] or "",

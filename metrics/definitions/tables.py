@@ -7,11 +7,13 @@ row 1, the first data row is row 2).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
 
 from metrics.errors import Issue, issue
+from metrics.textio import UnknownEncoding, decode_text
 
 EXTENSIONS = (".csv", ".xlsx")
 
@@ -30,7 +32,12 @@ def read_table(path: Path) -> tuple[list[dict[str, str]], list[str], list[Issue]
         if path.suffix.lower() == ".xlsx":
             df = pl.read_excel(path, infer_schema_length=0)
         else:
-            df = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
+            try:
+                text, _encoding = decode_text(path.read_bytes())
+            except UnknownEncoding as exc:
+                return [], [], [issue("definitions.bad_encoding", file=path.name, detail=str(exc))]
+            df = pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, encoding="utf8",
+                             truncate_ragged_lines=False)
     except Exception as exc:  # noqa: BLE001 - any reader error is reported, never raised
         return [], [], [issue("definitions.unreadable_file", file=path.name,
                               detail=str(exc).splitlines()[0][:200])]

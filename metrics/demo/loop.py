@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from metrics import annotations as an
 from metrics import commitments as cm
+from metrics.access import Viewer
 from metrics.users import add_user
 
 CHIEF = "chief.of.staff@governor.lakeland.gov"
@@ -51,6 +52,12 @@ def build_loop(ws, as_of: date) -> LoopSummary:  # type: ignore[no-untyped-def]
     held1 = first + timedelta(days=16)  # 17 Sep 2026, reviewing Aug 2026
     held2 = second + timedelta(days=21)  # 22 Oct 2026, reviewing Sep 2026
     doh, hfa, dlw = (reg.agencies[a] for a in ("doh", "hfa", "dlw"))
+    chief = Viewer(CHIEF, "governor_staff", name="Chief of Staff")
+    admin = Viewer(ADMIN, "admin", name="StatDesk administrator")
+
+    def lead(a) -> Viewer:  # type: ignore[no-untyped-def]
+        return Viewer(a.lead_email, "agency_lead", a.agency_id, name=a.lead)
+
     with ws.session() as s:
         n_users = 0
         for email, role, agency, name in (
@@ -60,42 +67,45 @@ def build_loop(ws, as_of: date) -> LoopSummary:  # type: ignore[no-untyped-def]
                 *((a.lead_email, "agency_lead", a.agency_id, a.lead)
                   for a in reg.agencies.values() if a.lead_email)):
             add_user(s, email, role, agency_id=agency, name=name, register=reg, actor=ADMIN,
-                     now=_at(first, 9))
+                     now=_at(first, 9), acting=admin)
             n_users += 1
         one = cm.create_session(s, held_on=held1, period=_month(first, 1).strftime("%Y-%m"),
                                 title=f"{held1:%B} stat session", by=CHIEF, register=reg,
-                                at=_at(held1))
+                                at=_at(held1), acting=chief)
         clinics = cm.create_commitment(
             s, session_id=one.id or 0, text="Open three prenatal clinics in Lakeshore",
             owner=doh.lead, due_on=held1 + timedelta(days=44), kpi_ids=["prenatal_care"],
-            by=CHIEF, register=reg, at=_at(held1, 11))
+            by=CHIEF, register=reg, at=_at(held1, 11), acting=chief)
         evictions = cm.create_commitment(
             s, session_id=one.id or 0, text="Send the late eviction filings file",
             owner=hfa.lead, due_on=held1 + timedelta(days=28), kpi_ids=["eviction_filings"],
-            by=CHIEF, register=reg, at=_at(held1, 11))
+            by=CHIEF, register=reg, at=_at(held1, 11), acting=chief)
         done_on = held1 + timedelta(days=41)
         cm.update_status(s, clinics.id or 0, status="done", by=doh.lead_email,
                          note="Clinics opened in Harbor City, Millbrook and Lakeshore Falls.",
-                         expected_version=clinics.version, as_of=done_on, at=_at(done_on))
+                         expected_version=clinics.version, as_of=done_on, at=_at(done_on),
+                         acting=lead(doh))
         two = cm.create_session(s, held_on=held2, period=_month(second, 1).strftime("%Y-%m"),
                                 title=f"{held2:%B} stat session", by=CHIEF, register=reg,
-                                at=_at(held2))
+                                at=_at(held2), acting=chief)
         cm.create_commitment(
             s, session_id=two.id or 0,
             text="Add weekend adjudication shifts to pay first claims within 21 days",
             owner=dlw.lead, due_on=as_of + timedelta(days=36), kpi_ids=["ui_paid_21_days"],
-            by=CHIEF, register=reg, at=_at(held2, 11))
+            by=CHIEF, register=reg, at=_at(held2, 11), acting=chief)
         latest = cm.list_commitments(s, as_of=as_of)
         ui = next(c for c in latest if "weekend" in c.text)
         cm.update_status(s, ui.id, status="in progress", by=dlw.lead_email,
                          note="Two of four weekend shifts staffed.", expected_version=ui.version,
-                         as_of=held2 + timedelta(days=14), at=_at(held2 + timedelta(days=14)))
+                         as_of=held2 + timedelta(days=14), at=_at(held2 + timedelta(days=14)),
+                         acting=lead(dlw))
         cm.update_status(s, evictions.id or 0, status="open", by=hfa.lead_email,
                          note="The court's new case system has not exported the file yet.",
                          expected_version=evictions.version, as_of=held2,
-                         at=_at(held2, 12))
+                         at=_at(held2, 12), acting=lead(hfa))
         note_on = held2 + timedelta(days=9)
         an.add_annotation(s, kpi_id="overdose_deaths", on_date=note_on, kind="policy",
                           text="Naloxone vending machines placed in 40 public buildings",
-                          by=doh.lead_email, register=reg, at=_at(note_on))
+                          by=doh.lead_email, register=reg, at=_at(note_on),
+                          acting=lead(doh))
         return LoopSummary(n_users, 2, 3)

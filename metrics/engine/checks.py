@@ -21,9 +21,9 @@ from .location import parse_location
 FILE = "feeds.csv"
 
 
-def _check_expression(text: str, schema: dict[str, pl.DataType], *, feed: Feed, kpi_id: str,
+def check_expression(text: str, schema: dict[str, pl.DataType], *, feed: Feed, kpi_id: str,
                       column: str, dialect: str, issues: list[Issue]) -> None:
-    from metrics.definitions.loader import _check_expression as check_polars
+    from metrics.definitions.loader import check_expression as check_polars
 
     before = len(issues)
     check_polars(text, schema, file="kpis.csv", row=0, column=column, feed=feed.feed_id,
@@ -82,7 +82,7 @@ def check_locations(register: Register) -> list[Issue]:
             for column in ("filter", "numerator", "denominator", "value"):
                 text = getattr(kpi, column)
                 if text:
-                    _check_expression(text, schema, feed=feed, kpi_id=kpi.kpi_id, column=column,
+                    check_expression(text, schema, feed=feed, kpi_id=kpi.kpi_id, column=column,
                                       dialect=loc.dialect, issues=issues)
             if kpi.link is not None:
                 other = register.feeds[kpi.link.feed_id]

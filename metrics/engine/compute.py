@@ -23,9 +23,12 @@ from metrics import intervals
 from metrics.definitions import Feed, Kpi, Register
 from metrics.groups import ALL, GROUP_CODES, statewide
 from metrics.intervals import MAX_RSE, MIN_EVENTS
-from metrics.periods import MONTHS_PER, parse_period, period_expr
+from metrics.periods import parse_period
 
 from . import file_totals, plausible
+from .grain import expected_months as _expected_months
+from .grain import month_periods as _month_periods
+from .grain import periods as _periods
 
 OBS_SCHEMA: dict[str, pl.DataType] = {
     "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
@@ -162,24 +165,6 @@ def fine_table(register: Register, feed: Feed, kpis: Sequence[Kpi], sources: Sou
     return out
 
 
-def _periods(fine: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
-    """Map months to the KPI's periods (rolling windows: each month to 12 windows)."""
-    if kpi.grain == "rolling12":
-        fine = (fine.with_columns(pl.int_ranges(0, 12).alias("_k")).explode("_k")
-                .with_columns(pl.col("_month").dt.offset_by(
-                    pl.format("{}mo", pl.col("_k"))).alias("_end")))
-        return fine.with_columns(period_expr(pl.col("_end"), "rolling12").alias("period")).drop("_k", "_end")
-    return fine.with_columns(period_expr(pl.col("_month"), kpi.grain,
-                                         fiscal_start=kpi.fiscal_start).alias("period"))
-
-
-def _expected_months(label: str, kpi: Kpi, feed: Feed) -> int:
-    p = parse_period(label, fiscal_start=kpi.fiscal_start)
-    months = (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
-    per = MONTHS_PER[feed.period_grain] if feed.kind == "aggregate" else 1
-    return max(1, months // per)
-
-
 def _rollup(cols: pl.DataFrame, kpi: Kpi, feed: Feed, *, has_sq: bool) -> pl.DataFrame:
     """Four grouping levels from the period x region x group table."""
     sums = [pl.col("num").sum(), pl.col("den").sum()]
@@ -267,12 +252,6 @@ def finish_observations(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
         pl.Series("rse", np.where(np.isfinite(rse), rse, np.nan)).fill_nan(None),
         pl.Series("reliable", reliable),
     )
-
-
-def _month_periods(months: Sequence, kpi: Kpi) -> pl.DataFrame:
-    """Small table month -> period label(s) of the KPI's grain (12 rows a month for rolling)."""
-    m = pl.DataFrame({"_month": list(months)}, schema={"_month": pl.Date})
-    return _periods(m, kpi)
 
 
 HISTOGRAM_MAX_SHARE = 0.25  # medians from value counts when values repeat this much

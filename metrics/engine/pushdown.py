@@ -246,7 +246,10 @@ def median_table(register: Register, feed: Feed, kpi: Kpi,
     Columns as :func:`metrics.engine.compute._median_table`: period, region, group, den,
     med, num (empty), complete periods only.
     """
-    from .compute import ALL, _expected_months, _month_periods
+    from metrics.groups import ALL
+
+    from .grain import expected_months as _expected_months
+    from .grain import month_periods as _month_periods
 
     loc = location_of(feed)
     assert loc is not None

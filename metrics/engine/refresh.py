@@ -26,13 +26,13 @@ def refresh_feed(session: Session, register: Register, root: str, feed_id: str,
 
     Returns the number of observations written and the scope (KPI -> periods).
     """
-    from metrics.ingest.apply import _months_affected
+    from metrics.ingest.apply import months_affected
 
     if feed_id not in register.feeds:
         raise ValueError(f"there is no feed '{feed_id}'; feeds: {', '.join(sorted(register.feeds))}")
     ms = sorted({date(m.year, m.month, 1) for m in months})
     kpis = register.kpis_of_feed(feed_id)
-    scope = {k.kpi_id: periods_touching(_months_affected(k, feed_id, ms), k.grain,
+    scope = {k.kpi_id: periods_touching(months_affected(k, feed_id, ms), k.grain,
                                         fiscal_start=k.fiscal_start) for k in kpis}
     if not kpis or not ms:
         return 0, scope

@@ -208,4 +208,6 @@ def error_report_frame(ws: Workspace, feed_id: str, batch_id: int | None = None)
 
 def error_report(ws: Workspace, feed_id: str, batch_id: int | None = None) -> str:
     """CSV for the agency: file, row_number, column, value, code, message."""
-    return error_report_frame(ws, feed_id, batch_id).write_csv()
+    from metrics.safe_output import write_csv
+
+    return write_csv(error_report_frame(ws, feed_id, batch_id))

@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.definitions.models import CADENCES, CLASSIFICATIONS
 from metrics.store.tables import AuditEntry, Batch, Dataset
@@ -136,8 +137,12 @@ def list_datasets(session: Session) -> list[Dataset]:
 
 
 def save_dataset(session: Session, register: Register, values: dict[str, object], *,
-                 expected_version: int | None, by: str, at: datetime) -> Saved:
-    """Create (``expected_version=None``) or update a dataset; raises InventoryError/StaleEdit."""
+                 acting: Viewer, expected_version: int | None, by: str, at: datetime) -> Saved:
+    """Create (``expected_version=None``) or update a dataset; raises InventoryError/StaleEdit.
+
+    ``acting`` must be allowed to edit the catalog (data stewards and administrators).
+    """
+    require_edit(acting, "catalog")
     clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     clean["restricted"] = bool(clean.get("restricted"))
     if not clean["restricted"]:
@@ -228,4 +233,6 @@ def inventory_frame(session: Session, register: Register) -> pl.DataFrame:
 
 
 def export_csv(session: Session, register: Register) -> str:
-    return inventory_frame(session, register).write_csv()
+    from metrics.safe_output import write_csv
+
+    return write_csv(inventory_frame(session, register))

@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from metrics.access import Viewer, require_edit
 from metrics.store.tables import AuditEntry, RoadmapAction
 
 from .inventory import InventoryError, StaleEdit
@@ -89,9 +90,13 @@ def roadmap_frame(session: Session, as_of: date | None = None) -> pl.DataFrame:
 
 
 def update_action(session: Session, action_id: int, *, status: str, owner: str,
-                  due_on: date | None, expected_version: int, by: str, at: datetime
-                  ) -> RoadmapAction:
-    """Change an action's status, owner and due date; raises InventoryError or StaleEdit."""
+                  due_on: date | None, acting: Viewer, expected_version: int, by: str,
+                  at: datetime) -> RoadmapAction:
+    """Change an action's status, owner and due date; raises InventoryError or StaleEdit.
+
+    ``acting`` must be allowed to edit the catalog (data stewards and administrators).
+    """
+    require_edit(acting, "roadmap")
     problems = []
     if status not in STATUSES:
         problems.append(f"Status '{status}' is not one of {', '.join(STATUSES)}.")

@@ -9,6 +9,8 @@ is refused whole (:class:`FeedRefused`).
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,10 +21,54 @@ from metrics.definitions import Feed, Register
 from metrics.errors import CATALOGUE, Issue, issue
 from metrics.groups import GROUP_CODES
 from metrics.periods import parse_feed_period
+from metrics.textio import UnknownEncoding, decode_text
 
 ERROR_SCHEMA = {"row_number": pl.Int64, "column": pl.String, "value": pl.String,
                 "code": pl.String, "message": pl.String}
 ROW = "_row_number"
+#: Figures above this (in absolute value) are refused unless a column declares its own bounds:
+#: no count, population or amount a state reports comes near it; 1e308 or inf never passes.
+DEFAULT_MAX_ABS = 1e12
+#: Whole numbers beyond 2**53 cannot be held exactly as a float (every figure is checked as one).
+MAX_EXACT_INT = 2**53
+#: Periods more than this many years before the file was received are refused as implausible.
+PLAUSIBLE_YEARS = 50
+#: Names StatDesk adds to a checked feed: a contract column must not take one of them.
+RESERVED_COLUMNS = frozenset({ROW, "_month", "_region", "_group", "_raw_num", "_raw_den"})
+
+
+def _bounds_text(lo: float | None, hi: float | None) -> str:
+    def fmt(v: float) -> str:
+        return f"{v:g}"
+    low = fmt(lo) if lo is not None else f"{-DEFAULT_MAX_ABS:g} (default)"
+    high = fmt(hi) if hi is not None else f"{DEFAULT_MAX_ABS:g} (default)"
+    return f"[{low}, {high}]"
+
+
+_SHAPES = {"%Y": r"\d{4}", "%m": r"\d{1,2}", "%d": r"\d{1,2}", "%y": r"\d{2}",
+           "%H": r"\d{1,2}", "%M": r"\d{1,2}", "%S": r"\d{1,2}"}
+
+
+def _date_shape(values: pl.Expr, fmt: str) -> pl.Expr:
+    """True where the text has the shape of ``fmt`` (digits in place), whatever the numbers.
+
+    A value of the right shape that does not parse names a day that does not exist
+    (2026-11-31, 2026-02-29): an impossible date, not a badly written one.
+    """
+    import re
+
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            part = _SHAPES.get(fmt[i:i + 2])
+            if part is None:  # month names and the like: no shape check
+                return pl.lit(False)
+            out.append(part)
+            i += 2
+        else:
+            out.append(re.escape(fmt[i]))
+            i += 1
+    return values.str.contains("^" + "".join(out) + "$").fill_null(False)
 
 
 @dataclass
@@ -62,7 +108,11 @@ def read_feed_file(path: str | Path, *, date_format: str = "%Y-%m-%d") -> pl.Dat
         raise FeedRefused([issue("feed.empty", file=p.name)])
     try:
         if suffix == ".csv":
-            df = pl.read_csv(p, infer_schema=False, encoding="utf8")
+            try:
+                text, _encoding = decode_text(p.read_bytes())
+            except UnknownEncoding as exc:
+                raise FeedRefused([issue("feed.bad_encoding", file=p.name, detail=str(exc))]) from None
+            df = pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, encoding="utf8")
         elif suffix in (".xlsx", ".xlsm"):
             df = pl.read_excel(p, infer_schema_length=0)
             df = df.with_columns(_excel_dates(p, df).values())
@@ -110,7 +160,8 @@ def _run_checks(df: pl.DataFrame, checks: list[_Check]) -> list[pl.DataFrame]:
     """Evaluate every mask in one pass; build error rows only for checks that fired."""
     if not checks:
         return []
-    masks = df.select([c.mask.alias(f"_c{i}") for i, c in enumerate(checks)])
+    # lazily, so that a value parsed for several checks (a number, a date) is parsed once
+    masks = df.lazy().select([c.mask.alias(f"_c{i}") for i, c in enumerate(checks)]).collect()
     fired = masks.select(pl.all().any()).row(0)
     out = []
     for i, (c, hit) in enumerate(zip(checks, fired, strict=True)):
@@ -130,6 +181,16 @@ def _template_expr(code: str, value: pl.Expr, column: str, **fields: object) -> 
     return pl.concat_str([pl.lit(before), value.cast(pl.String).fill_null(""), pl.lit(after)])
 
 
+def aggregate_key(feed: Feed, present: Sequence[str] = ()) -> list[str]:
+    """Columns that identify one row of an aggregate feed once checked (one figure per key);
+    the shape stage's total and "other" markers among ``present`` columns count too (those
+    rows have no group of their own, see ``metrics.ingest.shape``)."""
+    return ["_month", "_region", "_group"] + [
+        c.name for c in feed.columns if c.type == "string" and c.allowed
+        and c.name not in (feed.region_column, feed.group_column)] + [
+        c for c in ("_shape_total", "_shape_region_total", "_shape_other") if c in present]
+
+
 def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on: date,
                file_name: str = "") -> tuple[pl.DataFrame, pl.DataFrame]:
     """(accepted rows, errors). Raises FeedRefused for whole-file problems."""
@@ -144,6 +205,12 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c.name))
     checks: list[_Check] = []
     typed: list[pl.Expr] = []
+    parsed: list[pl.Expr] = []  # parsed once into helper columns, then read by every check
+
+    def once(expr: pl.Expr) -> pl.Expr:
+        name = f"__parsed{len(parsed)}"
+        parsed.append(expr.alias(name))
+        return pl.col(name)
     na = list(feed.na_values)
     counts = {feed.numerator_column, feed.denominator_column} if feed.kind == "aggregate" else set()
     for c in feed.columns:
@@ -158,30 +225,42 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
                 checks.append(_err(is_na, c.name, "feed.not_available", s,
                                    _template_expr("feed.not_available", s, c.name)))
             clean = s.str.replace_all(feed.thousands, "", literal=True) if feed.thousands else s
-            num = clean.cast(pl.Float64, strict=False)
+            num = once(clean.cast(pl.Float64, strict=False))
             bad = ~empty & ~is_na & num.is_null()
             checks.append(_err(bad, c.name, "feed.bad_number", s,
                                _template_expr("feed.bad_number", s, c.name)))
-            if c.type == "int" or c.name in counts:
-                checks.append(_err(num.is_not_null() & (num != num.round(0)), c.name,
+            checks.append(_err(num.is_not_null() & ~num.is_finite(), c.name, "feed.not_finite", s,
+                               _template_expr("feed.not_finite", s, c.name)))
+            ok = num.is_not_null() & num.is_finite()
+            whole = c.type == "int" or c.name in counts
+            too_big = (ok & (num.abs() > MAX_EXACT_INT)) if whole else pl.lit(False)
+            if whole:
+                checks.append(_err(too_big, c.name, "feed.integer_too_large", s,
+                                   _template_expr("feed.integer_too_large", s, c.name,
+                                                  detail=f"{MAX_EXACT_INT:,}")))
+                checks.append(_err(ok & ~too_big & (num != num.round(0)), c.name,
                                    "feed.not_integer", s, _template_expr("feed.not_integer", s, c.name)))
             if c.name in counts or (c.min is not None and c.min >= 0):
-                checks.append(_err(num < 0, c.name, "feed.negative_value", s,
+                checks.append(_err(ok & (num < 0), c.name, "feed.negative_value", s,
                                    _template_expr("feed.negative_value", s, c.name)))
-            if c.min is not None or c.max is not None:
-                lo = c.min if c.min is not None else float("-inf")
-                hi = c.max if c.max is not None else float("inf")
-                out = (num < lo) | (num > hi)
-                if c.min is not None and c.min >= 0:
-                    out = num > hi
-                checks.append(_err(out, c.name, "feed.value_out_of_range", s,
-                                   _template_expr("feed.value_out_of_range", s, c.name,
-                                                  detail=f"[{c.min}, {c.max}]")))
-            typed.append((num.cast(pl.Int64) if c.type == "int" else num).alias(c.name))
+            lo = c.min if c.min is not None else -DEFAULT_MAX_ABS
+            hi = c.max if c.max is not None else DEFAULT_MAX_ABS
+            out = (num < lo) | (num > hi)
+            if c.name in counts or (c.min is not None and c.min >= 0):
+                out = num > hi  # below zero is reported as a negative value
+            checks.append(_err(ok & ~too_big & out, c.name, "feed.value_out_of_range", s,
+                               _template_expr("feed.value_out_of_range", s, c.name,
+                                              detail=_bounds_text(c.min, c.max))))
+            keep = pl.when(ok & ~too_big).then(num)
+            typed.append((keep.cast(pl.Int64, strict=False) if c.type == "int" else keep)
+                         .alias(c.name))
         elif c.type == "date" and c.name != feed.period_column:
-            d = s.str.to_date(feed.date_format, strict=False)
-            checks.append(_err(~empty & d.is_null(), c.name, "feed.bad_date", s,
+            d = once(s.str.to_date(feed.date_format, strict=False))
+            shaped = _date_shape(s, feed.date_format)
+            checks.append(_err(~empty & d.is_null() & ~shaped, c.name, "feed.bad_date", s,
                                _template_expr("feed.bad_date", s, c.name, detail=feed.date_format)))
+            checks.append(_err(~empty & d.is_null() & shaped, c.name, "feed.impossible_date", s,
+                               _template_expr("feed.impossible_date", s, c.name)))
             typed.append(d.alias(c.name))
         elif c.type == "bool":
             low = s.str.to_lowercase()
@@ -200,19 +279,34 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
     if feed.period_pattern:
         ps = ps.str.extract(feed.period_pattern, 1)
     if feed.kind == "record":
-        d = ps.str.to_date(feed.date_format, strict=False)
+        d = once(ps.str.to_date(feed.date_format, strict=False))
         month = d.dt.truncate("1mo")
         typed.append(d.alias(feed.period_column))
         what = f"date ({feed.date_format})"
     else:
-        month = parse_feed_period(ps, feed.period_grain)
+        month = once(parse_feed_period(ps, feed.period_grain))
         typed.append(pl.col(feed.period_column).str.strip_chars().alias(feed.period_column))
         what = {"month": "month (YYYY-MM)", "quarter": "quarter (YYYY-Qn)",
                 "year": "year (YYYY)"}[feed.period_grain]
     praw = pl.col(feed.period_column).str.strip_chars()
     pempty = praw.is_null() | (praw == "")
-    checks.append(_err(~pempty & month.is_null(), feed.period_column, "feed.bad_period", praw,
+    if feed.kind == "record":
+        impossible = ~pempty & month.is_null() & _date_shape(ps, feed.date_format)
+    elif feed.period_grain == "month":  # YYYY-MM-DD is read as its month: the day must exist
+        impossible = (ps.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+                      & ps.str.to_date("%Y-%m-%d", strict=False).is_null())
+    else:
+        impossible = pl.lit(False)
+    checks.append(_err(impossible, feed.period_column, "feed.impossible_date", praw,
+                       _template_expr("feed.impossible_date", praw, feed.period_column)))
+    checks.append(_err(~pempty & month.is_null() & ~impossible, feed.period_column,
+                       "feed.bad_period", praw,
                        _template_expr("feed.bad_period", praw, feed.period_column, detail=what)))
+    earliest = date(received_on.year - PLAUSIBLE_YEARS, 1, 1)
+    checks.append(_err(month < pl.lit(earliest), feed.period_column, "feed.implausible_period",
+                       praw, _template_expr("feed.implausible_period", praw, feed.period_column,
+                                            detail=earliest.isoformat())))
+    month = pl.when(impossible).then(None).otherwise(month)
     checks.append(_err(month > pl.lit(received_on), feed.period_column, "feed.period_in_future",
                        praw, _template_expr("feed.period_in_future", praw, feed.period_column)))
     # code lists
@@ -239,7 +333,15 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
         raw_cols = ["_raw_num", "_raw_den"]
         typed += [pl.col(feed.numerator_column).str.strip_chars().alias("_raw_num"),
                   pl.col(feed.denominator_column).str.strip_chars().alias("_raw_den")]
-    typed_df = df.select(pl.col(ROW), *typed)
+    df = df.with_columns(parsed)
+    names = [ROW, *(e.meta.output_name() for e in typed)]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:  # a contract the loader should have refused: say so, never crash
+        raise FeedRefused([issue("feed.bad_contract", file=file_name, feed=feed.feed_id,
+                                 detail=f"the column '{clash[0]}' would be produced twice "
+                                 "(a period, region or group column also declared as a figure, "
+                                 "or a column named like one StatDesk adds)")])
+    typed_df = df.lazy().select(pl.col(ROW), *typed).collect()
     # cross-column checks on typed values
     cross: list[_Check] = []
     if feed.kind == "aggregate":
@@ -253,11 +355,7 @@ def check_feed(raw: pl.DataFrame, feed: Feed, register: Register, *, received_on
                               pl.concat_str([pl.lit("The numerator "), rn,
                                              pl.lit(" is larger than the denominator "), rd,
                                              pl.lit("; for a proportion it cannot be.")])))
-        key = ["_month", "_region", "_group"] + [
-            c.name for c in feed.columns if c.type == "string" and c.allowed
-            and c.name not in (feed.region_column, feed.group_column)]
-        key += [c for c in ("_shape_total", "_shape_region_total", "_shape_other")
-                if c in df.columns]  # totals and "other" rows have no group (ingest.shape)
+        key = aggregate_key(feed, df.columns)
         dup = pl.len().over(key) > 1
         keytext = pl.concat_str([pl.col(feed.period_column), pl.col("_region"), pl.col("_group")],
                                 separator=" / ")

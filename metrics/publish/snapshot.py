@@ -22,10 +22,12 @@ from typing import Any
 
 import polars as pl
 
+from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.governance.dcat import CatalogInfo, snapshot_catalog
 from metrics.groups import GROUP_CODES, GROUP_LABELS
 from metrics.ingest import file_hash
+from metrics.safe_output import write_csv
 from metrics.scorecard import KpiStatus, latest_month, scorecard
 from metrics.summaries import LANGUAGES, summarise
 from metrics.suppression import COMPLEMENTARY_REASON, PUBLIC, SuppressionPolicy
@@ -166,14 +168,14 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
     kpis = list(reg.kpis.values())
     (tmp / "kpis").mkdir()
     files = pub.select(SNAPSHOT_COLUMNS)
-    files.write_csv(tmp / "observations.csv")
+    write_csv(files, tmp / "observations.csv")
     for k in kpis:
         part = files.filter(pl.col("kpi_id") == k.kpi_id)
-        part.write_csv(tmp / "kpis" / f"{k.kpi_id}.csv")
+        write_csv(part, tmp / "kpis" / f"{k.kpi_id}.csv")
         part.write_parquet(tmp / "kpis" / f"{k.kpi_id}.parquet")
         part.write_json(tmp / "kpis" / f"{k.kpi_id}.json")
     frame, doc = data_dictionary()
-    frame.write_csv(tmp / "data_dictionary.csv")
+    write_csv(frame, tmp / "data_dictionary.csv")
     _write_json(tmp / "data_dictionary.json", doc)
     _write_json(tmp / "kpis.json", [kpi_document(reg, k) for k in kpis])
     _write_json(tmp / "targets.json", [target_document(t) for t in reg.targets])
@@ -212,7 +214,8 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
                                                     temporal=temporal, info=catalog))
 
 
-def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolicy = PUBLIC,
+def build_snapshot(source: Any, out_dir: Path | str, *, acting: Viewer,
+                   policy: SuppressionPolicy = PUBLIC,
                    as_of: date, published_by: str, version: str | None = None,
                    kpi_ids: list[str] | None = None, catalog: CatalogInfo | None = None,
                    published_at: datetime | None = None) -> PublicationResult:
@@ -221,7 +224,9 @@ def build_snapshot(source: Any, out_dir: Path | str, *, policy: SuppressionPolic
     Raises:
         DisclosureError: the audit failed; nothing was written.
         SnapshotError: the version exists, a KPI is unknown or not public, or there is no data.
+        AccessDenied: ``acting`` may not publish (only the governor's staff and administrators).
     """
+    require_edit(acting, "publication")
     register, obs, ws = _source(source)
     reg = public_register(register, kpi_ids)
     if not reg.kpis:

@@ -68,8 +68,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def data_version(session: Session) -> tuple[int, int, int, int]:
-    """Changes with every change of data: a batch applied, observations recomputed (even to
-    the same number of rows), a target saved, or anything else the audit log records."""
+    """Changes whenever data changes: a batch, a recomputation, a target, any audited write.
+
+    Every write of the library records an audit entry (a refresh too, even one that keeps
+    the number of observations), so the last audit id moves with each of them.
+    """
     b = session.exec(select(func.max(tables.Batch.id))).one() or 0
     o = session.exec(select(func.count(col(tables.Observation.id)))).one() or 0
     t = session.exec(select(func.coalesce(func.sum(col(tables.TargetRecord.version)), 0))).one()

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics import audit
+from metrics.access import operator
 from metrics.users import add_user, get_user, list_users
 from metrics.workspace import Workspace
 from tests.conftest import AS_OF, ROOT
@@ -40,9 +41,9 @@ def ws(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     space.init_db()
     with space.session() as s:
         add_user(s, ADMIN, "admin", name="Ines Torres", actor="setup",
-                 now=datetime(2026, 11, 1, 9, 0, tzinfo=UTC))
+                 now=datetime(2026, 11, 1, 9, 0, tzinfo=UTC), acting=operator())
         add_user(s, LEAD, "agency_lead", agency_id="doh", actor="setup",
-                 now=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+                 now=datetime(2026, 11, 2, 9, 0, tzinfo=UTC), acting=operator())
     st.cache_data.clear()
     st.cache_resource.clear()
     yield space

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.access import operator
 from tests.apptest import open_view, use_workspace
 from tests.conftest import ROOT
 
@@ -74,10 +75,10 @@ def test_agency_commitments_are_listed(demo_copy: Path, monkeypatch: pytest.Monk
 
     ws = Workspace.open(demo_copy)
     with ws.session() as s:
-        stat = cm.create_session(s, held_on=date(2026, 10, 20), period="2026-09")
+        stat = cm.create_session(s, held_on=date(2026, 10, 20), period="2026-09", acting=operator())
         cm.create_commitment(s, session_id=stat.id, text="Send the August eviction file",
                              owner="Tom Whitehorse", due_on=date(2026, 11, 1),
-                             kpi_ids=["eviction_filings"], register=ws.register)
+                             kpi_ids=["eviction_filings"], register=ws.register, acting=operator())
     use_workspace(monkeypatch, demo_copy)
     table = _table(_open(id="hfa"), "Commitment")
     assert table["Commitment"].tolist() == ["Send the August eviction file"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.access import operator
 from metrics.users import add_user, remove_user
 from metrics.workspace import Workspace
 from tests.conftest import AS_OF
@@ -46,10 +47,10 @@ def users_ws(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     ws = Workspace.open(root, f"sqlite:///{root / 'statdesk.db'}")
     ws.init_db()
     with ws.session() as s:
-        add_user(s, LEAD, "agency_lead", agency_id="doh", name="Dr. Amara Osei")
-        add_user(s, STAFF, "governor_staff", name="Chief of Staff")
-        add_user(s, GONE, "data_steward")
-        remove_user(s, GONE)
+        add_user(s, LEAD, "agency_lead", agency_id="doh", name="Dr. Amara Osei", acting=operator())
+        add_user(s, STAFF, "governor_staff", name="Chief of Staff", acting=operator())
+        add_user(s, GONE, "data_steward", acting=operator())
+        remove_user(s, GONE, acting=operator())
     ws.engine.dispose()
     return root
 

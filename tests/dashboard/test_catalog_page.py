@@ -7,6 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from metrics.access import operator
 from metrics.governance.inventory import get, save_dataset
 from metrics.governance.roadmap import list_actions
 from metrics.workspace import Workspace
@@ -68,7 +69,7 @@ def test_stale_edit_is_refused(copy_env: Path) -> None:
                                              "feed_ids", "keywords")}
         save_dataset(s, ws.register, values | {"title": "Other steward's title"},
                      expected_version=1, by="other@lakeland.gov",
-                     at=datetime(2026, 11, 25, tzinfo=UTC))
+                     at=datetime(2026, 11, 25, tzinfo=UTC), acting=operator())
     at.text_input(key="inv_title").input("My title")
     at.button(key=SAVE).click().run()
     assert any("other@lakeland.gov" in e.value and "since you opened it" in e.value

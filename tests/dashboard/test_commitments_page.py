@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics import commitments as cm
+from metrics.access import operator
 from metrics.annotations import list_annotations
 from metrics.workspace import Workspace
 from tests.conftest import AS_OF, ROOT
@@ -88,12 +89,12 @@ def _seed(ws: Workspace) -> tuple[int, int, int]:
     """An October session with a now-overdue commitment, and a November session."""
     with ws.session() as s:
         october = cm.create_session(s, held_on=date(2026, 10, 14), period="2026-09", by="ana",
-                                    register=ws.register)
+                                    register=ws.register, acting=operator())
         c = cm.create_commitment(s, session_id=october.id, text="Open three prenatal clinics",
                                  owner="Dr. Amara Osei", due_on=date(2026, 11, 1),
-                                 kpi_ids="prenatal_care", register=ws.register)
+                                 kpi_ids="prenatal_care", register=ws.register, acting=operator())
         november = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", by="ana",
-                                     register=ws.register)
+                                     register=ws.register, acting=operator())
     return october.id, c.id, november.id
 
 
@@ -126,7 +127,7 @@ def test_update_status_and_a_clash_is_refused(ws: Workspace) -> None:
     # someone else closes it after this page was drawn: our save is refused, nothing overwritten
     with ws.session() as s:
         cm.update_status(s, cid, status="done", note="all three open", by="dee@health.gov",
-                         expected_version=2, as_of=date(2026, 11, 24))
+                         expected_version=2, as_of=date(2026, 11, 24), acting=operator())
     at.selectbox(key="up_status").set_value("dropped")
     at.text_input(key="up_note").input("no budget")
     at.button(key=SAVE).click().run()

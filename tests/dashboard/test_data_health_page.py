@@ -127,7 +127,7 @@ def test_upload_preview_applies_nothing_until_confirmed_and_equals_cli(
 
     at.button(key="dh_apply").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("applied to feed 'hfa_evictions'" in s.value for s in at.success)
+    assert any("applied to feed 'hfa_evictions'" in s.value.replace("\\", "") for s in at.success)
     assert _counts(copy_env) != before
 
     result = CliRunner().invoke(cli_app, [

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import public_figures as pf
+from metrics.access import operator
 from metrics.publish import build_snapshot
 from tests.conftest import AS_OF, ROOT
 from tests.metrics.test_publish import demo_source
@@ -24,7 +25,7 @@ APP = str(ROOT / "dashboard" / "public_app.py")
 @pytest.fixture(scope="module")
 def snapshot_root(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("public")
-    build_snapshot(demo_source(demo_workspace), out, as_of=AS_OF, published_by="staff")
+    build_snapshot(demo_source(demo_workspace), out, as_of=AS_OF, published_by="staff", acting=operator())
     return out
 
 

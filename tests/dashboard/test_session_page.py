@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.access import operator
 from tests.apptest import use_workspace
 from tests.conftest import AS_OF, ROOT
 
@@ -121,10 +122,10 @@ def test_open_commitments_are_shown_under_their_kpi(demo_copy: Path,
 
     ws = Workspace.open(demo_copy)
     with ws.session() as s:
-        stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10")
+        stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", acting=operator())
         cm.create_commitment(s, session_id=stat.id, text="Mobile clinics in Lakeshore",
                              owner="Dr. Amara Osei", due_on=date(2026, 12, 31),
-                             kpi_ids=["prenatal_care"], register=ws.register)
+                             kpi_ids=["prenatal_care"], register=ws.register, acting=operator())
     use_workspace(monkeypatch, demo_copy)
     at = _run()
     labels = [e.label for e in at.expander]

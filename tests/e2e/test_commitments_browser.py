@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from metrics import commitments as cm
+from metrics.access import operator
 from metrics.workspace import Workspace
 from tests.e2e.conftest import main_text, python_errors, start_server, stop_server, wait_for_app
 from tests.pdftext import pdf_text
@@ -27,7 +28,7 @@ def private(demo_copy: Path, browser: Any) -> Iterator[dict[str, Any]]:
     ws = Workspace.open(demo_copy)
     with ws.session() as s:
         stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", by="ana",
-                                 register=ws.register)
+                                 register=ws.register, acting=operator())
     proc, base, _log = start_server(demo_copy)
     state = {"proc": proc, "base": base, "ws": ws, "session_id": stat.id, "root": demo_copy}
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from metrics.access import operator
 from metrics.users import add_user
 from metrics.workspace import Workspace
 from tests.conftest import AS_OF, ROOT
@@ -51,7 +52,7 @@ def signin_server(idp: str, demo_workspace: Path,
     ws = Workspace.open(ws_root, f"sqlite:///{ws_root / 'statdesk.db'}")
     ws.init_db()
     with ws.session() as s:
-        add_user(s, LEAD, "agency_lead", agency_id="doh", name="Dr. Amara Osei")
+        add_user(s, LEAD, "agency_lead", agency_id="doh", name="Dr. Amara Osei", acting=operator())
     ws.engine.dispose()
     port = free_port()
     (base_dir / ".streamlit").mkdir()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from metrics.access import operator
 from metrics.publish import build_snapshot
 from tests.conftest import AS_OF
 from tests.e2e.test_public_browser import _axe
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def site(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     out = tmp_path_factory.mktemp("static")
-    snap = build_snapshot(demo_source(demo_workspace), out, as_of=AS_OF, published_by="staff").path
+    snap = build_snapshot(demo_source(demo_workspace), out, as_of=AS_OF, published_by="staff",
+                          acting=operator()).path
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(snap))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from metrics import commitments as cm
+from metrics.access import operator
 from metrics.annotations import list_annotations
 from metrics.definitions import Register
 from metrics.store import make_engine
@@ -20,14 +21,14 @@ AS_OF = date(2026, 11, 25)
 
 def _session(s: Session, register: Register, held_on: date = date(2026, 10, 14), **kw: str) -> StatSession:
     return cm.create_session(s, held_on=held_on, period=kw.pop("period", "2026-09"), by="ana",
-                             register=register, **kw)
+                             register=register, **kw, acting=operator())
 
 
 def _commit(s: Session, register: Register, session_id: int, **kw: object) -> Commitment:
     args: dict[str, object] = {"text": "Open three prenatal clinics", "owner": "Dr. Amara Osei",
                                "due_on": date(2026, 11, 15), "kpi_ids": ["prenatal_care"], "by": "ana"}
     args.update(kw)
-    return cm.create_commitment(s, session_id=session_id, register=register, **args)  # type: ignore[arg-type]
+    return cm.create_commitment(s, session_id=session_id, register=register, **args, acting=operator())  # type: ignore[arg-type]
 
 
 def test_create_session_validates_and_lists_latest_first(session: Session, register: Register) -> None:
@@ -37,7 +38,7 @@ def test_create_session_validates_and_lists_latest_first(session: Session, regis
     assert second.created_at is not None and second.created_at.tzinfo is not None
     with pytest.raises(cm.CommitmentError) as err:
         cm.create_session(session, held_on=date(2026, 10, 1), period="Oct 2026", focus_kind="agency",
-                          focus_id="nope", register=register)
+                          focus_id="nope", register=register, acting=operator())
     assert set(err.value.problems) == {"period", "focus_id"}
     assert "YYYY-MM" in err.value.problems["period"] and "doh" in err.value.problems["focus_id"]
     assert len(cm.list_sessions(session)) == 2
@@ -72,10 +73,10 @@ def test_stale_version_is_refused_with_who_and_when(session: Session, register: 
     c = _commit(session, register, stat.id)
     at = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
     cm.update_status(session, c.id, status="in progress", note="two sites leased", by="bo@health.gov",
-                     expected_version=1, as_of=date(2026, 11, 20), at=at)
+                     expected_version=1, as_of=date(2026, 11, 20), at=at, acting=operator())
     with pytest.raises(cm.StaleEdit) as err:
         cm.update_status(session, c.id, status="dropped", note="no money", by="cy",
-                         expected_version=1, as_of=date(2026, 11, 21))
+                         expected_version=1, as_of=date(2026, 11, 21), acting=operator())
     msg = str(err.value)
     assert "was changed by bo@health.gov at 20 Nov 2026 14:05" in msg and "reload and try again" in msg
     fresh = session.get(Commitment, c.id, populate_existing=True)
@@ -92,22 +93,22 @@ def test_stale_edit_from_another_connection_is_refused(session: Session, registe
     other = make_engine(f"sqlite:///{tmp_path / 'statdesk.db'}")
     with Session(other) as s2:
         cm.update_status(s2, c.id, status="in progress", note="from elsewhere", by="dee",
-                         expected_version=1, as_of=AS_OF)
+                         expected_version=1, as_of=AS_OF, acting=operator())
     other.dispose()
     with pytest.raises(cm.StaleEdit, match="changed by dee"):
         cm.update_status(session, c.id, status="done", note="", by="ana", expected_version=1,
-                         as_of=AS_OF)
+                         as_of=AS_OF, acting=operator())
 
 
 def test_update_status_validation(session: Session, register: Register) -> None:
     stat = _session(session, register)
     c = _commit(session, register, stat.id)
     with pytest.raises(cm.CommitmentError, match="one of open, in progress, done, dropped"):
-        cm.update_status(session, c.id, status="finished", by="a", expected_version=1, as_of=AS_OF)
+        cm.update_status(session, c.id, status="finished", by="a", expected_version=1, as_of=AS_OF, acting=operator())
     with pytest.raises(cm.CommitmentError, match="already 'open'"):
-        cm.update_status(session, c.id, status="open", note=" ", by="a", expected_version=1, as_of=AS_OF)
+        cm.update_status(session, c.id, status="open", note=" ", by="a", expected_version=1, as_of=AS_OF, acting=operator())
     with pytest.raises(cm.CommitmentError, match="no commitment #404"):
-        cm.update_status(session, 404, status="done", by="a", expected_version=1, as_of=AS_OF)
+        cm.update_status(session, 404, status="done", by="a", expected_version=1, as_of=AS_OF, acting=operator())
     assert session.get(Commitment, c.id, populate_existing=True).version == 1
 
 
@@ -116,7 +117,7 @@ def test_closing_records_the_date_and_annotates_each_linked_kpi(session: Session
     stat = _session(session, register)
     c = _commit(session, register, stat.id, kpi_ids=["prenatal_care", "infant_mortality"])
     done = cm.update_status(session, c.id, status="done", note="clinics open", by="bo",
-                            expected_version=1, as_of=date(2026, 11, 3))
+                            expected_version=1, as_of=date(2026, 11, 3), acting=operator())
     assert (done.status, done.closed_on, done.version) == ("done", date(2026, 11, 3), 2)
     for kpi in ("prenatal_care", "infant_mortality"):
         notes = list_annotations(session, kpi)
@@ -126,7 +127,7 @@ def test_closing_records_the_date_and_annotates_each_linked_kpi(session: Session
     assert list_annotations(session, "fafsa_completion") == []
     # re-opening clears the closing date; closing again does not annotate twice per close
     reopened = cm.update_status(session, c.id, status="open", note="one clinic closed", by="bo",
-                                expected_version=2, as_of=date(2026, 11, 10))
+                                expected_version=2, as_of=date(2026, 11, 10), acting=operator())
     assert reopened.closed_on is None
     assert len(session.exec(select(Annotation)).all()) == 2
 
@@ -140,7 +141,7 @@ def test_overdue_depends_on_as_of(session: Session, register: Register) -> None:
     assert [(v.id, v.days_overdue) for v in late] == [(a.id, 1)]
     assert [v.id for v in cm.overdue(session, date(2026, 12, 5))] == [a.id, b.id]
     cm.update_status(session, a.id, status="done", note="", by="x", expected_version=1,
-                     as_of=date(2026, 11, 20))
+                     as_of=date(2026, 11, 20), acting=operator())
     assert [v.id for v in cm.overdue(session, date(2026, 12, 5))] == [b.id]
 
 
@@ -149,7 +150,7 @@ def test_open_by_kpi(session: Session, register: Register) -> None:
     a = _commit(session, register, stat.id, kpi_ids="prenatal_care;infant_mortality")
     b = _commit(session, register, stat.id, kpi_ids="prenatal_care", text="Second")
     cm.update_status(session, b.id, status="dropped", note="merged into #1", by="x",
-                     expected_version=1, as_of=AS_OF)
+                     expected_version=1, as_of=AS_OF, acting=operator())
     found = cm.open_by_kpi(session, AS_OF)
     assert {k: [v.id for v in vs] for k, vs in found.items()} == {
         "prenatal_care": [a.id], "infant_mortality": [a.id]}
@@ -166,7 +167,7 @@ def test_carried_forward_until_closed_and_by_focus(session: Session, register: R
                 text="FAFSA nights")
     closed = _commit(session, register, s1.id, due_on=date(2026, 10, 1), text="Closed early")
     cm.update_status(session, closed.id, status="done", note="", by="x", expected_version=1,
-                     as_of=date(2026, 9, 30))
+                     as_of=date(2026, 9, 30), acting=operator())
     s2 = _session(session, register, date(2026, 10, 14))
     own = _commit(session, register, s2.id)
     carried = cm.carried_forward(session, s2.id)
@@ -179,7 +180,7 @@ def test_carried_forward_until_closed_and_by_focus(session: Session, register: R
     assert [v.id for v in cm.carried_forward(session, s3.id, register=register)] == [b.id]
     # once closed it no longer comes back at later sessions
     cm.update_status(session, b.id, status="done", note="", by="x", expected_version=1,
-                     as_of=date(2026, 11, 1))
+                     as_of=date(2026, 11, 1), acting=operator())
     assert cm.carried_forward(session, s3.id, register=register) == []
     assert b.id in [v.id for v in cm.carried_forward(session, s2.id)]  # it was open then
 
@@ -193,7 +194,7 @@ def _obs(kpi: str, rows: list[tuple[str, date, float, float, float]]) -> pl.Data
 def _view(session: Session, register: Register, closed_on: date) -> cm.CommitmentView:
     stat = _session(session, register, date(2026, 5, 12), period="2026-04")
     c = _commit(session, register, stat.id, due_on=date(2026, 7, 1))
-    cm.update_status(session, c.id, status="done", note="", by="x", expected_version=1, as_of=closed_on)
+    cm.update_status(session, c.id, status="done", note="", by="x", expected_version=1, as_of=closed_on, acting=operator())
     return cm.list_commitments(session, as_of=AS_OF)[0]
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from metrics.access import operator
 from metrics.governance.dcat import CONFORMS_TO, catalog
 from metrics.governance.inventory import ensure_inventory, get, inventory_frame, save_dataset
 from metrics.workspace import Workspace
@@ -97,7 +98,7 @@ def test_demo_catalog_validates(demo_copy: Path) -> None:
                                              "cadence", "feed_ids", "keywords")}
         save_dataset(s, ws.register, values | {"restricted": True,
                                                "restriction_citation": "State Corrections Code s. 4-12"},
-                     expected_version=1, by="steward", at=at)
+                     expected_version=1, by="steward", at=at, acting=operator())
         frame = inventory_frame(s, ws.register)
     cat = json.loads(json.dumps(catalog(frame, ws.register, as_of=AS_OF,
                                         base_url="https://data.lakeland.gov/files")))

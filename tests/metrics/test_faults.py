@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics import audit
 from metrics import commitments as cm
+from metrics.access import operator
 from metrics.governance import inventory as inv
 from metrics.ingest import ingest
 from metrics.store.tables import Commitment
@@ -194,9 +195,9 @@ def test_full_disk_refuses_cleanly_then_a_rerun_applies(loaded: tuple[Workspace,
 
 def _commitment(ws: Workspace) -> int:
     with ws.session() as s:
-        stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", by="chief")
+        stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", by="chief", acting=operator())
         c = cm.create_commitment(s, session_id=stat.id or 0, text="Open two more clinics",
-                                 owner="Grace Kim", due_on=date(2026, 12, 15), by="chief")
+                                 owner="Grace Kim", due_on=date(2026, 12, 15), by="chief", acting=operator())
         return c.id or 0
 
 
@@ -213,10 +214,10 @@ def test_second_edit_from_the_same_version_is_refused(db_url: str, tmp_path: Pat
     seen_a, seen_b = alice.get(Commitment, cid), bob.get(Commitment, cid)
     assert seen_a is not None and seen_b is not None and seen_a.version == seen_b.version == 1
     cm.update_status(alice, cid, status="in progress", note="site chosen", by="alice",
-                     expected_version=seen_a.version, as_of=AS_OF)
+                     expected_version=seen_a.version, as_of=AS_OF, acting=operator())
     with pytest.raises(cm.StaleEdit, match=r"changed by alice at .* reload and try again"):
         cm.update_status(bob, cid, status="done", note="all done", by="bob",
-                         expected_version=seen_b.version, as_of=AS_OF)
+                         expected_version=seen_b.version, as_of=AS_OF, acting=operator())
     alice.close()
     bob.close()
     with ws.session() as s:
@@ -241,12 +242,12 @@ def test_edit_racing_another_write_is_refused(db_url: str, tmp_path: Path) -> No
             raced.append(statement)
             with other.session() as s2:
                 cm.update_status(s2, cid, status="dropped", note="merged into #2", by="carol",
-                                 expected_version=1, as_of=AS_OF)
+                                 expected_version=1, as_of=AS_OF, acting=operator())
 
     event.listen(ws.engine, "before_cursor_execute", carol_writes_first)
     with ws.session() as bob, pytest.raises(cm.StaleEdit, match="changed by carol"):
         cm.update_status(bob, cid, status="done", note="finished", by="bob", expected_version=1,
-                         as_of=AS_OF)
+                         as_of=AS_OF, acting=operator())
     event.remove(ws.engine, "before_cursor_execute", carol_writes_first)
     assert raced
     with ws.session() as s:
@@ -272,10 +273,10 @@ def test_second_inventory_save_from_the_same_version_is_refused(db_url: str,  # 
             "dataset_id": "agg", "steward": "Sam Steward", "steward_email": "steward@ag1.gov"}
     with ws.session() as first:
         inv.save_dataset(first, ws.register, values | {"title": "Aggregate feed (monthly)"},
-                         expected_version=1, by="steward.one", at=at)
+                         expected_version=1, by="steward.one", at=at, acting=operator())
     with ws.session() as second, pytest.raises(inv.StaleEdit, match="saved by steward.one"):
         inv.save_dataset(second, ws.register, values | {"title": "Something else"},
-                         expected_version=1, by="steward.two", at=at)
+                         expected_version=1, by="steward.two", at=at, acting=operator())
     with ws.session() as s:
         now = inv.get(s, "agg")
         assert now is not None and (now.title, now.version, now.updated_by) == (
@@ -306,10 +307,10 @@ def xss_ws(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Workspace,
     ws = Workspace.open(demo_copy)
     with ws.session() as s:
         stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", by="chief",
-                                 register=ws.register)
+                                 register=ws.register, acting=operator())
         cm.create_commitment(s, session_id=stat.id or 0, text=XSS, owner="<i>Grace</i>",
                              due_on=date(2026, 12, 15), kpi_ids=["fafsa_completion"],
-                             by="chief", register=ws.register)
+                             by="chief", register=ws.register, acting=operator())
     ws.engine.dispose()
     return ws, stat.id or 0
 
@@ -352,26 +353,26 @@ def test_every_change_is_in_the_audit_log(demo_copy: Path, tmp_path: Path) -> No
     at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     with ws.session() as s:
         stat = cm.create_session(s, held_on=date(2026, 11, 20), period="2026-10", by="chief",
-                                 register=ws.register, at=at)
+                                 register=ws.register, at=at, acting=operator())
         c = cm.create_commitment(s, session_id=stat.id or 0, text="Run FAFSA nights",
                                  owner="Grace Kim", due_on=date(2026, 12, 15),
                                  kpi_ids=["fafsa_completion"], by="chief", register=ws.register,
-                                 at=at)
+                                 at=at, acting=operator())
         sid, cid = stat.id, c.id
         cm.update_status(s, c.id or 0, status="done", note="held in 40 schools", by="lead",
-                         expected_version=1, as_of=AS_OF, at=at)
+                         expected_version=1, as_of=AS_OF, at=at, acting=operator())
         a = add_annotation(s, kpi_id="fafsa_completion", on_date=date(2026, 9, 1), kind="policy",
-                           text="New outreach rule", by="analyst", register=ws.register, at=at)
+                           text="New outreach rule", by="analyst", register=ws.register, at=at, acting=operator())
         aid = a.id
         with pytest.raises(AnnotationError):  # refused: nothing written, no audit entry
             add_annotation(s, kpi_id="fafsa_completion", on_date=None, kind="policy", text="",
-                           by="analyst", register=ws.register, at=at)
+                           by="analyst", register=ws.register, at=at, acting=operator())
     bad = tmp_path / "bad.csv"
     bad.write_text("this,is,not,the,contract\n1,2,3,4,5\n")
     refused = ingest(ws, "doe_students", bad, received_by="loader@doe", received_on=AS_OF)
     assert refused.status == "refused" and refused.batch_id is not None
     pub = build_snapshot(ws, tmp_path / "site", as_of=AS_OF, published_by="chief",
-                         kpi_ids=["graduation_rate"], published_at=at)
+                         kpi_ids=["graduation_rate"], published_at=at, acting=operator())
     with ws.session() as s:
         new = [(e.actor, e.action, e.entity, e.entity_id, e.detail)
                for e in sorted(audit.entries(s), key=lambda e: e.id or 0)

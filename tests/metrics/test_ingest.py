@@ -14,7 +14,15 @@ from metrics.engine import load_observations
 from metrics.ingest import FeedRefused, ingest, preview, quarantine_report
 from metrics.store.tables import Batch, FeedMonth, Observation, QuarantineRow
 from metrics.workspace import Workspace
-from tests.workspace_factory import AS_OF, agg_rows, make_workspace, write_feed
+from tests.workspace_factory import (
+    AS_OF,
+    agg_rows,
+    base_tables,
+    geojson,
+    make_workspace,
+    write_definitions,
+    write_feed,
+)
 
 # change to the first row of a clean month -> (code, column, value stored)
 AGG_FAULTS: list[tuple[dict[str, str], str, str, str]] = [
@@ -310,12 +318,23 @@ def test_batch_recorded(tmp_path: Path) -> None:
 
 def test_all_rows_rejected(tmp_path: Path) -> None:
     ws = _ws(tmp_path)
-    rows = [dict(r, region="R9") for r in _clean()]
-    rep = ingest(ws, "agg", write_feed(tmp_path / "bad.csv", rows), received_on=AS_OF)
-    assert rep.status == "applied" and rep.rows_accepted == 0 and rep.rows_rejected == 9
-    assert "no period changed" in rep.summary()
-    assert quarantine_report(ws).height == 9
+    rows = [dict(r, region="R9") for r in _clean() if r["region"] == "R1"]
+    path = write_feed(tmp_path / "bad.csv", rows)
+    rep = ingest(ws, "agg", path, received_on=AS_OF)
+    assert rep.status == "refused" and rep.rows_accepted == 0 and rep.rows_rejected == 3
+    assert [i.code for i in rep.issues] == ["feed.nothing_accepted"]
+    assert "Refused, nothing applied" in rep.summary() and "feed.unknown_region: 3" in rep.summary()
+    assert quarantine_report(ws).height == 3  # the agency still gets its error report
     assert load_observations(ws.engine).height == 0
+    with ws.session() as s:
+        assert s.exec(select(FeedMonth)).all() == []
+    # once the contract knows the region, the very same file is accepted (not "already applied")
+    tables = base_tables()
+    tables["regions"].append(dict(region_id="R9", name="Region R9", parent=""))
+    write_definitions(ws.definitions_dir, tables, geo=geojson(("R1", "R2", "R3", "R9")))
+    ws2 = Workspace.open(ws.root, database_url=ws.database_url)
+    again = ingest(ws2, "agg", path, received_on=AS_OF)
+    assert again.status == "applied" and again.rows_accepted == 3
 
 
 def test_preview_writes_nothing(tmp_path: Path) -> None:

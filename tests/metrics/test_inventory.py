@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from sqlmodel import select
 
+from metrics.access import operator
 from metrics.governance.inventory import (
     InventoryError,
     StaleEdit,
@@ -55,13 +56,13 @@ def test_restricted_without_citation_is_refused(demo_copy: Path) -> None:
         ensure_inventory(s, ws.register, at=AT)
     v = _values(ws, "dhs_child_welfare") | {"restricted": True, "restriction_citation": "  "}
     with ws.session() as s, pytest.raises(InventoryError) as exc:
-        save_dataset(s, ws.register, v, expected_version=1, by="steward", at=AT)
+        save_dataset(s, ws.register, v, expected_version=1, by="steward", at=AT, acting=operator())
     assert any("legal citation" in p and "Default is to share" in p for p in exc.value.problems)
     with ws.session() as s:
         assert get(s, "dhs_child_welfare").restricted is False  # nothing saved
     v["restriction_citation"] = "42 U.S.C. 5106a(b)(2)(B)(viii) (CAPTA confidentiality)"
     with ws.session() as s:
-        saved = save_dataset(s, ws.register, v, expected_version=1, by="steward", at=AT)
+        saved = save_dataset(s, ws.register, v, expected_version=1, by="steward", at=AT, acting=operator())
     assert saved.dataset.restricted and saved.dataset.version == 2
     with ws.session() as s:
         audit = s.exec(select(AuditEntry).where(AuditEntry.entity == "dataset")).all()
@@ -75,7 +76,7 @@ def test_every_problem_is_listed(demo_copy: Path) -> None:
          "steward": "", "steward_email": "not-an-email", "classification": "secret",
          "cadence": "weekly", "feed_ids": "doh_vital; ghost_feed", "keywords": ""}
     with ws.session() as s, pytest.raises(InventoryError) as exc:
-        save_dataset(s, ws.register, v, expected_version=None, by="x", at=AT)
+        save_dataset(s, ws.register, v, expected_version=None, by="x", at=AT, acting=operator())
     text = " ".join(exc.value.problems)
     for bit in ("Identifier 'Bad Id!'", "Title is required", "Agency 'nope'", "Name the data steward",
                 "'not-an-email'", "Classification 'secret'", "Cadence 'weekly'", "ghost_feed",
@@ -90,9 +91,9 @@ def test_version_check_refuses_a_stale_edit(demo_copy: Path) -> None:
     first = _values(ws, "dhs_snap") | {"title": "SNAP decisions (steward A)"}
     second = _values(ws, "dhs_snap") | {"title": "SNAP decisions (steward B)"}
     with ws.session() as s:
-        save_dataset(s, ws.register, first, expected_version=1, by="a@state.gov", at=AT)
+        save_dataset(s, ws.register, first, expected_version=1, by="a@state.gov", at=AT, acting=operator())
     with ws.session() as s, pytest.raises(StaleEdit, match="a@state.gov"):
-        save_dataset(s, ws.register, second, expected_version=1, by="b@state.gov", at=AT)
+        save_dataset(s, ws.register, second, expected_version=1, by="b@state.gov", at=AT, acting=operator())
     with ws.session() as s:
         d = get(s, "dhs_snap")
     assert d.title == "SNAP decisions (steward A)" and d.version == 2
@@ -107,10 +108,10 @@ def test_create_and_export(demo_copy: Path) -> None:
          "cadence": "monthly", "feed_ids": "", "keywords": "TANF; caseload"}
     with ws.session() as s:
         ensure_inventory(s, ws.register, at=AT)
-        saved = save_dataset(s, ws.register, v, expected_version=None, by="x", at=AT)
+        saved = save_dataset(s, ws.register, v, expected_version=None, by="x", at=AT, acting=operator())
         assert saved.created and saved.dataset.version == 1
         with pytest.raises(InventoryError, match="already exists"):
-            save_dataset(s, ws.register, v, expected_version=None, by="x", at=AT)
+            save_dataset(s, ws.register, v, expected_version=None, by="x", at=AT, acting=operator())
         csv = export_csv(s, ws.register)
     df = pl.read_csv(csv.encode(), infer_schema=False)
     assert df.height == len(ws.register.feeds) + 1

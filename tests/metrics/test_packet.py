@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from metrics import packet as pk
+from metrics.access import operator
 from metrics.commitments import CommitmentView
 from metrics.engine import load_observations
 from metrics.feedstate import feed_through
@@ -155,11 +156,11 @@ def test_cli_sessions_commitments_memo_packet(demo_copy: Path, tmp_path: Path) -
     ws = Workspace.open(demo_copy)
     with ws.session() as s:
         stat = cm.create_session(s, held_on=date(2026, 10, 14), period="2026-09", by="ana",
-                                 register=ws.register)
+                                 register=ws.register, acting=operator())
         cm.create_commitment(s, session_id=stat.id, text="Open clinics", owner="Dr. Osei",
-                             due_on=date(2026, 11, 1), kpi_ids="prenatal_care", register=ws.register)
+                             due_on=date(2026, 11, 1), kpi_ids="prenatal_care", register=ws.register, acting=operator())
         cm.create_commitment(s, session_id=stat.id, text="FAFSA nights", owner="Grace Kim",
-                             due_on=date(2026, 12, 1), kpi_ids="fafsa_completion", register=ws.register)
+                             due_on=date(2026, 12, 1), kpi_ids="fafsa_completion", register=ws.register, acting=operator())
     run = CliRunner().invoke
     env = {"STATDESK_WORKSPACE": str(demo_copy)}
     r = run(app, ["sessions"], env=env)

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from metrics.access import operator
 from metrics.engine import load_observations
 from metrics.publish import SnapshotError, build_snapshot, public_register
 from metrics.publish.linked import audit_release
@@ -37,7 +38,7 @@ def source(demo_workspace: Path) -> tuple[Any, pl.DataFrame]:
 @pytest.fixture(scope="module")
 def snapshot(source: tuple[Any, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("published")
-    result = build_snapshot(source, out, as_of=AS_OF, published_by="staff")
+    result = build_snapshot(source, out, as_of=AS_OF, published_by="staff", acting=operator())
     assert result.path == out / "2026-10-v1"
     return result.path
 
@@ -180,7 +181,7 @@ def test_manifest_hashes_verify(snapshot: Path) -> None:
 def test_existing_version_is_never_overwritten(snapshot: Path, source: tuple[Any, pl.DataFrame]) -> None:
     before = (snapshot / "manifest.json").read_bytes()
     with pytest.raises(SnapshotError, match="already exists"):
-        build_snapshot(source, snapshot.parent, as_of=AS_OF, published_by="x", version=snapshot.name)
+        build_snapshot(source, snapshot.parent, as_of=AS_OF, published_by="x", version=snapshot.name, acting=operator())
     assert (snapshot / "manifest.json").read_bytes() == before
     assert [p.name for p in snapshot.parent.iterdir()] == [snapshot.name]  # no temp folder left
 
@@ -276,7 +277,7 @@ def test_refused_snapshot_writes_nothing(source: tuple[Any, pl.DataFrame], tmp_p
     register, obs = source
     with pytest.raises(DisclosureError, match="narrowed"):
         build_snapshot((register, obs), tmp_path / "out", as_of=AS_OF, published_by="x",
-                       kpi_ids=["prenatal_care"])
+                       kpi_ids=["prenatal_care"], acting=operator())
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
@@ -295,8 +296,8 @@ def test_publication_is_recorded_and_versions_increase(demo_copy: Path) -> None:
 
     ws = Workspace.open(demo_copy)
     out = demo_copy / "published"
-    first = build_snapshot(ws, out, as_of=AS_OF, published_by="staff", kpi_ids=["graduation_rate"])
-    second = build_snapshot(ws, out, as_of=AS_OF, published_by="staff", kpi_ids=["graduation_rate"])
+    first = build_snapshot(ws, out, as_of=AS_OF, published_by="staff", kpi_ids=["graduation_rate"], acting=operator())
+    second = build_snapshot(ws, out, as_of=AS_OF, published_by="staff", kpi_ids=["graduation_rate"], acting=operator())
     # the version is named for the month of the latest data published (graduation: 2025)
     assert (first.version, second.version) == ("2025-12-v1", "2025-12-v2")
     with ws.session() as s:

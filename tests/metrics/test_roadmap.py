@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics.access import operator
 from metrics.governance.inventory import InventoryError, StaleEdit
 from metrics.governance.roadmap import (
     PILLARS,
@@ -47,16 +48,16 @@ def test_update_with_validation_and_version(demo_copy: Path) -> None:
         act = list_actions(s)[0]
         with pytest.raises(InventoryError, match="needs an owner"):
             update_action(s, act.id, status="in progress", owner=" ", due_on=None,
-                          expected_version=1, by="cdo", at=AT)
+                          expected_version=1, by="cdo", at=AT, acting=operator())
         with pytest.raises(InventoryError, match="Status 'half done'"):
             update_action(s, act.id, status="half done", owner="CDO", due_on=None,
-                          expected_version=1, by="cdo", at=AT)
+                          expected_version=1, by="cdo", at=AT, acting=operator())
         done = update_action(s, act.id, status="in progress", owner="Chief Data Officer",
-                             due_on=date(2026, 10, 31), expected_version=1, by="cdo", at=AT)
+                             due_on=date(2026, 10, 31), expected_version=1, by="cdo", at=AT, acting=operator())
         assert done.version == 2
         with pytest.raises(StaleEdit, match="since you opened it"):
             update_action(s, act.id, status="done", owner="Someone", due_on=None,
-                          expected_version=1, by="other", at=AT)
+                          expected_version=1, by="other", at=AT, acting=operator())
         frame = roadmap_frame(s, AS_OF)
     row = frame.filter(frame["id"] == act.id).row(0, named=True)
     assert row["status"] == "in progress" and row["owner"] == "Chief Data Officer"

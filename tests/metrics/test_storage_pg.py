@@ -14,6 +14,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from metrics import audit
+from metrics.access import operator
 from metrics.engine import load_observations
 from metrics.ingest import ingest
 from metrics.store.db import alembic_config
@@ -111,10 +112,10 @@ def test_users_and_audit_round_trip(db_url: str, tmp_path: Path) -> None:  # noq
     t0 = datetime(2026, 11, 25, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
     with ws.session() as s:
         add_user(s, "Amara.Osei@Health.Lakeland.gov", "agency_lead", agency_id="doh",
-                 name="Dr. Amara Osei", actor="admin@gov", now=t0)
+                 name="Dr. Amara Osei", actor="admin@gov", now=t0, acting=operator())
         add_user(s, "cdo@gov.lakeland.gov", "data_steward", actor="admin@gov",
-                 now=t0 + timedelta(minutes=1))
-        remove_user(s, "cdo@gov.lakeland.gov", actor="admin@gov", now=t0 + timedelta(minutes=2))
+                 now=t0 + timedelta(minutes=1), acting=operator())
+        remove_user(s, "cdo@gov.lakeland.gov", actor="admin@gov", now=t0 + timedelta(minutes=2), acting=operator())
         audit.record(s, actor="chief@gov", action="publish", entity="publication", entity_id=7,
                      detail="snapshot 2026-10 — “quoted” ünïcode", at=t0 + timedelta(minutes=3))
         s.commit()

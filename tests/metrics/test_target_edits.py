@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from metrics.access import operator
 from metrics.engine import load_observations
 from metrics.scorecard import scorecard
 from metrics.store.tables import AuditEntry
@@ -43,7 +44,7 @@ def test_a_saved_target_takes_the_place_of_the_register_target(demo_copy: Path) 
     assert before is not None and before.target_value != 90.0
     with ws.session() as s:
         rec = save_target(s, ws.definitions_register, "prenatal_care", GOOD,
-                          expected_version=0, by="staff", at=AT)
+                          expected_version=0, by="staff", at=AT, acting=operator())
         assert rec.version == 1 and current_version(s, "prenatal_care") == 1
         reg = effective_register(ws.definitions_register, s)
         audit = s.exec(select(AuditEntry).where(AuditEntry.entity == "target")).all()
@@ -64,17 +65,17 @@ def test_bad_entries_are_refused_with_every_problem_and_nothing_is_written(demo_
            "target_date": date(2024, 1, 1)}
     with ws.session() as s, pytest.raises(TargetError) as err:
         save_target(s, ws.definitions_register, "prenatal_care", bad, expected_version=0,
-                    by="staff", at=AT)
+                    by="staff", at=AT, acting=operator())
     assert set(err.value.problems) == {"baseline_period", "target_value", "set_by"}
     late = {**GOOD, "target_date": date(2024, 10, 1)}
     with ws.session() as s:
         with pytest.raises(TargetError) as err2:
             save_target(s, ws.definitions_register, "prenatal_care", late, expected_version=0,
-                        by="staff", at=AT)
+                        by="staff", at=AT, acting=operator())
         assert "after the baseline" in err2.value.problems["target_date"]
         assert current_version(s, "prenatal_care") == 0
     with ws.session() as s, pytest.raises(TargetError):
-        save_target(s, ws.definitions_register, "nope", GOOD, expected_version=0, by="x", at=AT)
+        save_target(s, ws.definitions_register, "nope", GOOD, expected_version=0, by="x", at=AT, acting=operator())
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
@@ -83,18 +84,18 @@ def test_two_people_editing_the_same_target_the_second_is_refused(
     ws = _ws(pristine_demo, tmp_path, db_url)
     reg = ws.definitions_register
     with ws.session() as s:
-        save_target(s, reg, "snap_timeliness", GOOD, expected_version=0, by="ana", at=AT)
+        save_target(s, reg, "snap_timeliness", GOOD, expected_version=0, by="ana", at=AT, acting=operator())
     # both open version 1; Ana saves first, Ben's save from version 1 is refused
     with ws.session() as a:
         save_target(a, reg, "snap_timeliness", {**GOOD, "target_value": 92.0},
-                    expected_version=1, by="ana", at=AT)
+                    expected_version=1, by="ana", at=AT, acting=operator())
     with ws.session() as b, pytest.raises(StaleTarget) as err:
         save_target(b, reg, "snap_timeliness", {**GOOD, "target_value": 95.0},
-                    expected_version=1, by="ben", at=AT)
+                    expected_version=1, by="ben", at=AT, acting=operator())
     assert "changed by ana" in str(err.value)
     with ws.session() as s:
         t = effective_register(reg, s).target_for("snap_timeliness")
         assert t is not None and t.target_value == 92.0 and current_version(s, "snap_timeliness") == 2
     # creating a target someone else has just created is refused too
     with ws.session() as s, pytest.raises(StaleTarget):
-        save_target(s, reg, "snap_timeliness", GOOD, expected_version=0, by="ben", at=AT)
+        save_target(s, reg, "snap_timeliness", GOOD, expected_version=0, by="ben", at=AT, acting=operator())

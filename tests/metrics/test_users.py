@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from metrics import audit
+from metrics.access import operator
 from metrics.definitions import Register, load_register
 from metrics.users import UserError, add_user, check_user, list_users, remove_user, viewer_for
 from metrics.workspace import Workspace
@@ -38,17 +39,17 @@ def test_every_problem_is_named_at_once(reg: Register) -> None:
 
 def test_bad_user_is_refused_and_nothing_written(session: Session, reg: Register) -> None:
     with pytest.raises(UserError, match="an agency lead needs an agency"):
-        add_user(session, "lead@dhs.gov", "agency_lead", register=reg)
+        add_user(session, "lead@dhs.gov", "agency_lead", register=reg, acting=operator())
     assert list_users(session) == []
     assert audit.entries(session) == []
 
 
 def test_add_again_updates_and_reactivates(session: Session, reg: Register) -> None:
-    u = add_user(session, "Lead@DHS.gov", "agency_lead", agency_id="dhs", register=reg, actor="root")
+    u = add_user(session, "Lead@DHS.gov", "agency_lead", agency_id="dhs", register=reg, actor="root", acting=operator())
     assert (u.email, u.version, u.active) == ("lead@dhs.gov", 1, True)
-    remove_user(session, "lead@dhs.gov", actor="root")
+    remove_user(session, "lead@dhs.gov", actor="root", acting=operator())
     assert viewer_for(session, "lead@dhs.gov") is None
-    u = add_user(session, "lead@dhs.gov", "data_steward", register=reg, actor="root")
+    u = add_user(session, "lead@dhs.gov", "data_steward", register=reg, actor="root", acting=operator())
     assert (u.role, u.agency_id, u.active, u.version) == ("data_steward", "", True, 3)
     assert len(list_users(session)) == 1
     v = viewer_for(session, "LEAD@dhs.gov")
@@ -59,7 +60,7 @@ def test_add_again_updates_and_reactivates(session: Session, reg: Register) -> N
 
 def test_remove_unknown_user_says_how_to_list(session: Session) -> None:
     with pytest.raises(UserError, match="no user 'ghost@gov'; 'statdesk users list' shows them"):
-        remove_user(session, "ghost@gov")
+        remove_user(session, "ghost@gov", acting=operator())
 
 
 def test_unknown_or_empty_address_has_no_viewer(session: Session) -> None:
