@@ -15,10 +15,12 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from dashboard import components as ui
 from dashboard import state
 from dashboard.auth import current_viewer
-from metrics.access import can_open
+from metrics.access import AccessDenied, can_open
 from metrics.definitions import validate
+from metrics.definitions.loader import ID_PATTERN
 from metrics.definitions.shapes import SOME_OTHER_RACE
 from metrics.groups import GROUP_CODES, label
 from metrics.ingest.propose import Proposal, first_observations, propose, write_proposal
@@ -59,12 +61,17 @@ if upload is None and not picked:
 if not feed_id:
     st.info("Give the feed an id.")
     st.stop()
+if ".." in feed_id or not ID_PATTERN.match(feed_id):
+    st.error(f"'{ui.escape(feed_id)}' cannot be a feed id: use letters, digits, '_', '-' or "
+             "'.', starting with a letter or digit (at most 64 characters).")
+    st.stop()
 if feed_id in reg.feeds:
-    st.error(f"The register already has a feed '{feed_id}' (feeds.csv). Choose another id.")
+    st.error(f"The register already has a feed '{ui.escape(feed_id)}' (feeds.csv). Choose "
+             "another id.")
     st.stop()
 
 if upload is not None:
-    tmp = Path(tempfile.gettempdir()) / f"statdesk-setup-{feed_id}{Path(upload.name).suffix}"
+    tmp = Path(tempfile.mkdtemp(prefix="statdesk-setup-")) / f"{feed_id}{Path(upload.name).suffix}"
     tmp.write_bytes(upload.getvalue())
     sample = tmp
 else:
@@ -73,8 +80,8 @@ else:
 try:
     first = propose(sample, feed_id, agency_id=agency or "", regions=sorted(reg.regions))
 except Exception as exc:  # noqa: BLE001 - any unreadable sample is said plainly
-    st.error(f"StatDesk cannot read {sample.name}: {str(exc).splitlines()[0]}. Send CSV (UTF-8), "
-             "XLSX or Parquet.")
+    st.error(f"StatDesk cannot read {ui.escape(sample.name)}: "
+             f"{ui.escape(str(exc).splitlines()[0])}. Send CSV (UTF-8), XLSX or Parquet.")
     st.stop()
 measures = first.measures or ["(none)"]
 c3, c4 = st.columns(2)
@@ -124,7 +131,8 @@ if st.button("Show the first observations", key="setup-preview"):
         try:
             obs, summary = first_observations(final, sample, received_on=state.today())
         except Exception as exc:  # noqa: BLE001 - the proposal cannot run yet: say why
-            st.error(f"The proposal cannot be run on the file yet: {str(exc).splitlines()[0]}")
+            st.error("The proposal cannot be run on the file yet: "
+                     f"{ui.escape(str(exc).splitlines()[0])}")
         else:
             st.code(summary, language=None)
             if obs.height:
@@ -138,9 +146,9 @@ st.write(f"The rows above are added to the files in `{defs}`; the existing rows 
 sure = st.checkbox("I have checked the proposal and the first observations", key="setup-sure")
 if st.button("Write the definitions files", key="setup-write", disabled=not sure):
     try:
-        paths = write_proposal(final, defs)
-    except ValueError as exc:
-        st.error(str(exc))
+        paths = write_proposal(final, defs, acting=state.viewer())
+    except (ValueError, AccessDenied) as exc:
+        st.error(ui.escape(str(exc)))
         st.stop()
     _, issues = validate(defs)
     errors = [str(i) for i in issues if i.level == "error"]

@@ -73,6 +73,7 @@ def feeds_propose(
         write: Annotated[bool, typer.Option("--write", help="Write the definitions files.")] = False,
         yes: Annotated[bool, typer.Option("--yes", help="Write without asking.")] = False) -> None:
     """Propose a feed from a sample FILE: columns, types, shape, race codes, first observations."""
+    from metrics.access import operator
     from metrics.ingest.propose import proposal_report, write_proposal
     from metrics.workspace import Workspace
 
@@ -97,7 +98,7 @@ def feeds_propose(
         typer.echo("Nothing written.")
         return
     try:
-        paths = write_proposal(proposal, folder)
+        paths = write_proposal(proposal, folder, acting=operator())
     except ValueError as exc:
         fail(str(exc))
     typer.echo("Written: " + ", ".join(str(p) for p in paths)

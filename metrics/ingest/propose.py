@@ -25,6 +25,7 @@ from typing import Any
 
 import polars as pl
 
+from metrics.access import Viewer, operator, require_edit
 from metrics.groups import GROUP_CODES
 
 #: Labels agencies use, lower-cased and stripped of punctuation -> SPD 15 code.
@@ -349,11 +350,14 @@ def _reports(df: pl.DataFrame, period: str, fmt: str, region: str, group: str,
     return "additive"
 
 
-def write_proposal(proposal: Proposal, folder: str | Path) -> list[Path]:
+def write_proposal(proposal: Proposal, folder: str | Path, *, acting: Viewer) -> list[Path]:
     """Add the proposal's rows to the definitions files in ``folder`` (created if absent).
 
-    Refuses (ValueError) when ``feeds.csv`` already has the feed: nothing is written then.
+    Only those who may change feed contracts (data stewards, administrators) may write them
+    (AccessDenied otherwise). Refuses (ValueError) when ``feeds.csv`` already has the feed:
+    nothing is written then.
     """
+    require_edit(acting, "feed_contract")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     fid = proposal.feed["feed_id"]
@@ -408,7 +412,7 @@ def first_observations(proposal: Proposal, path: str | Path, *, limit: int = 20,
         tables.update(proposal.tables())
         tables["feeds"] = [feed]
         write_proposal(Proposal(feed, proposal.columns, proposal.shape, proposal.code_maps),
-                       defs)
+                       defs, acting=operator())  # a scratch folder of its own
         for name, rows in tables.items():
             if name in ("feeds", "feed_columns", "code_maps", "feed_shapes"):
                 continue

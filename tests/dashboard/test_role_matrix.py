@@ -39,7 +39,8 @@ VIEWERS = {"staff": Viewer(EMAILS["staff"], "governor_staff"),
 VIEW = {"session": "views/session.py", "kpi": "views/kpi.py", "agency": "views/agency.py",
         "equity": "views/equity.py", "commitments": "views/commitments.py",
         "data-health": "views/data_health.py", "catalog": "views/catalog.py",
-        "publish": "views/publish.py", "admin": "views/admin.py"}
+        "publish": "views/publish.py", "admin": "views/admin.py",
+        "feed-setup": "views/feed_setup.py"}
 HIDDEN = "Children with a repeat maltreatment"  # repeat_maltreatment: DHS, not public
 SEES_ALL = {"staff", "admin", "local"}
 
@@ -164,13 +165,17 @@ def _admin(at: AppTest, role: str) -> None:
     assert "Save user" in buttons(at)
 
 
+def _feed_setup(at: AppTest, role: str) -> None:
+    assert len(at.get("file_uploader")) == 1  # only stewards and admins get this far
+
+
 PARAMS: dict[str, dict[str, str]] = {
     "kpi": {"id": "repeat_maltreatment"}, "agency": {"id": "dhs"},
     "commitments": {"session": "1"}, "data-health": {"feed": "doh_vital"}}
 CHECKS: dict[str, Callable[[AppTest, str], None]] = {
     "session": _session, "kpi": _kpi, "agency": _agency, "equity": _equity,
     "commitments": _commitments, "data-health": _data_health, "catalog": _catalog,
-    "publish": _publish, "admin": _admin}
+    "publish": _publish, "admin": _admin, "feed-setup": _feed_setup}
 
 
 @pytest.mark.parametrize("area", list(VIEW))

@@ -7,7 +7,6 @@ skip when it is absent.
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -18,15 +17,12 @@ import pytest
 from metrics.engine import load_observations
 from metrics.ingest import ingest, quarantine_report
 from metrics.workspace import Workspace
+from tests.examples.realdata import real_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "cdc_atlasplus_hiv_diagnoses_state_race_2008-2022.csv"
-PLACES = [Path(p) for p in (os.environ.get("STATDESK_REALDATA", ""),) if p] + [
-    ROOT.parent / "shared" / "realdata"]
-REAL = next((d / FILE for d in PLACES if (d / FILE).exists()), PLACES[0] / FILE)
-pytestmark = pytest.mark.skipif(
-    not REAL.exists(), reason=f"real CDC AtlasPlus file {FILE} not found (looked in "
-    f"{', '.join(str(d) for d in PLACES)}; set STATDESK_REALDATA); it is never committed")
+REAL, skip_without_file = real_file(FILE, "CDC AtlasPlus")
+pytestmark = skip_without_file
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ report of each state in each month, Deaths_X / Cases_X x 100.
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -24,15 +23,12 @@ from metrics.engine import load_observations
 from metrics.engine.file_totals import coverage
 from metrics.ingest import ingest, quarantine_report
 from metrics.workspace import Workspace
+from tests.examples.realdata import real_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "ctp_crdt_state_race_2020-04-12_2021-03-07.csv"
-PLACES = [Path(p) for p in (os.environ.get("STATDESK_REALDATA", ""),) if p] + [
-    ROOT.parent / "shared" / "realdata"]
-REAL = next((d / FILE for d in PLACES if (d / FILE).exists()), PLACES[0] / FILE)
-pytestmark = pytest.mark.skipif(
-    not REAL.exists(), reason=f"real CRDT file {FILE} not found (looked in "
-    f"{', '.join(str(d) for d in PLACES)}; set STATDESK_REALDATA); it is never committed")
+REAL, skip_without_file = real_file(FILE, "CRDT")
+pytestmark = skip_without_file
 KPI = "covid_deaths_per_case"
 
 

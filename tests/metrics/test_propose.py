@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from metrics.access import operator
 from metrics.cli import app
 from metrics.definitions import validate
 from metrics.ingest.propose import first_observations, propose, write_proposal
@@ -95,7 +96,7 @@ def test_write_refuses_an_existing_feed_and_writes_nothing(sample: Path, tmp_pat
     p = propose(sample, "agg")
     before = {f.name: f.read_text() for f in defs.iterdir()}
     with pytest.raises(ValueError, match="already has a feed 'agg'"):
-        write_proposal(p, defs)
+        write_proposal(p, defs, acting=operator())
     assert {f.name: f.read_text() for f in defs.iterdir()} == before
 
 
