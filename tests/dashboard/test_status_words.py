@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def test_kpi_page_words_agree_with_the_json(app_env: Path, cli_rows: dict[str, d
     assert ui.escape(row["explanation"]) in texts
     if row["pace"]:
         assert f"**Pace:** {ui.escape(row['pace'])}" in texts
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Change since a year earlier"] == row["change"]
+    # headline figures: a caption (the label) followed by the figure in large type
+    captions = [c.value for c in at.caption]
+    assert ui.escape("Change since a year earlier") in captions
+    assert any(f">{html.escape(row['change'])}</p>" in t for t in texts)
     assert any("(app/static/methods.md)" in t for t in texts)
