@@ -1,7 +1,8 @@
 """Plain-language summaries of a public KPI, written from the (suppressed) numbers.
 
 Every figure in a sentence comes from the published observations, the approved target
-or the status; nothing is typed by hand. Sentences are short. The wording lives in
+or the status; nothing is typed by hand. Sentences are short. Groups are compared
+("lowest", "highest") among reliable figures only; unreliable figures are named as such. The wording lives in
 :data:`TEMPLATES`, one dictionary per language code, so that another language (``"es"``)
 is added by adding its dictionary with the same keys.
 """
@@ -41,6 +42,14 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                          "uncertain": "uncertain: the data cannot tell"},
         "groups": "{measures} were lowest for {low} ({low_value}) and highest for {high} ({high_value}).",
         "groups_missing": "Figures by race and ethnicity are not available for {period}.",
+        "groups_too_few_reliable": "Too few figures by race and ethnicity are reliable to "
+                                   "compare groups for {period}.",
+        "unreliable_one": "The figure for {names} rests on too few cases to be reliable and "
+                          "is not compared.",
+        "unreliable_many": "The figures for {names} rest on too few cases to be reliable and "
+                           "are not compared.",
+        "level_unreliable": "This figure rests on too few cases to be reliable.",
+        "and": "and",
         "hidden_one": "The figure for 1 small group or region is not shown to protect privacy.",
         "hidden_many": "Figures for {count} small groups or regions are not shown to protect privacy.",
         "subject": {"share": "the share of {name}", "rate": "the {name}", "rate_of": "the rate of {name}",
@@ -97,6 +106,11 @@ def _shown(row: Mapping[str, Any] | None) -> bool:
     return row is not None and not row.get("suppressed") and row.get("value") is not None
 
 
+def _reliable(row: Mapping[str, Any]) -> bool:
+    """A published figure is reliable unless it is flagged otherwise."""
+    return row.get("reliable") is not False
+
+
 def summarise(kpi: Kpi, obs: pl.DataFrame, *, period: str | None, target: Target | None,
               status: str | None = None, language: str = "en") -> Summary:
     """Plain-language summary of ``kpi`` for ``period`` from published observations.
@@ -122,6 +136,8 @@ def summarise(kpi: Kpi, obs: pl.DataFrame, *, period: str | None, target: Target
     if _shown(row):
         facts["value"] = row["value"]
         out.append(t["level"].format(period=shown_period, subject=subj, value=fmt(row["value"])))
+        if not _reliable(row):
+            out.append(t["level_unreliable"])
         prev = _cell(obs, previous_year_label(period, fiscal_start=kpi.fiscal_start))
         if _shown(prev):
             assert prev is not None
@@ -144,6 +160,13 @@ def summarise(kpi: Kpi, obs: pl.DataFrame, *, period: str | None, target: Target
     groups = obs.filter((pl.col("period") == period) & (pl.col("region") == ALL)
                         & (pl.col("group") != ALL) & (pl.col("group") != UNKNOWN)
                         & ~pl.col("suppressed") & pl.col("value").is_not_null())
+    # only reliable figures are compared; unreliable ones are named as such
+    if "reliable" in groups.columns:
+        unreliable = groups.filter(~pl.col("reliable").fill_null(True)).get_column("group")
+        groups = groups.filter(pl.col("reliable").fill_null(True))
+    else:
+        unreliable = pl.Series("group", [], pl.String)
+    facts["unreliable"] = tuple(sorted(unreliable.to_list()))
     if groups.height >= 2:
         g = groups.sort("value", "group")
         low, high = g.row(0, named=True), g.row(-1, named=True)
@@ -152,8 +175,16 @@ def summarise(kpi: Kpi, obs: pl.DataFrame, *, period: str | None, target: Target
         out.append(t["groups"].format(measures=t["measures"][kpi.measure],
                                       low=label(low["group"]), low_value=fmt(low["value"]),
                                       high=label(high["group"]), high_value=fmt(high["value"])))
+    elif unreliable.len():
+        out.append(t["groups_too_few_reliable"].format(period=shown_period))
     elif "group" in kpi.disaggregations:
         out.append(t["groups_missing"].format(period=shown_period))
+    if unreliable.len():
+        names = [label(u) for u in facts["unreliable"]]
+        joined = names[0] if len(names) == 1 else (
+            f"{', '.join(names[:-1])} {t['and']} {names[-1]}")
+        out.append(t["unreliable_one" if len(names) == 1 else "unreliable_many"].format(
+            names=joined))
     hidden = obs.filter((pl.col("period") == period) & pl.col("suppressed")).height
     facts["hidden"] = hidden
     if hidden == 1:

@@ -7,14 +7,17 @@ URL: ``publish``. Governor's staff and admins only. The snapshot is written to
 from __future__ import annotations
 
 import json
+import time
 
 import polars as pl
 import streamlit as st
+import streamlit.components.v1 as components
 
 from dashboard import state
 from dashboard.auth import current_viewer
 from dashboard.plaintext import plain
 from metrics.access import AccessDenied, can_edit, can_open
+from metrics.feedstate import feed_through
 from metrics.publish import (
     SnapshotError,
     approved,
@@ -23,7 +26,9 @@ from metrics.publish import (
     versions,
 )
 from metrics.publish.linked import information_loss, protect_linked_cached
+from metrics.publish.preview import preview_pages
 from metrics.publish.snapshot import feed_sources
+from metrics.scorecard import latest_month
 from metrics.suppression import DisclosureError, SuppressionPolicy
 
 viewer = current_viewer()
@@ -107,6 +112,32 @@ st.subheader("Information lost, by level")
 st.write("Statewide figures are published by group for each period; regions by twelve months. "
          "People hidden: the counts of the hidden cells, summed within a level.")
 st.dataframe(pl.DataFrame(information_loss(truth, pub)), hide_index=True, key="publish-loss")
+
+st.subheader("The public pages, as they will look")
+# rendered once per preview (choosing another page reruns the page, not the rendering)
+pages_key = (tuple(chosen), threshold, as_of.isoformat(), int(pub.hash_rows(seed=3).sum()))
+kept = st.session_state.get("publish-pages")
+if kept is not None and kept[0] == pages_key:
+    pages, took = kept[1], kept[2]
+else:
+    started = time.perf_counter()
+    with ws.session() as session:
+        through = feed_through(session, reg)
+    pages = preview_pages(preg, pub, month=latest_month(obs) or f"{as_of:%Y-%m}", as_of=as_of,
+                          feed_through=through, threshold=policy.threshold)
+    took = time.perf_counter() - started
+    st.session_state["publish-pages"] = (pages_key, pages, took)
+names = {f"kpi/{k}.html": preg.kpis[k].name for k in preg.kpis}
+shown = st.selectbox("Page", [p for p in pages if p.endswith("index.html")]
+                     + sorted((p for p in pages if p.startswith("kpi/")),
+                              key=lambda p: names.get(p, p)) + ["about.html"],
+                     format_func=lambda p: {"index.html": "Home: a tile per outcome",
+                                            "about.html": "About the data"}.get(
+                         p, f"Outcome: {names.get(p, p)}"), key="publish-preview-page")
+components.html(pages[shown], height=720, scrolling=True)
+st.caption(f"The static site `statdesk publish` writes beside the data files, rendered from "
+           f"this preview in {took:.1f} s ({len(pages)} pages). Links between pages work once "
+           "it is published.")
 
 st.subheader("Audit of every hidden cell")
 st.write("For each hidden count, linear programming finds the smallest and largest value it "

@@ -157,6 +157,22 @@ def _status_doc(s: KpiStatus) -> dict[str, Any]:
     return row
 
 
+def public_summaries(reg: Register, pub: pl.DataFrame, statuses: list[KpiStatus]
+                     ) -> dict[str, dict[str, dict[str, Any]]]:
+    """The summary of every KPI in every language, written from the published rows."""
+    by_id = {s.kpi_id: s for s in statuses}
+    parts = pub.partition_by("kpi_id", as_dict=True)
+    summaries: dict[str, dict[str, dict[str, Any]]] = {}
+    for lang in LANGUAGES:
+        summaries[lang] = {}
+        for k in reg.kpis.values():
+            s = by_id[k.kpi_id]
+            sm = summarise(k, parts.get((k.kpi_id,), pub.clear()), period=s.period,
+                           target=reg.target_for(k.kpi_id), status=s.status, language=lang)
+            summaries[lang][k.kpi_id] = {"text": sm.text, "sentences": list(sm.sentences)}
+    return summaries
+
+
 def _write_json(path: Path, doc: Any) -> None:
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str) + "\n",
                     encoding="utf-8")
@@ -182,16 +198,8 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
     _write_json(tmp / "status_rules.json", status_rules(kpis))
     _write_json(tmp / "status.json", {"month": month, "as_of": as_of.isoformat(),
                                       "kpis": [_status_doc(s) for s in statuses]})
-    by_id = {s.kpi_id: s for s in statuses}
     parts = pub.partition_by("kpi_id", as_dict=True)
-    summaries: dict[str, dict[str, dict[str, Any]]] = {}
-    for lang in LANGUAGES:
-        summaries[lang] = {}
-        for k in kpis:
-            s = by_id[k.kpi_id]
-            sm = summarise(k, parts.get((k.kpi_id,), pub.clear()), period=s.period,
-                           target=reg.target_for(k.kpi_id), status=s.status, language=lang)
-            summaries[lang][k.kpi_id] = {"text": sm.text, "sentences": list(sm.sentences)}
+    summaries = public_summaries(reg, pub, statuses)
     _write_json(tmp / "summaries.json", summaries)
     from .site import write_site
 

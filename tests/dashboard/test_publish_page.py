@@ -54,6 +54,16 @@ def test_publish_page_previews_audits_and_publishes(page: AppTest, demo_copy: Pa
     assert by_level["statewide total"] == 0
     assert sum(by_level.values()) == primary + complementary
 
+    # the public pages themselves, rendered from the preview: the home page's tiles ...
+    frames = [e.proto.srcdoc for e in at.get("iframe")]
+    assert len(frames) == 1 and '<ul class="tiles">' in frames[0]
+    assert "Births with prenatal care" in frames[0] and "<svg" in frames[0]
+    assert any("rendered from this preview in" in c.value for c in at.caption)
+    # ... and an outcome page, chosen from the list
+    at.selectbox(key="publish-preview-page").set_value("kpi/prenatal_care.html").run()
+    frame = at.get("iframe")[0].proto.srcdoc
+    assert "<h1>" in frame and "Births with prenatal care" in frame and "<table" in frame
+
     at.button(key="publish-audit").click().run()
     audit = at.dataframe[-1].value
     assert {"low", "high", "width", "required", "ok"} <= set(audit.columns)

@@ -99,3 +99,57 @@ def test_the_chosen_pattern_passes_the_linked_audit_and_keeps_the_statewide_tota
     b_hidden = pub.filter((pl.col("grain") == "month") & (pl.col("group") == "b")).get_column(
         "suppressed").sum()
     assert b_hidden <= 2
+
+
+# -- least-loss complements: the exact choice is the optimum among audited patterns ---------
+
+SMALL_TABLE = {"a": [5, 26, 31], "b": [400, 380, 420], "c": [14, 60, 12]}
+
+
+def _small_truth() -> pl.DataFrame:
+    rows = []
+    for m in range(3):
+        start, end = date(2025, m + 1, 1), date(2025, m + 1, 28)
+        p = f"2025-{m + 1:02d}"
+        for g, v in SMALL_TABLE.items():
+            rows.append(_row(p, "month", "all", g, v[m], start, end))
+        rows.append(_row(p, "month", "all", "all", sum(v[m] for v in SMALL_TABLE.values()),
+                         start, end))
+    s, e = date(2025, 1, 1), date(2025, 3, 31)
+    for region in ("all", "r1", "r2"):
+        part = {g: (sum(v) if region == "all" else round(sum(v) * SHARE["r1"]) if region == "r1"
+                    else sum(v) - round(sum(v) * SHARE["r1"])) for g, v in SMALL_TABLE.items()}
+        for g, n in part.items():
+            rows.append(_row("R12-2025-03", COARSE, region, g, n, s, e))
+        rows.append(_row("R12-2025-03", COARSE, region, "all", sum(part.values()), s, e))
+    return pl.DataFrame(rows, schema_overrides={"denominator": pl.Float64, "ci_low": pl.Float64,
+                                                "ci_high": pl.Float64})
+
+
+def test_least_loss_cells_are_the_optimum_of_every_pattern_the_audit_passes() -> None:
+    from itertools import combinations
+
+    from metrics.publish.leastloss import LARGE_COST, least_loss_cells, loss_of
+    from metrics.publish.linked import CountTable, _fails, _table_rows
+
+    truth = _small_truth()
+    rows = _table_rows(CountTable("n", "numerator", ["k"]), truth,
+                       truth.with_columns(suppressed=pl.lit(False)), PUBLIC)
+    block = rows.filter(pl.col("grain") == "month")
+    cells = [(r["period"], r["grain"], r["region"], r["group"])
+             for r in block.filter(pl.col("group") != "all").iter_rows(named=True)]
+    must = {c for c in cells if c[0] == "2025-01" and c[3] == "a"}
+
+    def passes(hidden: set[tuple[object, ...]]) -> bool:
+        return not _fails(rows, hidden, PUBLIC, False, False, native_only=True, split=True)
+
+    exact = least_loss_cells(block, band=PUBLIC.band, column_sums={"a", "b", "c"}, accept=passes)
+    assert exact is not None and must <= exact and passes(exact)
+    others = [c for c in cells if c not in must]
+    best = min(loss_of(block, must | set(extra)) for k in range(len(others) + 1)
+               for extra in combinations(others, k) if passes(must | set(extra)))
+    assert loss_of(block, exact) == best
+    # the partners are the two figures under 20 (c in January and March) and a in March:
+    # one figure of 20 or more hidden, where hiding group b (400 a month) would cost more
+    assert best // LARGE_COST == 1
+    assert {c[3] for c in exact} == {"a", "c"}

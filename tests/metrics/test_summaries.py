@@ -121,3 +121,37 @@ def test_templates_are_per_language() -> None:
 def test_status_sentence_reads_as_english(status: str, words: str) -> None:
     s = summarise(KPI, OBS, period="2026-10", target=TARGET, status=status)
     assert words in s.sentences
+
+
+def test_only_reliable_figures_are_compared_and_unreliable_ones_are_named() -> None:
+    rel = OBS.with_columns(reliable=pl.when(pl.col("suppressed")).then(None)
+                           .otherwise(pl.col("group") != "aian"))
+    s = summarise(KPI, rel, period="2026-10", target=TARGET, status="on track")
+    # aian (61.1%) is the smallest figure but unreliable: the lowest reliable one is white
+    assert s.facts["low"] == ("white", 80.0) and s.facts["high"] == ("asian", 89.14)
+    assert s.facts["unreliable"] == ("aian",)
+    assert "Rates were lowest for White (80.0%) and highest for Asian (89.1%)." in s.sentences
+    assert ("The figure for American Indian or Alaska Native rests on too few cases to be "
+            "reliable and is not compared.") in s.sentences
+    assert not any("61.1%" in x for x in s.sentences)
+
+
+def test_too_few_reliable_groups_are_not_compared() -> None:
+    rel = OBS.with_columns(reliable=pl.when(pl.col("suppressed")).then(None)
+                           .otherwise(pl.col("group").is_in(["all", "white"])))
+    s = summarise(KPI, rel, period="2026-10", target=TARGET)
+    assert "low" not in s.facts
+    assert not any("lowest" in x for x in s.sentences)
+    assert ("Too few figures by race and ethnicity are reliable to compare groups for Oct 2026."
+            in s.sentences)
+    assert ("The figures for American Indian or Alaska Native and Asian rest on too few cases "
+            "to be reliable and are not compared.") in s.sentences
+
+
+def test_an_unreliable_statewide_figure_says_so() -> None:
+    rel = OBS.with_columns(reliable=pl.when(pl.col("suppressed")).then(None)
+                           .otherwise(pl.col("group") != "all"))
+    s = summarise(KPI, rel, period="2026-10", target=TARGET)
+    i = s.sentences.index("In Oct 2026, the share of births with prenatal care in the first "
+                          "trimester was 79.8%.")
+    assert s.sentences[i + 1] == "This figure rests on too few cases to be reliable."
