@@ -198,6 +198,12 @@ class Kpi:
     plausible_min: float | None = None  # values outside are data-quality findings
     plausible_max: float | None = None
     status_basis: str = "latest"  # see STATUS_BASES
+    age_column: str = ""  # a feed column of age groups: values are age-adjusted rates
+    standard_population: str = ""  # with age_column: the standard (metrics.age_adjust)
+
+    @property
+    def age_adjusted(self) -> bool:
+        return bool(self.age_column)
 
     @property
     def higher_is_better(self) -> bool:
