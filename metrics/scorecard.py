@@ -372,6 +372,8 @@ def equity_gap(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str 
     flag = (" (unreliable rate: too few events)" if worst in d["unreliable_groups"] else "")
     text = (f"{label(worst)}{flag} {kpi.format_value((d['rates'][worst]) * m)} against "
             f"{label(ref)} {kpi.format_value(d['rates'][ref] * m)} (best reliable group)")
+    if kpi.age_adjusted:  # disparities are measured on the groups' crude rates
+        text += ", crude rates (not age-adjusted)"
     before = table(previous_year_label(period, fiscal_start=kpi.fiscal_start))
     if before.height < 2:
         return "no data", text + "; no figure a year earlier to compare.", worst

@@ -116,13 +116,22 @@ def _fay_feuer(xs: list[float], ns: list[float], std: list[float]) -> tuple[floa
     return y * 1e5, low * 1e5, high * 1e5
 
 
+def _reference_file() -> Path | None:
+    """../shared/reference/us2000_standard_population_11groups.csv (beside $STATDESK_REALDATA
+    when set); never shipped with the project."""
+    name = "us2000_standard_population_11groups.csv"
+    roots = [Path(__file__).resolve().parents[2].parent / "shared"]
+    if os.environ.get("STATDESK_REALDATA"):
+        roots.insert(0, Path(os.environ["STATDESK_REALDATA"]).parent)
+    return next((r / "reference" / name for r in roots if (r / "reference" / name).exists()),
+                None)
+
+
 def _reference_us2000() -> list[float]:
     """The standard's populations from the shared reference file when present, else the
     figures shipped in metrics (whose agreement with the file is tested below)."""
-    root = Path(os.environ.get("STATDESK_REALDATA", "")).parent if os.environ.get(
-        "STATDESK_REALDATA") else Path(__file__).resolve().parents[2].parent / "shared"
-    path = root / "reference" / "us2000_standard_population_11groups.csv"
-    if not path.exists():
+    path = _reference_file()
+    if path is None:
         return [float(v) for v in US2000_STANDARD_11.values()]
     with path.open() as f:
         return [float(r["population"]) for r in csv.DictReader(f)]
@@ -161,6 +170,9 @@ def test_crude_rate_stands_beside_the_adjusted_one(obs: pl.DataFrame) -> None:
 
 
 def test_shipped_standard_matches_the_reference_file() -> None:
+    if _reference_file() is None:
+        pytest.skip("../shared/reference/us2000_standard_population_11groups.csv not found "
+                    "(set STATDESK_REALDATA to ../shared/realdata); it is never committed")
     assert [float(v) for v in US2000_STANDARD_11.values()] == _reference_us2000()
 
 
@@ -249,3 +261,33 @@ def test_age_groups_must_be_the_standards(tmp_path: Path) -> None:
             for c in AGE_COLUMNS]
     i = _hit(_issues(tmp_path, {}, columns=cols), "definitions.measure_mismatch", "age_column")
     assert "0-17" in i.message and "85 years and over" in i.message
+
+
+# --- the demo and the CDC example ------------------------------------------------------
+
+def test_demo_overdose_rate_is_age_adjusted(pristine_demo: Path) -> None:
+    ws = Workspace.open(pristine_demo)
+    k = ws.register.kpis["overdose_deaths"]
+    assert k.age_adjusted and k.standard_population == "us2000"
+    assert "Age-adjusted" in k.methodology and "crude rate" in k.methodology
+    obs = load_observations(ws.engine, ["overdose_deaths"])
+    last = obs.filter(pl.col("region") == "all").get_column("period").max()
+    rows = obs.filter((pl.col("period") == last) & (pl.col("region") == "all"))
+    adj = dict(rows.select("group", "value").iter_rows())
+    crude = dict(zip(rows["group"], age_adjust.crude_values(rows, k.multiplier), strict=True))
+    # statewide the demo's age structure is close to the standard; groups differ from it
+    assert adj["all"] == pytest.approx(crude["all"], rel=0.03)
+    for younger in ("hispanic", "multiracial"):
+        assert adj[younger] > crude[younger], younger
+    assert adj["white"] < crude["white"]
+    # the equity gap is measured on crude rates and its words say so
+    from metrics.scorecard import equity_gap
+    _s, text, _w = equity_gap(k, obs, last)
+    assert "crude rates (not age-adjusted)" in text
+
+
+def test_cdc_example_stays_crude_and_says_so() -> None:
+    folder = Path(__file__).resolve().parents[2] / "examples" / "cdc-hiv" / "definitions"
+    k = load_register(folder).kpis["hiv_diagnoses"]
+    assert not k.age_adjusted
+    assert "not age-adjusted" in k.description
