@@ -373,8 +373,12 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             issues.append(issue("definitions.bad_choice", file=file, row=row, column="fiscal_start",
                                 value=fs, valid="a month number 1 to 12"))
         basis = r["status_basis"] or "latest"
-        if basis != "latest" and ((r["grain"] or "month") != "month"
-                                  or measure not in ("proportion", "rate", "count")):
+        if basis == "same_month_last_year" and (r["grain"] or "month") != "month":
+            issues.append(issue("definitions.bad_choice", file=file, row=row, column="status_basis",
+                                value=basis, valid="'latest' (comparing with the same month a "
+                                "year earlier needs a monthly KPI)"))
+        elif basis not in ("latest", "same_month_last_year") and (
+                (r["grain"] or "month") != "month" or measure not in ("proportion", "rate", "count")):
             issues.append(issue("definitions.bad_choice", file=file, row=row, column="status_basis",
                                 value=basis, valid="'latest' (a pooled basis needs a monthly KPI "
                                 "of a proportion, rate or count)"))
@@ -422,10 +426,10 @@ def _check_age_adjustment(r: dict[str, Any], feed: Feed | None, basis: str, file
     if r["measure"] != "rate":
         problems.append(("measure", f"an age-adjusted KPI must be a rate; '{r['kpi_id']}' is a "
                          f"{r['measure']}. Remove 'age_column' or make the measure 'rate'"))
-    if basis != "latest":
-        problems.append(("status_basis", "an age-adjusted KPI is judged on its latest period "
-                         "('latest'): pooled months would be crude rates. Set the KPI's grain "
-                         "(e.g. rolling12) instead"))
+    if basis in ("rolling12", "latest_quarter"):
+        problems.append(("status_basis", "an age-adjusted KPI is judged on single periods "
+                         "('latest' or 'same_month_last_year'): pooled months would be crude "
+                         "rates. Set the KPI's grain (e.g. rolling12) instead"))
     if r["link_feed"]:
         problems.append(("link_feed", "an age-adjusted KPI cannot follow a linked feed"))
     if feed is not None:
