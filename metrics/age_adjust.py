@@ -13,17 +13,20 @@ stay the crude totals, so the crude rate stands beside the adjusted one
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from metrics import intervals
+from metrics.standard_populations import STANDARD_NAMES, STANDARDS
 
-#: Standard populations a KPI may name, each mapping age-group label -> population.
-STANDARDS: Mapping[str, Mapping[str, int]] = {"us2000": intervals.US2000_STANDARD_11}
-STANDARD_NAMES: dict[str, str] = {
-    "us2000": "the 2000 US standard population (11 age groups; NCHS, NVSR 47(3), 1998)",
-}
+if TYPE_CHECKING:
+    from metrics.definitions import Kpi
+
+__all__ = ["STANDARDS", "STANDARD_NAMES", "adjustment_note", "crude_values", "standard",
+           "standardise"]
+
 
 
 def standard(name: str) -> Mapping[str, int]:
@@ -79,3 +82,23 @@ def crude_values(obs: pl.DataFrame, multiplier: float) -> pl.Series:
     """The crude rate beside each age-adjusted value: numerator / denominator x multiplier."""
     return (obs.get_column("numerator") / obs.get_column("denominator") * multiplier
             ).alias("crude_value")
+
+
+def adjustment_note(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str = "all",
+                    group: str = "all", where: str = "Statewide") -> str:
+    """The sentence shown beside an age-adjusted value: the standard used and the crude
+    rate of the same slice ("" for a KPI that is not age-adjusted)."""
+    if not kpi.age_adjusted:
+        return ""
+    std = STANDARD_NAMES.get(kpi.standard_population or "us2000", kpi.standard_population)
+    head = f"Age-adjusted to {std}, with Fay–Feuer 95% intervals."
+    rows = obs_kpi.filter((pl.col("period") == period) & (pl.col("region") == region)
+                          & (pl.col("group") == group)) if period else obs_kpi.clear()
+    if rows.height == 0:
+        return head
+    r = rows.row(0, named=True)
+    num, den = r["numerator"], r["denominator"]
+    if num is None or not den:
+        return head + f" {where}: no crude rate (numbers hidden or missing)."
+    return (head + f" {where} crude rate (not age-adjusted): "
+            f"{kpi.format_value(num / den * kpi.multiplier)}.")

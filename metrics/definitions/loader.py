@@ -406,7 +406,7 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
 def _check_age_adjustment(r: dict[str, Any], feed: Feed | None, basis: str, file: str,
                           issues: list[Issue]) -> tuple[str, str]:
     """``age_column`` and ``standard_population`` of one kpis.csv row (see metrics.age_adjust)."""
-    from metrics.age_adjust import STANDARDS
+    from metrics.standard_populations import STANDARDS
 
     row = r["_row"]
     col = (r["age_column"] or "").strip()

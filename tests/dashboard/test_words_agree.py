@@ -84,3 +84,26 @@ def test_packet_carries_the_same_explanations(demo_workspace: Path,
         start = page.index(f'<article class="kpi" id="kpi-{kid}"')
         block = page[start:page.index("</article>", start)]  # this KPI's part only
         assert f"Why this status: {html.escape(row['explanation'])}</p>" in block, kid
+
+
+@pytest.mark.parametrize(("region", "group", "where"),
+                         [("all", "all", "Statewide"), ("all", "hispanic", "Hispanic or Latino")])
+def test_kpi_page_shows_the_crude_rate_beside_the_age_adjusted_one(
+        app_env: Path, region: str, group: str, where: str) -> None:
+    ws = Workspace.open(app_env)
+    k = ws.register.kpis["overdose_deaths"]
+    obs = load_observations(ws.engine, ["overdose_deaths"])
+    row = obs.filter((obs["period"] == "R12-2026-10") & (obs["region"] == region)
+                     & (obs["group"] == group)).row(0, named=True)
+    crude = k.format_value(row["numerator"] / row["denominator"] * k.multiplier)
+    if group != "all":  # statewide the demo's age structure is close to the standard
+        assert crude != k.format_value(row["value"])  # the adjustment shows
+    st.cache_data.clear()
+    params = {"id": "overdose_deaths", "month": MONTH}
+    if group != "all":
+        params["group"] = group
+    at = open_view("views/kpi.py", **params)
+    captions = [c.value for c in at.caption]
+    want = f"{where} crude rate (not age-adjusted): {crude}."
+    assert any("Age-adjusted to the 2000 US standard population" in c and want in c
+               for c in captions), captions
