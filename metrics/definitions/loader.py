@@ -444,7 +444,12 @@ def _check_age_adjustment(r: dict[str, Any], feed: Feed | None, basis: str, file
             issues.append(issue("definitions.unknown_column", file=file, row=row,
                                 column="age_column", value=col, detail=col, feed=feed.feed_id,
                                 valid=", ".join(feed.column_names)))
-        elif std in STANDARDS and fc.allowed:
+        elif std in STANDARDS and not fc.allowed:
+            problems.append(("age_column", f"column '{col}' of feed '{feed.feed_id}' must list "
+                             "its age groups as allowed values in feed_columns.csv (so that "
+                             "rows with other ages are quarantined, not left out): "
+                             f"{';'.join(STANDARDS[std])}"))
+        elif std in STANDARDS:
             wrong = [a for a in fc.allowed if a not in STANDARDS[std]]
             if wrong:
                 problems.append(("age_column", f"the age groups allowed in column '{col}' of "

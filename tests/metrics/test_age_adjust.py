@@ -291,3 +291,9 @@ def test_cdc_example_stays_crude_and_says_so() -> None:
     k = load_register(folder).kpis["hiv_diagnoses"]
     assert not k.age_adjusted
     assert "not age-adjusted" in k.description
+
+
+def test_age_column_must_list_its_age_groups(tmp_path: Path) -> None:
+    cols = [dict(c, allowed="") if c["column"] == "age_group" else c for c in AGE_COLUMNS]
+    i = _hit(_issues(tmp_path, {}, columns=cols), "definitions.measure_mismatch", "age_column")
+    assert "allowed values in feed_columns.csv" in i.message and "Under 1 year;1-4 years" in i.message
