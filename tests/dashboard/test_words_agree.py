@@ -70,6 +70,7 @@ def test_kpi_page_words_equal_the_json(app_env: Path, cli_rows: dict[str, dict],
     captions = [c.value for c in at.caption]
     assert "Change since a year earlier" in captions
     assert any(t.endswith(f'margin:0">{html.escape(row["change"])}</p>') for t in texts)
+    assert any("(app/static/methods.md)" in t for t in texts)  # how it is computed
 
 
 def test_packet_carries_the_same_explanations(demo_workspace: Path,
