@@ -29,6 +29,7 @@ from metrics.status import (
     StatusResult,
     apply_equity_rule,
     assess,
+    classify_change,
     classify_window_change,
     gap_status,
 )
@@ -325,6 +326,27 @@ def status_for(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, period: str 
                 and basis.value is not None and then.value is not None else None)
     interim = (_interim_over(target, basis) if target is not None and basis is not None
                and basis.month_ends and target.agreed and not missing_fields(target) else None)
+    b_name, t_words = "the baseline", "a pro-rated target"
+    b_label = then.label if then else None
+    if (kpi.status_basis == "same_month_last_year" and target is not None and target.agreed
+            and not missing_fields(target) and basis is not None and basis.value is not None
+            and prev is not None and prev.value is not None
+            and target.target_date is not None and basis.period_end < target.target_date):
+        # seasonal: the change since the same month a year earlier against a year of the
+        # planned change (both months fall in the same season)
+        i_now, i_then = interim_target(target, basis.period_end), interim_target(target, prev.period_end)
+        if i_now is not None and i_then is not None:
+            if b_change is None and then is not None and then.value is not None:
+                b_change = classify_change(basis.value, then.value, direction=kpi.direction,
+                                           current_ci=(basis.ci_low, basis.ci_high),
+                                           previous_ci=base_ci,
+                                           target_value=target.target_value)
+            interim = prev.value + (i_now - i_then)
+            target = replace(target, baseline_value=prev.value, interim=())
+            base_ci, b_label = (prev.ci_low, prev.ci_high), prev.label
+            b_name = "the same month a year earlier"
+            t_words = ("a seasonal target (the same month a year earlier plus a year of the "
+                       "planned change)")
     result = assess(
         target=target, period_label=basis.label if basis else None,
         period_end=basis.period_end if basis else None,
@@ -338,10 +360,10 @@ def status_for(register: Register, obs_kpi: pl.DataFrame, kpi: Kpi, period: str 
         denominator=basis.denominator if basis else None,
         previous_value=prev.value if prev else None,
         previous_ci=(prev.ci_low, prev.ci_high) if prev else None,
-        interim=interim, baseline_label=then.label if then else None,
+        interim=interim, baseline_label=b_label,
         baseline_ci=base_ci, baseline_change=b_change,
         subject=_subject(register, region, group) if level else "", target_scope=scope,
-        met_check=check, single_month=single)
+        met_check=check, single_month=single, baseline_name=b_name, target_words=t_words)
     return LevelStatus(kpi.kpi_id, region, group, period, result,
                        result.baseline_value, b_period, scope, basis)
 
@@ -372,6 +394,8 @@ def equity_gap(kpi: Kpi, obs_kpi: pl.DataFrame, period: str | None, region: str 
     flag = (" (unreliable rate: too few events)" if worst in d["unreliable_groups"] else "")
     text = (f"{label(worst)}{flag} {kpi.format_value((d['rates'][worst]) * m)} against "
             f"{label(ref)} {kpi.format_value(d['rates'][ref] * m)} (best reliable group)")
+    if kpi.age_adjusted:  # disparities are measured on the groups' crude rates
+        text += ", crude rates (not age-adjusted)"
     before = table(previous_year_label(period, fiscal_start=kpi.fiscal_start))
     if before.height < 2:
         return "no data", text + "; no figure a year earlier to compare.", worst

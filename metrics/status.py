@@ -410,7 +410,8 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
            baseline_ci: tuple[float | None, float | None] | None = None,
            baseline_change: Change | None = None, subject: str = "",
            target_scope: str = "own", met_check: tuple[float | None, str] | None = None,
-           single_month: bool = False) -> StatusResult:
+           single_month: bool = False, baseline_name: str = "the baseline",
+           target_words: str = "a pro-rated target") -> StatusResult:
     """Status of one value against its target, with the rule in words and the pace needed.
 
     ``direction`` is "higher" or "lower" (which is better); ``confidence`` is the level of
@@ -479,8 +480,8 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
     base, final, t_date = target.baseline_value, target.target_value, target.target_date
     assert interim is not None and base is not None and final is not None and t_date is not None
     base, final = float(base), float(final)
-    b_words = (f"the baseline ({fmt(base)} in {baseline_label})" if baseline_label
-               else f"the baseline ({fmt(base)})")
+    b_words = (f"{baseline_name} ({fmt(base)} in {baseline_label})" if baseline_label
+               else f"{baseline_name} ({fmt(base)})")
     figs: dict[str, float] = {"value": cur, "final_target": final, "baseline": base}
     final_words = f"the final target of {fmt(final)} ({_month_year(t_date)}){scope_words}"
 
@@ -529,7 +530,7 @@ def assess(*, target: Target | None, period_label: str | None, period_end: date 
     ci = _ci((ci_low, ci_high))
     sides = _se_sides(cur, ci, confidence)
     z1 = _one_sided_z()
-    head = (f"{fmt(cur)}{who} in {said} against a pro-rated target of {fmt(interim)}"
+    head = (f"{fmt(cur)}{who} in {said} against {target_words} of {fmt(interim)}"
             f"{scope_words}")
     ci_words = "" if ci is None else f", judged from its {conf} interval"
     if ci is not None:

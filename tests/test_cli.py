@@ -56,7 +56,10 @@ def test_observations_rate_per_100000(demo_workspace: Path, fmt: str) -> None:
     statewide = df.filter((pl.col("region") == "all") & (pl.col("group") == "all"))
     assert statewide.height == 1
     row = statewide.row(0, named=True)
-    assert row["value"] == pytest.approx(row["numerator"] / row["denominator"] * 100_000)
+    # age-adjusted (tests/metrics/test_age_adjust.py); the crude totals stand beside it and,
+    # the demo's statewide age structure being close to the standard, give a close rate
+    assert row["value"] == pytest.approx(row["numerator"] / row["denominator"] * 100_000,
+                                         rel=0.03)
     assert 10 < row["value"] < 100  # printed per 100,000, not per person
     assert row["ci_low"] < row["value"] < row["ci_high"]
     regions = df.filter((pl.col("region") != "all") & (pl.col("group") == "all"))

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import components as ui
 from dashboard import downloads, figures, levels, state
 from dashboard.target_form import target_form
+from metrics import age_adjust
 from metrics import presentation as P
 from metrics.governance.quality import kpi_quality
 from metrics.groups import ALL, GROUP_CODES, label
@@ -170,6 +171,10 @@ with h2:
         st.markdown(f"**Pace:** {ui.escape(head.pace)}")
 if head.small_numbers:
     st.warning(head.small_numbers, icon=":material/search_off:")
+if kpi.age_adjusted:  # the standard used, and the crude rate beside the adjusted one
+    st.caption(ui.escape(age_adjust.adjustment_note(
+        kpi, state.observations().filter(pl.col("kpi_id") == kpi_id), ks.period, region, group,
+        head.where)))
 ui.figures_row([(f"{head.where} value, {head.period_text}", head.value_text),
                 ("Pro-rated target", head.target_text),
                 ("Change since a year earlier", head.change or "not known"),

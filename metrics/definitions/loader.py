@@ -373,11 +373,16 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             issues.append(issue("definitions.bad_choice", file=file, row=row, column="fiscal_start",
                                 value=fs, valid="a month number 1 to 12"))
         basis = r["status_basis"] or "latest"
-        if basis != "latest" and ((r["grain"] or "month") != "month"
-                                  or measure not in ("proportion", "rate", "count")):
+        if basis == "same_month_last_year" and (r["grain"] or "month") != "month":
+            issues.append(issue("definitions.bad_choice", file=file, row=row, column="status_basis",
+                                value=basis, valid="'latest' (comparing with the same month a "
+                                "year earlier needs a monthly KPI)"))
+        elif basis not in ("latest", "same_month_last_year") and (
+                (r["grain"] or "month") != "month" or measure not in ("proportion", "rate", "count")):
             issues.append(issue("definitions.bad_choice", file=file, row=row, column="status_basis",
                                 value=basis, valid="'latest' (a pooled basis needs a monthly KPI "
                                 "of a proportion, rate or count)"))
+        age_col, std_pop = _check_age_adjustment(r, feed, basis, file, issues)
         kpis[r["kpi_id"]] = Kpi(
             kpi_id=r["kpi_id"], name=r["name"], goal_id=r["goal_id"] or "",
             agency_id=r["agency_id"] or "", measure=measure,
@@ -392,9 +397,69 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             equity_rule=bool(r["equity_rule"]), description=r["description"] or "",
             methodology=r["methodology"] or "", noun=r["noun"] or "people",
             total_from=r["total_from"] or "groups", plausible_min=r["plausible_min"],
-            plausible_max=r["plausible_max"], status_basis=basis)
+            plausible_max=r["plausible_max"], status_basis=basis,
+            age_column=age_col, standard_population=std_pop)
     check_kpi_shapes(t, issues)
     return kpis
+
+
+def _check_age_adjustment(r: dict[str, Any], feed: Feed | None, basis: str, file: str,
+                          issues: list[Issue]) -> tuple[str, str]:
+    """``age_column`` and ``standard_population`` of one kpis.csv row (see metrics.age_adjust)."""
+    from metrics.standard_populations import STANDARDS
+
+    row = r["_row"]
+    col = (r["age_column"] or "").strip()
+    std = (r["standard_population"] or "").strip()
+    if not col:
+        if std:
+            issues.append(issue("definitions.measure_mismatch", file=file, row=row,
+                                column="standard_population", detail="a standard population "
+                                "needs an 'age_column' (the feed column of age groups); "
+                                "fill it in or leave 'standard_population' empty"))
+        return "", ""
+    std = std or "us2000"
+    problems: list[tuple[str, str]] = []
+    if std not in STANDARDS:
+        issues.append(issue("definitions.bad_choice", file=file, row=row,
+                            column="standard_population", value=std, valid=", ".join(STANDARDS)))
+    if r["measure"] != "rate":
+        problems.append(("measure", f"an age-adjusted KPI must be a rate; '{r['kpi_id']}' is a "
+                         f"{r['measure']}. Remove 'age_column' or make the measure 'rate'"))
+    if basis in ("rolling12", "latest_quarter"):
+        problems.append(("status_basis", "an age-adjusted KPI is judged on single periods "
+                         "('latest' or 'same_month_last_year'): pooled months would be crude "
+                         "rates. Set the KPI's grain (e.g. rolling12) instead"))
+    if r["link_feed"]:
+        problems.append(("link_feed", "an age-adjusted KPI cannot follow a linked feed"))
+    if feed is not None:
+        if feed.location:
+            problems.append(("age_column", f"feed '{feed.feed_id}' lives at '{feed.location}'; "
+                             "age adjustment is computed from feeds in the workspace store"))
+        if feed.shape is not None:
+            problems.append(("age_column", f"feed '{feed.feed_id}' has a declared file shape "
+                             "(feed_shapes.csv); age adjustment needs a plain long feed"))
+        fc = feed.column(col)
+        if fc is None:
+            issues.append(issue("definitions.unknown_column", file=file, row=row,
+                                column="age_column", value=col, detail=col, feed=feed.feed_id,
+                                valid=", ".join(feed.column_names)))
+        elif std in STANDARDS and not fc.allowed:
+            problems.append(("age_column", f"column '{col}' of feed '{feed.feed_id}' must list "
+                             "its age groups as allowed values in feed_columns.csv (so that "
+                             "rows with other ages are quarantined, not left out): "
+                             f"{';'.join(STANDARDS[std])}"))
+        elif std in STANDARDS:
+            wrong = [a for a in fc.allowed if a not in STANDARDS[std]]
+            if wrong:
+                problems.append(("age_column", f"the age groups allowed in column '{col}' of "
+                                 f"feed '{feed.feed_id}' must be those of the standard "
+                                 f"'{std}'; not among them: {', '.join(wrong)}. Its groups: "
+                                 f"{'; '.join(STANDARDS[std])}"))
+    for column, detail in problems:
+        issues.append(issue("definitions.measure_mismatch", file=file, row=row, column=column,
+                            detail=detail))
+    return col, std
 
 
 def _build_targets(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issue],

@@ -15,9 +15,11 @@ MEASURES = ("proportion", "rate", "count", "sum", "mean", "median")
 #: Measures whose value is events over a population: groups can be compared by rate.
 RATE_MEASURES = ("proportion", "rate")
 DIRECTIONS = ("higher", "lower")
-STATUS_BASES = ("latest", "rolling12", "latest_quarter")
+STATUS_BASES = ("latest", "rolling12", "latest_quarter", "same_month_last_year")
 """What a KPI's status is judged on: its latest period, or (monthly KPIs of counts, rates
-and proportions) the latest 12 months or the latest 3 months pooled."""
+and proportions) the latest 12 months or the latest 3 months pooled, or (monthly KPIs) the
+latest month's change since the same month a year earlier against a year of planned
+change."""
 FEED_KINDS = ("aggregate", "record")
 CADENCES = {"monthly": 1, "quarterly": 3, "annual": 12}
 CLASSIFICATIONS = ("public", "internal", "confidential")
@@ -198,6 +200,12 @@ class Kpi:
     plausible_min: float | None = None  # values outside are data-quality findings
     plausible_max: float | None = None
     status_basis: str = "latest"  # see STATUS_BASES
+    age_column: str = ""  # a feed column of age groups: values are age-adjusted rates
+    standard_population: str = ""  # with age_column: the standard (metrics.age_adjust)
+
+    @property
+    def age_adjusted(self) -> bool:
+        return bool(self.age_column)
 
     @property
     def higher_is_better(self) -> bool:

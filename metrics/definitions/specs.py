@@ -54,6 +54,7 @@ SPECS: dict[str, list[Field]] = {
         Field("total_from", "choice", default="groups", choices=TOTAL_SOURCES),
         Field("plausible_min", "float"), Field("plausible_max", "float"),
         Field("status_basis", "choice", default="latest", choices=STATUS_BASES),
+        Field("age_column", default=""), Field("standard_population", default=""),
     ],
     "targets": [
         Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),

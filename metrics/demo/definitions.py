@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.intervals import US2000_STANDARD_11
 
 from .spec import AGENCIES, AGG_KPIS, GOALS, PRIORITIES, RECORD_KPIS, REGIONS, STATE_NAME
 
@@ -105,6 +106,12 @@ def _feed_rows() -> tuple[list[dict], list[dict], list[dict]]:
             inds = sorted({k["indicator"] for k in AGG_KPIS.values() if k["feed"] == fid})
             cols.append(dict(feed_id=fid, column="indicator", type="string", required="yes",
                              allowed=";".join(inds), description="which measure the row counts"))
+        ages = sorted({k["age_column"] for k in AGG_KPIS.values()
+                       if k["feed"] == fid and k.get("age_column")})
+        cols += [dict(feed_id=fid, column=a, type="string", required="yes",
+                      allowed=";".join(US2000_STANDARD_11),
+                      description="age group (2000 US standard population, 11 groups)")
+                 for a in ages]
         cols += [dict(feed_id=fid, column="numerator", type="int", required="yes", min="0",
                       description="people or events counted"),
                  dict(feed_id=fid, column="denominator", type="float", required="yes", min="0",
@@ -164,7 +171,9 @@ def write_definitions(folder: Path, targets: list[dict]) -> None:
             at_risk_threshold=0.9, equity_rule="yes" if k.get("equity_rule") else "no",
             noun=k["noun"], disaggregations="region;group",
             description=f"{k['name']}, {STATE_NAME}.",
-            methodology=_methodology(k), status_basis=k.get("status_basis", "latest")))
+            methodology=_methodology(k), status_basis=k.get("status_basis", "latest"),
+            age_column=k.get("age_column", ""),
+            standard_population="us2000" if k.get("age_column") else ""))
     for kid, k in RECORD_KPIS.items():
         link = k.get("link")
         kpis.append(dict(
@@ -204,6 +213,11 @@ def write_definitions(folder: Path, targets: list[dict]) -> None:
 
 
 def _methodology(k: dict) -> str:
+    if k.get("age_column"):
+        return (f"Age-adjusted: events and person-years at risk (population / 12 per month) by "
+                "age group, directly standardised to the 2000 US standard population (11 age "
+                f"groups), times {k['mult']:,}; 95% Fay-Feuer gamma intervals. The crude rate "
+                "(all events over all person-years) is given beside it.")
     if k["measure"] == "rate" and k["den"] == "pop":
         return (f"Events divided by person-years at risk (population / 12 per month), times "
                 f"{k['mult']:,}. Annualised rate; 95% intervals exact Poisson below 10 events, "

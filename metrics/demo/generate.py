@@ -286,6 +286,9 @@ def build_demo(root: str | Path, *, as_of: date | None = None, seed: int = 20261
     files: list[tuple[str, Path]] = []
     for fid, sims in by_feed.items():
         df = _feed_frame(fid, sims, fmonths_of[fid])
+        if any(AGG_KPIS[kid].get("age_column") for kid in sims):  # one row per age group
+            from .ages import split_by_age
+            df = split_by_age(df, np.random.default_rng(seed + 11), group_column="race_ethnicity")
         fm = fmonths_of[fid]
         if AGG_KPIS[next(iter(sims))].get("late"):
             late_cut = period_of_month(fm[-3], FEEDS[fid][2])

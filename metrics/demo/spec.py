@@ -82,7 +82,7 @@ AGG_KPIS: dict[str, dict] = {
         name="Drug overdose death rate", goal="healthy-overdose", agency="doh", feed="doh_overdose",
         indicator="", measure="rate", unit="per 100,000", mult=100000, direction="lower",
         grain="rolling12", base=31.0, trend=0.04, gf=(2.1, 0.3, 1.5, 0.8, 0.6, 1.0, 1.0, 1.2, 1.0),
-        den="pop", status="off", noun="deaths", decimals=1),
+        den="pop", status="off", noun="deaths", decimals=1, age_column="age_group"),
     "child_vaccination": dict(
         name="Two-year-olds with all recommended vaccines", goal="healthy-prevention", agency="doh",
         feed="doh_immunization", indicator="", measure="proportion", unit="%", mult=100,

@@ -346,6 +346,51 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
         pl.lit(None, dtype=pl.Float64).alias("num"))
 
 
+def _age_adjusted_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources
+                        ) -> pl.DataFrame | None:
+    """Events and population per period x region x group x age group, rolled up to the four
+    levels, then directly standardised (:mod:`metrics.age_adjust`): ``num``/``den`` are the
+    crude totals, ``dsr``/``lo``/``hi`` the age-adjusted rate and its Fay-Feuer interval."""
+    from metrics import age_adjust
+
+    lf = _scan(sources.get(feed.feed_id, ()))
+    if lf is None:
+        return None
+    lf = _prepared(lf, register)
+    keep = pl.sql_expr(kpi.filter).fill_null(False) if kpi.filter else pl.lit(True)
+    num = (pl.sql_expr(kpi.numerator) if kpi.numerator else pl.col(feed.numerator_column)
+           ).cast(pl.Float64)
+    den = (pl.sql_expr(kpi.denominator) if kpi.denominator else pl.col(feed.denominator_column)
+           ).cast(pl.Float64)
+    fine = (lf.filter(keep)
+            .group_by("_month", "_region", "_group", pl.col(kpi.age_column).cast(pl.String).alias("age"))
+            .agg(num.sum().alias("num"), den.sum().alias("den"))
+            .collect(engine="streaming"))
+    if fine.height == 0:
+        return None
+    cols = _periods(fine.select(pl.col("_month"), pl.col("_region").cast(pl.String).alias("region"),
+                                pl.col("_group").cast(pl.String).alias("group"), "age", "num", "den"),
+                    kpi)
+    sums = [pl.col("num").sum(), pl.col("den").sum(), pl.col("_month").n_unique().alias("_months")]
+    order = ["period", "region", "group", "age", "num", "den", "_months"]
+    levels = pl.concat([
+        cols.group_by("period", "region", "group", "age").agg(sums).select(order),
+        cols.group_by("period", "region", "age").agg(sums)
+        .with_columns(pl.lit(ALL).alias("group")).select(order),
+        cols.group_by("period", "group", "age").agg(sums)
+        .with_columns(pl.lit(ALL).alias("region")).select(order),
+        cols.group_by("period", "age").agg(sums)
+        .with_columns(pl.lit(ALL).alias("region"), pl.lit(ALL).alias("group")).select(order),
+    ])
+    months = (cols.group_by("period").agg(pl.col("_month").n_unique().alias("_months")))
+    ok = [lb for lb, n in zip(months["period"].to_list(), months["_months"].to_list(), strict=True)
+          if n >= _expected_months(lb, kpi, feed)]
+    levels = levels.filter(pl.col("period").is_in(ok)).drop("_months")
+    out = age_adjust.standardise(levels, kpi.standard_population or "us2000",
+                                 multiplier=kpi.multiplier)
+    return out.sort("period", "region", "group")
+
+
 def _period_bounds(labels: Iterable[str], kpi: Kpi) -> pl.DataFrame:
     uniq = sorted(set(labels))
     parsed = [parse_period(lb, fiscal_start=kpi.fiscal_start) for lb in uniq]
@@ -371,7 +416,9 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
         else:
             fine = fine_table(register, feed, ks, sources)
         for k in ks:
-            if k.measure == "median" and feed.location:
+            if k.age_adjusted:
+                t = _age_adjusted_table(register, feed, k, sources)
+            elif k.measure == "median" and feed.location:
                 t = pushdown.median_table(register, feed, k, months)
             elif k.measure == "median":
                 t = _median_table(register, feed, k, sources)
@@ -400,6 +447,11 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
             if "group" not in k.disaggregations:
                 t = t.filter(pl.col("group") == ALL)
             obs = finish_observations(t, k)
+            if k.age_adjusted:  # value and interval: the standardised rate (crude stays n/d)
+                obs = obs.with_columns(
+                    pl.Series("value", t.get_column("dsr")).fill_nan(None),
+                    pl.Series("ci_low", t.get_column("lo")).fill_nan(None),
+                    pl.Series("ci_high", t.get_column("hi")).fill_nan(None))
             obs = obs.join(_period_bounds(obs["period"].to_list(), k), on="period", how="left")
             out.append(obs.select(list(OBS_SCHEMA)))
     if not out:

@@ -68,9 +68,11 @@ def status_rules(kpis: list[Kpi]) -> dict[str, Any]:
                            "reversed when lower is better."),
         "rules": {str(k): v for k, v in RULES.items()},
         "status_basis": ("A KPI's status is judged on its status_basis: 'latest' (its latest "
-                         "period), 'rolling12' (the latest 12 months pooled) or "
-                         "'latest_quarter' (the latest 3 months pooled); the pro-rated target "
-                         "of a pooled basis is the mean of the monthly pro-rated targets."),
+                         "period), 'rolling12' (the latest 12 months pooled), "
+                         "'latest_quarter' (the latest 3 months pooled; the pro-rated target "
+                         "of a pooled basis is the mean of the monthly pro-rated targets) or "
+                         "'same_month_last_year' (the change since the same month a year "
+                         "earlier, against a year of the planned change)."),
         "levels": ("Regions and groups are judged from their own baseline (their value at the "
                    "baseline period) against their own target where one is set, otherwise "
                    "against the statewide target value and date."),
