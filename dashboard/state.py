@@ -98,8 +98,11 @@ T = TypeVar("T")
 
 def read(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """``fn(session, *args, **kwargs)`` in a fresh database session: how pages read."""
-    with workspace().session() as s:
-        return fn(s, *args, **kwargs)
+    try:
+        with workspace().session() as s:
+            return fn(s, *args, **kwargs)
+    finally:
+        _forget_version()  # some reads seed a table the first time (an audited write)
 
 
 def write(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -108,8 +111,12 @@ def write(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     The library refuses (AccessDenied) what the viewer's role does not allow.
     """
     kwargs.setdefault("acting", viewer())
-    with workspace().session() as s:
-        return fn(s, *args, **kwargs)
+    _forget_version()
+    try:
+        with workspace().session() as s:
+            return fn(s, *args, **kwargs)
+    finally:
+        _forget_version()
 
 
 def viewer() -> Viewer:
@@ -147,9 +154,44 @@ def hidden_from_viewer(kpi_id: str) -> bool:
     return kpi_id in full_register().kpis and kpi_id not in register().kpis
 
 
+#: Where the data version read in the current script run is kept (see :func:`version`).
+_RUN_MEMO = "_statdesk_run_memo"
+
+
+def _run_token() -> object | None:
+    """An object that lives exactly as long as the current script run (None outside one)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return None if ctx is None else getattr(ctx, "parallel_coordinator", None)
+
+
+def _forget_version() -> None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and hasattr(ctx, _RUN_MEMO):
+        delattr(ctx, _RUN_MEMO)
+
+
 def version() -> tuple[int, ...]:
+    """The data version, read once per script run (a page asks for it a dozen times).
+
+    Every read or write through :func:`read` and :func:`write` reads it afresh afterwards,
+    so a page that writes and then reads in the same run sees the new version.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    token = _run_token()
+    memo = getattr(ctx, _RUN_MEMO, None) if ctx is not None else None
+    if memo is not None and token is not None and memo[0] is token:
+        return memo[1]  # type: ignore[no-any-return]
     with workspace().session() as s:
-        return data_version(s)
+        ver = data_version(s)
+    if ctx is not None and token is not None:
+        setattr(ctx, _RUN_MEMO, (token, ver))  # holds the token: its id cannot be reused
+    return ver
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -157,9 +199,16 @@ def _observations(root: str, ver: tuple[int, ...]) -> pl.DataFrame:
     return load_observations(workspace().engine)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _visible_observations(root: str, ver: tuple[int, ...],
+                          viewer_key: tuple[str, str]) -> pl.DataFrame:
+    """The observations this kind of viewer may see (Polars frames are never mutated, so one
+    copy is shared by every run of the same viewer key and data version)."""
+    return filter_observations(_observations(root, ver), full_register(), viewer())
+
+
 def observations() -> pl.DataFrame:
-    obs = _observations(str(workspace().root), version())
-    return filter_observations(obs, full_register(), viewer())
+    return _visible_observations(str(workspace().root), version(), _viewer_key())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -17,6 +17,9 @@ from metrics.groups import label as group_label
 from metrics.periods import display_label
 
 PAGE = "views/equity.py"
+#: Sections whose chart is drawn on demand (far below the fold), by key: what they show.
+ON_DEMAND = {"trends": "each group over time", "unknown": "race or ethnicity not reported",
+             "theil": "between regions and within regions"}
 DROP_ON_CHANGE = {"kpi": ("period", "reference"), "period": ("reference",),
                   "region": ("reference",), "reference": ()}
 LINK = {"link": st.column_config.LinkColumn("equity review", display_text="disparities"),
@@ -53,9 +56,22 @@ def _bad_request(message: str, kpi_id: str | None = None) -> None:
 
 
 def _chart_and_table(fig: object, table: pl.DataFrame, key: str, summary: str, *,
-                     wide: bool = False) -> None:
-    """A text summary, then the chart with its table beside it (below it for wide charts)."""
-    st.write(summary)
+                     wide: bool = False, on_demand: bool = False) -> None:
+    """A text summary, then the chart with its table beside it (below it for wide charts).
+
+    ``on_demand``: the chart and table sit in an expander and are drawn only once it is
+    opened (sections far below the fold: the page draws fast, the words stay in view).
+    """
+    if summary:
+        st.write(summary)
+    if on_demand:
+        box = st.expander(f"Show the chart and table: {ON_DEMAND[key]}", key=f"open_{key}", on_change="rerun",
+                          icon=":material/bar_chart:")
+        if not box.open:
+            return
+        with box:
+            _chart_and_table(fig, table, key, "", wide=wide)
+        return
     left, right = (st.container(), st.container()) if wide else st.columns([3, 2])
     with left:
         st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
@@ -183,7 +199,7 @@ _chart_and_table(*sec["heatmap"][:2], "heatmap", sec["heatmap"][2], wide=True)
 
 # --- (d) small multiples ------------------------------------------------------------
 st.subheader("Each group over time")
-_chart_and_table(*sec["trends"][:2], "trends", sec["trends"][2], wide=True)
+_chart_and_table(*sec["trends"][:2], "trends", sec["trends"][2], wide=True, on_demand=True)
 
 # --- (e) unknown share --------------------------------------------------------------
 st.subheader("Race or ethnicity not reported")
@@ -200,9 +216,9 @@ share_text = "–" if not state_share.len() or state_share[0] is None else f"{st
 _chart_and_table(*sec["unknown"], "unknown",
                  f"Statewide, {share_text} of {kpi.noun or 'records'} in {when} have race or "
                  f"ethnicity unknown or not reported; {flagged.len()} regions are above 10%. "
-                 "This group is kept apart and never compared.")
+                 "This group is kept apart and never compared.", on_demand=True)
 
 # --- (f) Theil decomposition ----------------------------------------------------------
 st.subheader("Between regions and within regions")
-_chart_and_table(*sec["theil"][:2], "theil", sec["theil"][2])
+_chart_and_table(*sec["theil"][:2], "theil", sec["theil"][2], on_demand=True)
 

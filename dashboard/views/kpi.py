@@ -198,8 +198,20 @@ def chart(name: str, key: str) -> None:
     st.caption(fig.layout.meta["description"])
 
 
-def shown(title: str, df: pl.DataFrame, key: str, hide: tuple[str, ...] = ()) -> None:
+def shown(title: str, df: pl.DataFrame, key: str, hide: tuple[str, ...] = (), *,
+          on_demand: str | None = None) -> None:
+    """The table with its CSV button; ``on_demand``: inside an expander of that label, drawn
+    only once opened (tables that repeat what a chart or a sentence above already shows).
+    The Excel download holds every table either way."""
     frames[title] = df
+    if on_demand is not None:
+        box = st.expander(on_demand, key=f"open_{key}", on_change="rerun",
+                          icon=":material/table:")
+        if not box.open:
+            return
+        with box:
+            shown(title, df, key, hide)
+        return
     ui.table(df, key=key, decimals=dec, hide=hide)
     ui.csv_button(df, name=f"{kpi_id}-{key}", key=f"{key}_csv", label=f"{title.lower()} (CSV)")
 
@@ -241,7 +253,8 @@ if m["has_data"]:
         if "region" in kpi.disaggregations:
             st.header(f"Region by race and ethnicity, {ks.period_display}")
             chart("cross", "kpi_cross_chart")
-            shown("Region by group", m["cross"], "kpi_cross_table")
+            shown("Region by group", m["cross"], "kpi_cross_table",
+                  on_demand="Show the table: region by race and ethnicity")
             st.caption("* rests on too few cases to be reliable; – no value.")
 
     if m["breakdown"].height:
@@ -264,7 +277,8 @@ if quality.flags:
         f"{c.check}: {c.finding}" for c in quality.flags), icon=":material/warning:")
 else:
     st.success("Every data-quality check passed for this KPI.", icon=":material/check_circle:")
-shown("Data-quality checks", quality.frame(), "kpi_quality_table")
+shown("Data-quality checks", quality.frame(), "kpi_quality_table",
+      on_demand="Show every data-quality check")
 
 # --- definition and governance ---------------------------------------------------------
 st.header("Definition and governance")

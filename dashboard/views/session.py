@@ -123,6 +123,10 @@ for pid in shown_priorities:
                         commitments=commitments)
 
 st.divider()
-with st.expander("The scorecard as one table, with every column"):
-    ui.table(card, key="session_table", hide=("KPI id",))
+# Drawn when opened: a table grid is heavy for the browser, and most sessions never open it.
+full = st.expander("The scorecard as one table, with every column", key="session_table_open",
+                   on_change="rerun")
+if full.open:
+    with full:
+        ui.table(card, key="session_table", hide=("KPI id",))
 ui.download_buttons({"Scorecard": card}, name=f"scorecard-{month}", key="session_download")

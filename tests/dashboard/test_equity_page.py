@@ -37,11 +37,34 @@ def _charts(at: AppTest) -> list[dict[str, Any]]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def _open_every_section(at: AppTest) -> None:
+    """Open the expanders of the sections whose chart is drawn on demand, as a user would."""
+    for key in ("trends", "unknown", "theil"):
+        at.session_state[f"open_{key}"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_lower_sections_show_their_words_and_draw_their_charts_on_demand(
+        app_env: Path) -> None:
+    at = _page({"kpi": "prenatal_care"})
+    assert [s.value for s in at.subheader] == SECTIONS  # every section is there, in words
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert len(titles) == 3 and not any("statewide trend" in t for t in titles)
+    labels = [e.label for e in at.expander]
+    assert "Show the chart and table: each group over time" in labels
+    assert "Show the chart and table: between regions and within regions" in labels
+    text = _text(at)
+    assert "have race or ethnicity unknown or not reported" in text  # the summary, unopened
+    assert "between regions" in text
+
+
 def test_page_renders_every_section(app_env: Path) -> None:
     at = _page({"kpi": "prenatal_care"})
     assert [h.value for h in at.header] == ["Which gaps widened or narrowed",
                                             "Births with prenatal care in the first trimester"]
     assert [s.value for s in at.subheader] == SECTIONS
+    _open_every_section(at)
     charts = _charts(at)
     assert len(charts) == 6
     assert len(at.dataframe) >= 7  # a table beside every chart, plus the summary measures

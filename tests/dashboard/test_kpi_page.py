@@ -321,3 +321,20 @@ def test_a_data_steward_gets_a_way_back_they_may_open(copy_env: Path) -> None:
         assert ("Back to data health", "data-health") in [
             (lb, pg.rsplit("/", 1)[-1]) for lb, pg in links], links
         assert not any(lb == "Back to the stat session" for lb, _ in links)
+
+
+def test_repeating_tables_are_drawn_when_opened(app_env: Path) -> None:
+    at = _open(id="prenatal_care")
+    labels = [e.label for e in at.expander]
+    assert "Show the table: region by race and ethnicity" in labels
+    assert "Show every data-quality check" in labels
+    shut = len(at.dataframe)
+    verdicts = [e.value for e in (*at.success, *at.warning)]  # the checks' verdict, in words
+    assert any("Every data-quality check passed" in v or "Checks that need a look" in v
+               for v in verdicts)
+    at.session_state["open_kpi_cross_table"] = True
+    at.session_state["open_kpi_quality_table"] = True
+    at.run()
+    assert not at.exception
+    assert len(at.dataframe) == shut + 2
+    assert "Download data-quality checks (CSV)" in [b.label for b in at.get("download_button")]

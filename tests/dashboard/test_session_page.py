@@ -20,13 +20,29 @@ STATUS_WORDS = ("not met", "off track", "at risk", "uncertain", "on track", "met
                 "too few cases", "no agreed target")
 
 
-def _run(**params: str) -> AppTest:
+def _run(*, open_table: bool = True, **params: str) -> AppTest:
+    """The session page; ``open_table``: with the full scorecard table opened, as a user does."""
     at = AppTest.from_file(APP, default_timeout=60)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
     assert not at.exception, at.exception
+    if open_table:
+        at.session_state["session_table_open"] = True
+        at.run()
+        assert not at.exception, at.exception
     return at
+
+
+def test_full_table_is_drawn_only_when_opened(app_env: Path) -> None:
+    at = _run(open_table=False)
+    assert "The scorecard as one table, with every column" in [e.label for e in at.expander]
+    assert _scorecard(at).empty  # the grid is not sent until the expander is opened
+    assert len(at.get("download_button")) == 2  # the downloads need no opening
+    at.session_state["session_table_open"] = True
+    at.run()
+    assert not at.exception
+    assert len(_scorecard(at)) == 20
 
 
 def _scorecard(at: AppTest) -> pd.DataFrame:
@@ -108,9 +124,11 @@ def test_priority_parameter_and_agency_widget_filter_the_scorecard(app_env: Path
 
 
 def test_bad_parameters_say_what_is_wrong_and_fall_back(app_env: Path) -> None:
-    at = _run(month="2031-01", priority="moon")
+    at = _run(open_table=False, month="2031-01", priority="moon")
     errors = " ".join(e.value for e in at.error)
     assert "2031-01" in errors and "moon" in errors
+    at.session_state["session_table_open"] = True
+    at.run()
     assert len(_scorecard(at)) == 20
 
 
