@@ -17,7 +17,6 @@ from dashboard import state
 from dashboard.auth import current_viewer
 from dashboard.plaintext import plain
 from metrics.access import AccessDenied, can_edit, can_open
-from metrics.feedstate import feed_through
 from metrics.publish import (
     SnapshotError,
     approved,
@@ -121,8 +120,7 @@ if kept is not None and kept[0] == pages_key:
     pages, took = kept[1], kept[2]
 else:
     started = time.perf_counter()
-    with ws.session() as session:
-        through = feed_through(session, reg)
+    through = state.feeds_through()
     pages = preview_pages(preg, pub, month=latest_month(obs) or f"{as_of:%Y-%m}", as_of=as_of,
                           feed_through=through, threshold=policy.threshold)
     took = time.perf_counter() - started
