@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +51,19 @@ def start_server(workspace: Path, log: Path | None = None, *, as_of: str = AS_OF
             time.sleep(0.3)
     proc.terminate()
     sys.exit(f"the app did not answer within {timeout:.0f} s:\n{tail()}")
+
+
+def public_inputs(workspace: str, as_of: date):  # type: ignore[no-untyped-def]
+    """The workspace, its public register and the public KPIs' observations up to ``as_of``:
+    what the publishing benchmarks start from."""
+    import polars as pl
+
+    from metrics.engine import load_observations
+    from metrics.publish.snapshot import public_register
+    from metrics.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    reg = public_register(ws.register)
+    obs = load_observations(ws.engine).filter(pl.col("kpi_id").is_in(list(reg.kpis))
+                                              & (pl.col("period_end") <= as_of))
+    return ws, reg, obs

@@ -26,21 +26,16 @@ def main() -> None:
     ap.add_argument("--time-runs", type=int, default=0,
                     help="also time the protection with and without the exact model")
     a = ap.parse_args()
-    import polars as pl
 
-    from metrics.engine import load_observations
+    from benchmarks.common import public_inputs
     from metrics.publish import linked
     from metrics.publish.leastloss import LARGE_COST
     from metrics.publish.release import release
-    from metrics.publish.snapshot import feed_sources, public_register
+    from metrics.publish.snapshot import feed_sources
     from metrics.suppression import PUBLIC
-    from metrics.workspace import Workspace
 
-    ws = Workspace.open(a.workspace)
     as_of = date.fromisoformat(a.as_of)
-    reg = public_register(ws.register)
-    obs = load_observations(ws.engine).filter(pl.col("kpi_id").is_in(list(reg.kpis))
-                                              & (pl.col("period_end") <= as_of))
+    ws, reg, obs = public_inputs(a.workspace, as_of)
     linked.GAP_LOG = []
     t = time.perf_counter()
     linked.protect_linked(reg, obs, PUBLIC, sources=feed_sources(ws))

@@ -23,22 +23,17 @@ def main() -> None:
     ap.add_argument("--as-of", default="2026-11-25")
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
-    import polars as pl
 
-    from metrics.engine import load_observations
+    from benchmarks.common import public_inputs
     from metrics.feedstate import feed_through
     from metrics.publish.linked import protect_linked
     from metrics.publish.preview import preview_pages
-    from metrics.publish.snapshot import feed_sources, public_register
+    from metrics.publish.snapshot import feed_sources
     from metrics.scorecard import latest_month
     from metrics.suppression import PUBLIC
-    from metrics.workspace import Workspace
 
-    ws = Workspace.open(a.workspace)
     as_of = date.fromisoformat(a.as_of)
-    reg = public_register(ws.register)
-    obs = load_observations(ws.engine).filter(pl.col("kpi_id").is_in(list(reg.kpis))
-                                              & (pl.col("period_end") <= as_of))
+    ws, reg, obs = public_inputs(a.workspace, as_of)
     t = time.perf_counter()
     pub, _truth, _audit = protect_linked(reg, obs, PUBLIC, sources=feed_sources(ws))
     protect = time.perf_counter() - t
