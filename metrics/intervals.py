@@ -260,13 +260,20 @@ def median_ranks(n: Values, *, confidence: float = 0.95) -> tuple[FloatArray, Fl
     flat = na.ravel()
     ks = np.full(flat.shape, np.nan)
     valid = np.isfinite(flat) & (flat >= 1) & (flat == np.floor(flat))
-    for size in np.unique(flat[valid]):  # one binomial table per distinct n
-        m = int(size)
-        j = np.arange(0, m // 2 + 1)
-        cdf = special.bdtr(j, m, 0.5)  # P(B <= j)
-        ok = np.nonzero(cdf <= alpha / 2.0)[0]
-        if ok.size:
-            ks[valid & (flat == size)] = float(ok[-1] + 1)  # P(B <= k − 1) <= α/2, k − 1 = j
+    sizes, where = np.unique(flat[valid].astype(np.int64), return_inverse=True)
+    # j: the largest whole number with P(B <= j) <= α/2, found from the continuous inverse
+    # of the binomial CDF and then checked (and moved) against the CDF itself
+    with np.errstate(all="ignore"):
+        guess = np.nan_to_num(special.bdtrik(alpha / 2.0, sizes.astype(float), 0.5), nan=-1.0)
+    j = np.clip(np.floor(guess).astype(np.int64), -1, sizes // 2)
+    while True:
+        up = (j + 1 <= sizes) & (special.bdtr(j + 1, sizes, 0.5) <= alpha / 2.0)
+        down = (j >= 0) & (special.bdtr(np.maximum(j, 0), sizes, 0.5) > alpha / 2.0)
+        if not (up.any() or down.any()):
+            break
+        j = j + up.astype(np.int64) - down.astype(np.int64)
+    k_sizes = np.where(j >= 0, j + 1.0, np.nan)  # P(B <= k − 1) <= α/2, k − 1 = j
+    ks[valid] = k_sizes[where]
     k = ks.reshape(na.shape)
     return k, np.where(np.isnan(k), np.nan, na - k + 1.0)
 

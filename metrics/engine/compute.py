@@ -29,6 +29,7 @@ from . import file_totals, plausible
 from .grain import expected_months as _expected_months
 from .grain import month_periods as _month_periods
 from .grain import periods as _periods
+from .medians import median_levels
 
 OBS_SCHEMA: dict[str, pl.DataType] = {
     "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
@@ -254,66 +255,17 @@ def finish_observations(t: pl.DataFrame, kpi: Kpi) -> pl.DataFrame:
     )
 
 
-HISTOGRAM_MAX_SHARE = 0.25  # medians from value counts when values repeat this much
-
-
-def _with_ranks(lv: pl.DataFrame) -> pl.DataFrame:
-    """Ranks ``_k``, ``_u`` of the order statistics bounding each median (distribution-free
-    95% interval, :func:`metrics.intervals.median_ranks`); ``_ok`` False where too few."""
-    k, u = intervals.median_ranks(lv.get_column("den").to_numpy())
-    ok = np.isfinite(k)
-    return lv.with_columns(pl.Series("_k", np.where(ok, k, 1).astype(np.int64)),
-                           pl.Series("_u", np.where(ok, u, 1).astype(np.int64)),
-                           pl.Series("_ok", ok))
-
-
-def _median_levels(frame: pl.DataFrame, key: str, weighted: bool) -> pl.DataFrame:
-    """Median, its interval (``lo``, ``hi``), count and months per level, from values
-    (``weighted``: value counts ``c``)."""
-    levels = []
-    for keys in ([key, "_region", "_group"], [key, "_region"], [key, "_group"], [key]):
-        months = frame.group_by(keys).agg(pl.col("_month").n_unique().alias("_months"))
-        if weighted:  # the median is read off the cumulative counts, in value order
-            vals = frame.group_by([*keys, "v"]).agg(pl.col("c").sum()).sort([*keys, "v"])
-            n = pl.col("c").sum().cast(pl.Int64)
-            cum = pl.col("c").cum_sum().cast(pl.Int64)
-            lower = pl.col("v").filter(cum > (n - 1) // 2).first()
-            upper = pl.col("v").filter(cum > n // 2).first()
-            lv = vals.group_by(keys, maintain_order=True).agg(
-                n.cast(pl.Float64).alias("den"), ((lower + upper) / 2).alias("med"))
-            lv = _with_ranks(lv)
-            at = vals.join(lv.select(*keys, "_k", "_u"), on=keys, how="left", nulls_equal=True)
-            at = at.with_columns(pl.col("c").cum_sum().over(keys).alias("_cum"))
-            bounds = at.group_by(keys).agg(
-                pl.col("v").filter(pl.col("_cum") >= pl.col("_k")).first().alias("lo"),
-                pl.col("v").filter(pl.col("_cum") >= pl.col("_u")).first().alias("hi"))
-        else:
-            lv = _with_ranks(frame.group_by(keys).agg(pl.len().cast(pl.Float64).alias("den"),
-                                                      pl.col("v").median().alias("med")))
-            at = frame.join(lv.select(*keys, "_k", "_u"), on=keys, how="left", nulls_equal=True)
-            bounds = at.group_by(keys).agg(
-                pl.col("v").sort().get(pl.col("_k").first() - 1).alias("lo"),
-                pl.col("v").sort().get(pl.col("_u").first() - 1).alias("hi"))
-        lv = lv.join(bounds, on=keys, how="left", nulls_equal=True).with_columns(
-            pl.when(pl.col("_ok")).then(pl.col("lo")).alias("lo"),
-            pl.when(pl.col("_ok")).then(pl.col("hi")).alias("hi")).drop("_k", "_u", "_ok")
-        lv = lv.join(months, on=keys, how="left", nulls_equal=True)
-        for missing in ("_region", "_group"):
-            if missing not in keys:
-                lv = lv.with_columns(pl.lit(None).alias(missing))
-        levels.append(lv.select(key, "_region", "_group", "den", "med", "lo", "hi", "_months")
-                      .with_columns(pl.col("_region").cast(pl.String),
-                                    pl.col("_group").cast(pl.String)))
-    return pl.concat(levels)
+HISTOGRAM_MIN_REPEATS = 64  # medians from value counts when each value recurs this often
+HISTOGRAM_SAMPLE = 200_000  # ... in the first records read
 
 
 def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) -> pl.DataFrame | None:
     """Medians per level.
 
-    Medians cannot be rolled up from finer medians, but value counts can: where values
-    repeat (days, counts, whole dollars) the engine counts each value per month x region x
-    group in one streaming pass and reads every level's median off the cumulative counts,
-    exactly.  Otherwise it falls back to medians over the narrow frame of values.
+    Medians cannot be rolled up from finer medians.  Where values recur (days, counts,
+    whole dollars) the engine counts each value per month x region x group in one streaming
+    pass; otherwise it reads the narrow frame of values.  Either way every level's order
+    statistics come from one sort (:mod:`metrics.engine.medians`), exactly.
     """
     lf = _scan(sources.get(feed.feed_id, ()))
     if lf is None:
@@ -323,18 +275,23 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
         lf = lf.filter(pl.sql_expr(kpi.filter).fill_null(False))
     narrow = (lf.select("_month", "_region", "_group",
                         pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v"))
-    counts = (narrow.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
-              .collect(engine="streaming"))
-    total = int(counts.get_column("c").sum()) if counts.height else 0
-    weighted = counts.height <= HISTOGRAM_MAX_SHARE * max(total, 1)
-    frame = counts if weighted else narrow.collect(engine="streaming")
+    sample = narrow.head(HISTOGRAM_SAMPLE).select(pl.col("v").n_unique().alias("d"),
+                                                   pl.len().alias("n")).collect()
+    weighted = int(sample["d"][0]) * HISTOGRAM_MIN_REPEATS <= int(sample["n"][0])
+    if weighted:  # values recur (days, counts, whole dollars): count each value per cell
+        frame = (narrow.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
+                 .collect(engine="streaming"))
+    else:
+        frame = narrow.collect(engine="streaming")
+    if frame.height == 0:
+        return None
     mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
     if kpi.grain != "month":  # attach periods through a tiny join (many-to-many for rolling)
         frame = frame.join(mp, on="_month", how="inner")
         key = "period"
     else:
         key = "_month"
-    out = _median_levels(frame, key, weighted)
+    out = median_levels(frame, key, weighted)
     if key == "_month":
         out = out.join(mp, on="_month", how="left").drop("_month")
     out = out.rename({"_region": "region", "_group": "group"}).with_columns(

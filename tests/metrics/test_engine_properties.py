@@ -155,7 +155,7 @@ def test_medians_from_value_counts_equal_medians_of_the_values(values: list) -> 
     """The engine reads medians off cumulative value counts; they must be the exact medians."""
     from datetime import date as _date
 
-    from metrics.engine.compute import _median_levels
+    from metrics.engine.medians import median_levels as _median_levels
 
     raw = pl.DataFrame(
         {"_month": [_date(2025, 1 + m, 1) for m, _, _, _ in values],
