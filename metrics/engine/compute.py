@@ -29,7 +29,7 @@ from . import file_totals, plausible
 from .grain import expected_months as _expected_months
 from .grain import month_periods as _month_periods
 from .grain import periods as _periods
-from .medians import median_levels
+from .medians import GRID, median_levels
 
 OBS_SCHEMA: dict[str, pl.DataType] = {
     "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
@@ -275,9 +275,14 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
         lf = lf.filter(pl.sql_expr(kpi.filter).fill_null(False))
     narrow = (lf.select("_month", "_region", "_group",
                         pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v"))
-    sample = narrow.head(HISTOGRAM_SAMPLE).select(pl.col("v").n_unique().alias("d"),
-                                                   pl.len().alias("n")).collect()
-    weighted = int(sample["d"][0]) * HISTOGRAM_MIN_REPEATS <= int(sample["n"][0])
+    sample = narrow.head(HISTOGRAM_SAMPLE).select(
+        pl.col("v").n_unique().alias("d"), pl.len().alias("n"),
+        ((pl.col("v") == pl.col("v").floor()).all()
+         & ((pl.col("v").max() - pl.col("v").min()) < GRID)).alias("whole")).collect()
+    # whole numbers in a small range are read off one bucket per value, from the records;
+    # other values that recur often are counted per cell first
+    weighted = (not sample["whole"][0]
+                and int(sample["d"][0]) * HISTOGRAM_MIN_REPEATS <= int(sample["n"][0]))
     if weighted:  # values recur (days, counts, whole dollars): count each value per cell
         frame = (narrow.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
                  .collect(engine="streaming"))
@@ -285,14 +290,12 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
         frame = narrow.collect(engine="streaming")
     if frame.height == 0:
         return None
-    mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
     if kpi.grain != "month":  # attach periods through a tiny join (many-to-many for rolling)
-        frame = frame.join(mp, on="_month", how="inner")
-        key = "period"
+        mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
+        out = median_levels(frame.join(mp, on="_month", how="inner"), "period", weighted)
     else:
-        key = "_month"
-    out = median_levels(frame, key, weighted)
-    if key == "_month":
+        out = median_levels(frame, "_month", weighted)
+        mp = _month_periods(out.get_column("_month").unique().to_list(), kpi)
         out = out.join(mp, on="_month", how="left").drop("_month")
     out = out.rename({"_region": "region", "_group": "group"}).with_columns(
         pl.col("region").fill_null(ALL), pl.col("group").fill_null(ALL))

@@ -1,20 +1,18 @@
-"""Exact medians and their distribution-free intervals at every level, from one sort.
+"""Exact medians and their distribution-free intervals at every level, without a sort.
 
 A median cannot be rolled up from finer medians, so each level (cell, region total, group
-total, statewide) needs order statistics of its own records.  Sorting every level's records
-separately costs one sort per level; instead the values are sorted once, each record gets
-its position in that order, and records are grouped by their finest cell (month x region x
-group) with positions kept in order.  The ``r``-th smallest value of any union of cells
-(a region total is the union of its groups' cells) is then the smallest position ``x`` at
-which ``r`` of the union's records lie at or before ``x``: a bisection on ``x`` whose
-counts are binary searches in the cells' sorted positions, all queries of all levels at
-once.  Weighted rows (value counts: ``c`` records share value ``v``) use cumulative
-weights for the counts, so medians read off a histogram are the same order statistics.
+total, statewide) needs order statistics of its own records.  Bucket counts, however, can
+be rolled up.  The values are cut into about a thousand value buckets of about equal size (a
+uniform grid merged by a sample's histogram); one pass counts records per fine cell (month x region x group) and bucket, and
+every level's counts are sums of its cells'.  The cumulative counts of a level's group then
+say in which bucket its ``r``-th smallest value lies and at which rank inside that bucket;
+only the few records of the wanted buckets are kept and sorted to read the value off.
+The result is exact whatever the edges: they only decide how few records are sorted.
+Weighted rows (value counts: ``c`` records share value ``v``) count with their weights, so
+medians read off a histogram are the same order statistics.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -23,7 +21,7 @@ from metrics import intervals
 
 # (dimension kept?) for key, region, group: the fine cells and the three rollups
 LEVELS = ((True, True, True), (True, True, False), (True, False, True), (True, False, False))
-
+BUCKETS = 1024  # value buckets (fewer for small frames)
 
 def _codes(s: pl.Series) -> tuple[np.ndarray, list]:
     """A small integer code per value (nulls get their own code) and the value of each code."""
@@ -32,23 +30,25 @@ def _codes(s: pl.Series) -> tuple[np.ndarray, list]:
         codes = s.to_physical().to_numpy()
         n = len(values)
     elif s.dtype.is_integer() or s.dtype == pl.Date:  # a dense lookup over the value range
-        phys = s.to_physical().drop_nulls().to_numpy().astype(np.int64)
-        low = int(phys.min()) if phys.size else 0
-        span = int(phys.max()) - low + 1 if phys.size else 1
-        if span > 4 * max(len(s), 1) + 1024:  # sparse values: search instead
+        raw = s.to_physical()
+        low = raw.min()
+        if low is None:
             return _searched(s)
-        used = np.bincount(phys - low, minlength=span) > 0
-        lookup = np.cumsum(used) - 1
-        raw = s.to_physical().fill_null(low).to_numpy().astype(np.int64)
-        codes = lookup[raw - low]
-        values = (pl.Series(np.nonzero(used)[0] + low).cast(s.to_physical().dtype)
+        span = int(raw.max()) - int(low) + 1  # type: ignore[arg-type]
+        if span > 4 * len(s) + 1024:  # sparse values: search instead
+            return _searched(s)
+        offset = (raw.fill_null(low) - low).to_numpy()
+        used = np.bincount(offset, minlength=span) > 0
+        lookup = (np.cumsum(used) - 1).astype(np.int32)
+        codes = lookup[offset]
+        values = (pl.Series(np.nonzero(used)[0] + int(low)).cast(raw.dtype)  # type: ignore[arg-type]
                   .cast(s.dtype).to_list())
         n = len(values)
     else:
         return _searched(s)
     if s.null_count():
         codes = np.where(s.is_null().to_numpy(), n, codes)
-    return codes.astype(np.int64, copy=False), [*values, None]  # code n: a missing value
+    return codes.astype(np.int32, copy=False), [*values, None]  # code n: a missing value
 
 
 def _searched(s: pl.Series) -> tuple[np.ndarray, list]:
@@ -56,29 +56,16 @@ def _searched(s: pl.Series) -> tuple[np.ndarray, list]:
     n = len(uniq)
     codes = (uniq.search_sorted(s.fill_null(uniq[0]), side="left").to_numpy() if n
              else np.zeros(len(s), dtype=np.int64))
-    codes = np.where(s.is_null().to_numpy(), n, codes).astype(np.int64)
+    codes = np.where(s.is_null().to_numpy(), n, codes).astype(np.int32)
     return codes, [*uniq.to_list(), None]
 
 
-@dataclass(frozen=True)
-class _Sorted:
-    """Records in value order, grouped by fine cell with positions kept in value order."""
-
-    v: np.ndarray  # values, ascending
-    by_cell: np.ndarray  # positions (into ``v``) grouped by cell, ascending within a cell
-    keyed: np.ndarray  # cell * n + position: ascending
-    first: np.ndarray  # where each cell starts in ``by_cell`` (one more entry: the end)
-    cum_w: np.ndarray | None  # weight before each index of ``by_cell``; None: each weighs 1
-
-    def weight_before(self, idx: np.ndarray) -> np.ndarray:
-        return idx if self.cum_w is None else self.cum_w[idx]
-
-
-def median_levels(frame: pl.DataFrame, key: str, weighted: bool) -> pl.DataFrame:
+def median_levels(frame: pl.DataFrame, key: str, weighted: bool, *,
+                  buckets: int | None = None) -> pl.DataFrame:
     """Median (``med``), its 95% interval (``lo``, ``hi``), count (``den``) and months seen
     (``_months``) per ``key`` x region x group at the four levels, from values ``v``
     (``weighted``: value ``v`` seen ``c`` times).  Region and group are text, None where
-    a level spans them all."""
+    a level spans them all.  ``buckets``: how many value buckets (default: by size)."""
     out_schema = {key: frame.schema[key], "_region": pl.String, "_group": pl.String,
                   "den": pl.Float64, "med": pl.Float64, "lo": pl.Float64, "hi": pl.Float64,
                   "_months": pl.Int64}
@@ -87,73 +74,161 @@ def median_levels(frame: pl.DataFrame, key: str, weighted: bool) -> pl.DataFrame
     dims = [_codes(frame.get_column(c)) for c in (key, "_region", "_group")]
     sizes = [len(values) + 1 for _, values in dims]  # one more code: "all" at a rollup
     n_cells = sizes[0] * sizes[1] * sizes[2]
-    fine = (dims[0][0] * sizes[1] + dims[1][0]) * sizes[2] + dims[2][0]
+    wide = np.int64 if n_cells >= 1 << 31 else np.int32
+    fine = (dims[0][0].astype(wide) * sizes[1] + dims[1][0]) * sizes[2] + dims[2][0]
+    v = frame.get_column("v").to_numpy()
+    w = frame.get_column("c").to_numpy().astype(np.int64) if weighted else None
 
-    # one sort by value; positions grouped by fine cell, in value order within each cell
-    # (a group keeps its rows' order: the positions of each cell come out ascending)
-    cols = {"v": frame.get_column("v"), "_cell": pl.Series(fine, dtype=pl.UInt32)}
-    if weighted:
-        cols["c"] = frame.get_column("c")
-    ordered = pl.DataFrame(cols).sort("v")
-    grouped = (ordered.select("_cell").with_row_index("_pos").group_by("_cell").agg("_pos")
-               .sort("_cell"))
-    present = grouped.get_column("_cell").to_numpy().astype(np.int64)
-    sizes_present = grouped.get_column("_pos").list.len().to_numpy()
-    by_cell = grouped.get_column("_pos").explode().to_numpy().astype(np.int64)
-    n = len(by_cell)
-    per_cell = np.zeros(n_cells, dtype=np.int64)
-    per_cell[present] = sizes_present
-    cum_w = None
-    if weighted:
-        w = ordered.get_column("c").to_numpy()[by_cell].astype(np.int64)
-        cum_w = np.concatenate([[0], np.cumsum(w)])
-    data = _Sorted(v=ordered.get_column("v").to_numpy(), by_cell=by_cell,
-                   keyed=np.repeat(present, sizes_present) * n + by_cell, cum_w=cum_w,
-                   first=np.concatenate([[0], np.cumsum(per_cell)]))
-    del ordered, grouped
+    in_cell = np.bincount(fine, minlength=n_cells)
+    present = np.nonzero(in_cell)[0]
+    slot = np.full(n_cells, -1, dtype=np.int32)
+    slot[present] = np.arange(len(present))
+    row_slot = slot[fine]
+    del fine
+    exact = None if buckets else _whole_numbers(v)
+    if exact is not None:  # a bucket per value: every order statistic is a bucket's value
+        low, nb = exact
+        bucket = (v - low).astype(np.int32)
+    else:
+        bucket = _buckets(v, buckets or int(min(BUCKETS, max(1, len(v) // 64))))
+        nb = int(bucket.max()) + 1
+    counts = np.bincount(row_slot * nb + bucket, weights=w, minlength=len(present) * nb)
+    small = np.int32 if counts.sum() < 1 << 31 else np.int64
+    counts = counts.astype(small).reshape(len(present), nb)
 
     # months seen per fine cell (for complete periods); one a cell when the key is the month
     if key == "_month":
-        seen = np.ones((n_cells, 1), dtype=bool)
+        seen = np.ones((len(present), 1), dtype=bool)
     else:
         month_codes, _ = _codes(frame.get_column("_month"))
         n_months = int(month_codes.max()) + 1
-        seen = (np.bincount(fine * n_months + month_codes, minlength=n_cells * n_months) > 0
-                ).reshape(n_cells, n_months)
+        seen = (np.bincount(row_slot * n_months + month_codes, minlength=len(present) * n_months)
+                > 0).reshape(len(present), n_months)
 
     kc, rest = np.divmod(present, sizes[1] * sizes[2])
     rc, gc = np.divmod(rest, sizes[2])
-    frames = []
+    plans = []
     for keep in LEVELS:
         rr = rc if keep[1] else np.full_like(rc, sizes[1] - 1)
         gg = gc if keep[2] else np.full_like(gc, sizes[2] - 1)
         groups, member_of = np.unique((kc * sizes[1] + rr) * sizes[2] + gg, return_inverse=True)
-        stats = _order_statistics(member_of.reshape(-1), present, data, seen)
-        frames.append(_decoded(groups, stats, sizes, dims, key, out_schema))
-    return pl.concat(frames)
+        plans.append(_Level(groups, member_of.reshape(-1), counts, seen))
+    if exact is not None:
+        return pl.concat([_decoded(plan.groups, plan.statistics(None, exact[0]), sizes, dims,
+                                   key, out_schema) for plan in plans])
+    # the records of the buckets some level needs, and nothing else
+    need = np.zeros((len(present), nb), dtype=bool)
+    for plan in plans:
+        need[np.arange(len(present))[:, None], plan.wanted_buckets()] = True
+    keep_rows = need[row_slot, bucket]
+    cand = {"slot": row_slot[keep_rows], "bucket": bucket[keep_rows], "v": v[keep_rows],
+            "w": w[keep_rows] if w is not None else None}
+    return pl.concat([_decoded(plan.groups, plan.statistics(cand), sizes, dims, key,
+                               out_schema) for plan in plans])
 
 
-def _order_statistics(member_of: np.ndarray, members: np.ndarray, data: _Sorted,
-                      seen: np.ndarray) -> dict[str, np.ndarray]:
-    """One level, each group the union of its member fine cells: count, median, interval
-    bounds (NaN where too few values) and months seen."""
-    n_groups = int(member_of.max()) + 1
-    cell_w = data.weight_before(data.first[members + 1]) - data.weight_before(data.first[members])
-    count = np.bincount(member_of, weights=cell_w, minlength=n_groups).astype(np.int64)
-    months = np.zeros((n_groups, seen.shape[1]), dtype=bool)
-    np.logical_or.at(months, member_of, seen[members])
-    k, u = intervals.median_ranks(count.astype(float))
-    ok = np.isfinite(k)
-    ranks = np.stack([(count - 1) // 2 + 1, count // 2 + 1,
-                      np.where(ok, k, 1).astype(np.int64), np.where(ok, u, 1).astype(np.int64)])
-    if data.cum_w is None and len(members) == n_groups:  # one cell a group: read directly
-        values = data.v[data.by_cell[data.first[members][None, :] + ranks[:, member_of] - 1]]
-        values = values[:, np.argsort(member_of)]
-    else:
-        values = _select(ranks, member_of, members, data)
-    return {"den": count.astype(float), "med": (values[0] + values[1]) / 2,
-            "lo": np.where(ok, values[2], np.nan), "hi": np.where(ok, values[3], np.nan),
-            "_months": months.sum(axis=1).astype(np.int64)}
+GRID = 1 << 16  # uniform grid between the 0.1% and 99.9% sample quantiles
+
+
+def _whole_numbers(v: np.ndarray) -> tuple[int, int] | None:
+    """(smallest value, span) when every value is a whole number within a span of
+    :data:`GRID` (days, counts, whole dollars): then a bucket can hold one value each."""
+    head = v[:100_000]
+    if v.size == 0 or not (head == np.floor(head)).all() or not np.isfinite(v).all():
+        return None
+    low, high = float(v.min()), float(v.max())
+    if high - low >= GRID or not (v == np.floor(v)).all():
+        return None
+    return int(low), int(high - low) + 1
+
+
+def _buckets(v: np.ndarray, n_buckets: int) -> np.ndarray:
+    """A bucket number per value, non-decreasing in the value, buckets of about equal
+    size: a uniform grid cell per value, grid cells merged by a sample's histogram (a
+    table lookup per value, not a search)."""
+    sample = v[:: max(1, len(v) // 100_000)]
+    sample = sample[np.isfinite(sample)]
+    if n_buckets <= 1 or sample.size == 0:
+        return np.zeros(len(v), dtype=np.int32)
+    lo, hi = np.quantile(sample, [0.001, 0.999])
+    if not hi > lo:
+        lo, hi = float(sample.min()), float(sample.max())
+    if not hi > lo:
+        hi = lo + 1.0
+    scale = GRID / (hi - lo)
+
+    def grid(x: np.ndarray) -> np.ndarray:
+        cells = np.clip((x - lo) * scale, 0, GRID - 1)
+        return np.nan_to_num(cells, nan=GRID - 1).astype(np.int32)  # NaN sorts last
+
+    mass = np.cumsum(np.bincount(grid(sample), minlength=GRID)) / sample.size
+    table = np.minimum((np.concatenate([[0.0], mass[:-1]]) * n_buckets).astype(np.int32),
+                       n_buckets - 1)
+    return table[grid(v)]
+
+
+class _Level:
+    """One level: each group the union of its member fine cells (``member_of``)."""
+
+    def __init__(self, groups: np.ndarray, member_of: np.ndarray, counts: np.ndarray,
+                 seen: np.ndarray) -> None:
+        self.groups, self.member_of = groups, member_of
+        n_groups = len(groups)
+        if n_groups == len(member_of):  # one cell a group
+            per_group = counts[np.argsort(member_of)]
+        else:
+            by_group = np.argsort(member_of, kind="stable")
+            starts = np.searchsorted(member_of[by_group], np.arange(n_groups))
+            per_group = np.add.reduceat(counts[by_group], starts, axis=0)
+        self.months = np.zeros((n_groups, seen.shape[1]), dtype=bool)
+        np.logical_or.at(self.months, member_of, seen)
+        self.count = per_group.sum(axis=1, dtype=np.int64)
+        k, u = intervals.median_ranks(self.count.astype(float))
+        self.ok = np.isfinite(k)
+        self.ranks = np.stack([(self.count - 1) // 2 + 1, self.count // 2 + 1,
+                               np.where(self.ok, k, 1).astype(np.int64),
+                               np.where(self.ok, u, 1).astype(np.int64)])  # (4, groups)
+        cum = np.cumsum(per_group, axis=1, dtype=np.int64)
+        # the bucket holding each rank (one search over all groups' cumulative counts, each
+        # group's offset past the previous one's), and the weight before that bucket
+        rows = np.arange(n_groups)
+        stride = int(self.count.max()) + 1
+        flat = (cum + (rows * stride)[:, None]).reshape(-1)
+        nb = cum.shape[1]
+        self.bucket = np.stack([np.searchsorted(flat, rows * stride + r, side="left") - rows * nb
+                                for r in self.ranks])
+        self.before = np.where(self.bucket > 0, cum[rows, np.maximum(self.bucket - 1, 0)], 0)
+
+    def wanted_buckets(self) -> np.ndarray:
+        """(member cells, 4): the buckets to keep for each member cell."""
+        return self.bucket[:, self.member_of].T
+
+    def statistics(self, cand: dict | None, low: int = 0) -> dict[str, np.ndarray]:
+        """``cand``: the records of the wanted buckets; None when each bucket is one value
+        (``low`` + bucket number)."""
+        if cand is None:
+            return self._finished((self.bucket + low).astype(float))
+        values = np.empty(self.ranks.shape)
+        group_of = self.member_of[cand["slot"]]
+        for q in range(len(self.ranks)):
+            hit = cand["bucket"] == self.bucket[q][group_of]
+            g, vals = group_of[hit], cand["v"][hit]
+            wts = cand["w"][hit] if cand["w"] is not None else np.ones(len(vals), dtype=np.int64)
+            order = np.lexsort((vals, g))
+            g, vals, wts = g[order], vals[order], wts[order]
+            cum = np.cumsum(wts)
+            start = np.searchsorted(g, np.arange(len(self.groups)), side="left")
+            before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0)
+            # the first of the group's candidates whose weight reaches the rank
+            target = before + self.ranks[q] - self.before[q]
+            values[q] = vals[np.searchsorted(cum, target, side="left")]
+        return self._finished(values)
+
+    def _finished(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        return {"den": self.count.astype(float), "med": (values[0] + values[1]) / 2,
+                "lo": np.where(self.ok, values[2], np.nan),
+                "hi": np.where(self.ok, values[3], np.nan),
+                "_months": self.months.sum(axis=1).astype(np.int64)}
 
 
 def _decoded(groups: np.ndarray, stats: dict[str, np.ndarray], sizes: list[int], dims: list,
@@ -171,31 +246,3 @@ def _decoded(groups: np.ndarray, stats: dict[str, np.ndarray], sizes: list[int],
         "_region": decode(rc, 1, True), "_group": decode(gc, 2, True),
         **{c: pl.Series(a).fill_nan(None) if c in ("lo", "hi") else a for c, a in stats.items()},
     }, schema=schema)
-
-
-def _select(ranks: np.ndarray, member_of: np.ndarray, members: np.ndarray,
-            data: _Sorted) -> np.ndarray:
-    """The ``ranks[q, g]``-th smallest value (1-based, by weight) of each group ``g``: the
-    first position in value order at which the group's members reach that weight."""
-    n_q, n_g = ranks.shape
-    n = len(data.v)
-    # one row per (query, member cell) pair
-    q_of_pair = np.repeat(np.arange(n_q), len(members))
-    cell_of_pair = np.tile(members, n_q)
-    target_of_pair = np.tile(member_of, n_q) + q_of_pair * n_g  # flat (q, g) index
-    base = data.weight_before(data.first[cell_of_pair])
-    lo = np.full(n_q * n_g, -1, dtype=np.int64)  # the rank is not reached at or before lo
-    hi = np.full(n_q * n_g, n - 1, dtype=np.int64)  # the rank is reached at or before hi
-    want = ranks.reshape(-1)
-    while True:
-        active = hi - lo > 1
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        at = np.searchsorted(data.keyed, cell_of_pair * n + mid[target_of_pair], side="right")
-        got = np.bincount(target_of_pair, weights=data.weight_before(at) - base,
-                          minlength=n_q * n_g)
-        reached = got >= want
-        hi = np.where(active & reached, mid, hi)
-        lo = np.where(active & ~reached, mid, lo)
-    return data.v[hi].reshape(n_q, n_g)

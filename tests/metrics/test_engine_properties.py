@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -167,3 +168,44 @@ def test_medians_from_value_counts_equal_medians_of_the_values(values: list) -> 
     direct = _median_levels(raw, "_month", weighted=False).sort(keys, nulls_last=True)
     from_counts = _median_levels(counts, "_month", weighted=True).sort(keys, nulls_last=True)
     assert_frame_equal(direct, from_counts, check_dtypes=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.integers(0, 1),
+                                 st.one_of(st.integers(-5, 5).map(float),
+                                           st.floats(-1e6, 1e6, allow_nan=False,
+                                                     allow_infinity=False))),
+                       min_size=1, max_size=300),
+       buckets=st.one_of(st.none(), st.integers(1, 40)), weighted=st.booleans())
+def test_medians_and_their_bounds_are_the_order_statistics_of_each_level(
+        values: list, buckets: int | None, weighted: bool) -> None:
+    """Every level's median and interval bounds equal the order statistics of its own
+    values, sorted directly (the engine reads them from bucket counts, with any number of
+    buckets, from the values or from value counts)."""
+    from datetime import date as _date
+
+    from metrics import intervals
+    from metrics.engine.medians import median_levels
+
+    raw = pl.DataFrame(
+        {"_month": [_date(2025, 1 + m, 1) for m, _, _, _ in values],
+         "_region": [f"R{r}" for _, r, _, _ in values],
+         "_group": [f"g{g}" for _, _, g, _ in values],
+         "v": [v for *_, v in values]})
+    frame = (raw.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
+             if weighted else raw)
+    got = median_levels(frame, "_month", weighted=weighted, buckets=buckets)
+    assert got.height > 0
+    for row in got.iter_rows(named=True):
+        sel = raw.filter(pl.col("_month") == row["_month"])
+        for dim in ("_region", "_group"):
+            if row[dim] is not None:
+                sel = sel.filter(pl.col(dim) == row[dim])
+        vals = np.sort(sel.get_column("v").to_numpy())
+        assert row["den"] == len(vals)
+        assert row["med"] == (vals[(len(vals) - 1) // 2] + vals[len(vals) // 2]) / 2
+        k, u = intervals.median_ranks(np.array([float(len(vals))]))
+        if np.isfinite(k[0]):
+            assert (row["lo"], row["hi"]) == (vals[int(k[0]) - 1], vals[int(u[0]) - 1])
+        else:
+            assert row["lo"] is None and row["hi"] is None
