@@ -161,8 +161,10 @@ def _combinations(rows: pl.DataFrame, rolling: bool, split: bool
 
 def _intervals(n_var: int, combos: list[list[int]], eq_rows: list[int], eq_vals: list[float],
                links: list[tuple[list[int], list[int]]], ub_rows: list[int],
-               ub_vals: list[float], targets: list[int]) -> list[tuple[float, float]]:
-    """Min and max of each target row's combination subject to everything published."""
+               ub_vals: list[float], targets: list[int],
+               enough: list[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+    """Min and max of each target row's combination subject to everything published
+    (``enough``: see :func:`_solve`)."""
     data: list[float] = []
     ri: list[int] = []
     ci: list[int] = []
@@ -197,12 +199,18 @@ def _intervals(n_var: int, combos: list[list[int]], eq_rows: list[int], eq_vals:
             ud.append(1.0)
     a_ub = csr_matrix((ud, (ur, uc)), shape=(len(ub_rows), n_var)) if ub_rows else None
     return _solve(n_var, a_eq, np.asarray(b, dtype=np.float64), a_ub,
-                  np.asarray(ub_vals, dtype=np.float64), [combos[t] for t in targets])
+                  np.asarray(ub_vals, dtype=np.float64), [combos[t] for t in targets], enough)
 
 
 def _solve(n_var: int, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray,
-           targets: list[list[int]]) -> list[tuple[float, float]]:
-    """Min and max of each target sum: one HiGHS model, warm-started target by target."""
+           targets: list[list[int]], enough: list[tuple[float, float]] | None = None
+           ) -> list[tuple[float, float]]:
+    """Min and max of each target sum: one HiGHS model, warm-started target by target.
+
+    ``enough``: per target, a feasible value and a width; where the max is at least that
+    width above the feasible value, the min is not solved and the feasible value stands in
+    for it (the width is then a lower bound, enough for a verdict).
+    """
     try:
         from scipy.optimize._highspy import _core as hc
     except ImportError:  # pragma: no cover - older scipy: one linprog per bound
@@ -239,25 +247,29 @@ def _solve(n_var: int, a_eq: Any, b_eq: np.ndarray, a_ub: Any, b_ub: np.ndarray,
                   a.data.astype(np.float64))
     out = []
     prev: list[int] = []
-    for idx in targets:
+    for t, idx in enumerate(targets):
         if prev:
             h.changeColsCost(len(prev), np.asarray(prev, dtype=np.int32), np.zeros(len(prev)))
         h.changeColsCost(len(idx), np.asarray(idx, dtype=np.int32), np.ones(len(idx)))
         prev = list(idx)
-        res = []
-        for sense in (hc.ObjSense.kMinimize, hc.ObjSense.kMaximize):
+        res: dict[Any, float] = {}
+        for sense in (hc.ObjSense.kMaximize, hc.ObjSense.kMinimize):
+            if sense == hc.ObjSense.kMinimize and enough is not None \
+                    and res[hc.ObjSense.kMaximize] - enough[t][0] >= enough[t][1] - 1e-6:
+                res[sense] = enough[t][0]
+                break
             h.changeObjectiveSense(sense)
             h.run()
             st = h.getModelStatus()
             if st == hc.HighsModelStatus.kOptimal:
-                res.append(float(h.getInfo().objective_function_value))
+                res[sense] = float(h.getInfo().objective_function_value)
             elif st in (hc.HighsModelStatus.kUnbounded,
                         hc.HighsModelStatus.kUnboundedOrInfeasible) and \
                     sense == hc.ObjSense.kMaximize:
-                res.append(np.inf)
+                res[sense] = np.inf
             else:
                 raise RuntimeError(f"audit LP failed: {h.modelStatusToString(st)}")
-        out.append((res[0], res[1]))
+        out.append((res[hc.ObjSense.kMinimize], res[hc.ObjSense.kMaximize]))
     return out
 
 
@@ -339,22 +351,31 @@ def _blocks(rows: pl.DataFrame, rolling: bool, split: bool) -> list[pl.DataFrame
 
 def _audit_table(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: SuppressionPolicy,
                  den_high: dict[tuple[Any, ...], float] | None = None, *,
-                 split: bool | None = None) -> pl.DataFrame:
+                 split: bool | None = None, native_only: bool = False) -> pl.DataFrame:
+    """Interval of each sensitive hidden count (``native_only``: of native-grain counts).
+
+    ``high`` is the largest value the published figures allow.  ``low`` is the smallest,
+    except where ``high`` alone is at least the band above the true count (the true counts
+    satisfy everything published, so the interval is at least that wide): there the
+    smaller LP is not run and ``low`` is the true count, ``width`` a lower bound."""
     if split is None:
         split = rows.filter(pl.col("grain") == COARSE).height > 0
-    parts = [_audit_block(table, b, rolling, policy, den_high, split)
+    parts = [_audit_block(table, b, rolling, policy, den_high, split, native_only)
              for b in _blocks(rows, rolling, split)]
     return pl.concat(parts) if parts else pl.DataFrame(schema=AUDIT_SCHEMA)
 
 
 def _audit_block(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: SuppressionPolicy,
-                 den_high: dict[tuple[Any, ...], float] | None, split: bool) -> pl.DataFrame:
+                 den_high: dict[tuple[Any, ...], float] | None, split: bool,
+                 native_only: bool = False) -> pl.DataFrame:
     sysm, combos, _block = _combinations(rows, rolling, split)
     pubd = rows.get_column("_pub").to_list()
     counts = rows.get_column("count").to_list()
     eq = [i for i, p in enumerate(pubd) if p]
+    native = (rows.get_column("grain") != COARSE).to_list()
     targets = [i for i, (p, s) in enumerate(zip(pubd, rows.get_column("_sensitive").to_list(),
-                                                strict=True)) if not p and s]
+                                                strict=True))
+               if not p and s and (native[i] or not native_only)]
     if not targets:
         return pl.DataFrame(schema=AUDIT_SCHEMA)
     ub_rows: list[int] = []
@@ -370,16 +391,23 @@ def _audit_block(table: CountTable, rows: pl.DataFrame, rolling: bool, policy: S
                 ub_rows.append(i)
                 ub_vals.append(hi)
                 ub_of[i] = hi
-    iv = _intervals(len(sysm.var), combos, eq, [counts[i] for i in eq], sysm.links, ub_rows,
-                    ub_vals, targets)
-    recs = rows.select("kpi_id", "period", "grain", "region", "group").to_dicts()
     dens = rows.get_column("_den").to_list()
-    out: dict[str, list[Any]] = {c: [] for c in AUDIT_SCHEMA}
-    for i, (lo, hi) in zip(targets, iv, strict=True):
+
+    def needed(i: int) -> float:
         # a proportion whose denominator is below the band keeps its whole range
         # [0, denominator] (METHODS.md; the rule of metrics.suppression)
-        need = min(float(policy.band), dens[i] if table.proportion and dens[i] is not None
+        return min(float(policy.band), dens[i] if table.proportion and dens[i] is not None
                    and np.isfinite(dens[i]) else np.inf, ub_of.get(i, np.inf))
+
+    # the true counts satisfy everything published, so a largest value at least the band
+    # above the true count settles the verdict without the smallest
+    enough = [(float(counts[i]), needed(i)) for i in targets]
+    iv = _intervals(len(sysm.var), combos, eq, [counts[i] for i in eq], sysm.links, ub_rows,
+                    ub_vals, targets, enough)
+    recs = rows.select("kpi_id", "period", "grain", "region", "group").to_dicts()
+    out: dict[str, list[Any]] = {c: [] for c in AUDIT_SCHEMA}
+    for i, (lo, hi) in zip(targets, iv, strict=True):
+        need = needed(i)
         width = hi - lo
         r = recs[i]
         for c in ("kpi_id", "period", "grain", "region", "group"):
@@ -674,7 +702,8 @@ def _fails(rows: pl.DataFrame, hide: set[tuple[Any, ...]], policy: SuppressionPo
     keys = rows.select("period", "grain", "region", "group").rows()
     pub = pl.Series("_pub", [k not in hide for k in keys])
     t = CountTable("trial", "numerator", [], proportion)
-    res = _audit_table(t, rows.with_columns(pub), rolling, policy, None, split=split)
+    res = _audit_table(t, rows.with_columns(pub), rolling, policy, None, split=split,
+                       native_only=native_only)
     if native_only:
         res = res.filter(pl.col("grain") != COARSE)
     return bool(res.height and (~res.get_column("ok")).any())
