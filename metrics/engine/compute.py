@@ -259,8 +259,9 @@ HISTOGRAM_MIN_REPEATS = 64  # medians from value counts when each value recurs t
 HISTOGRAM_SAMPLE = 200_000  # ... in the first records read
 
 
-def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) -> pl.DataFrame | None:
-    """Medians per level.
+def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources,
+                  wanted: set[str] | None = None) -> pl.DataFrame | None:
+    """Medians per level (``wanted``: only these periods, when given).
 
     Medians cannot be rolled up from finer medians.  Where values recur (days, counts,
     whole dollars) the engine counts each value per month x region x group in one streaming
@@ -290,11 +291,13 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources) ->
         frame = narrow.collect(engine="streaming")
     if frame.height == 0:
         return None
-    if kpi.grain != "month":  # attach periods through a tiny join (many-to-many for rolling)
+    if kpi.grain != "month":  # each period the union of its months (12 for rolling windows)
         mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
-        out = median_levels(frame.join(mp, on="_month", how="inner"), "period", weighted)
+        if wanted is not None:
+            mp = mp.filter(pl.col("period").is_in(sorted(wanted)))
+        out = median_levels(frame, weighted, periods=mp)
     else:
-        out = median_levels(frame, "_month", weighted)
+        out = median_levels(frame, weighted)
         mp = _month_periods(out.get_column("_month").unique().to_list(), kpi)
         out = out.join(mp, on="_month", how="left").drop("_month")
     out = out.rename({"_region": "region", "_group": "group"}).with_columns(
@@ -381,7 +384,8 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
             elif k.measure == "median" and feed.location:
                 t = pushdown.median_table(register, feed, k, months)
             elif k.measure == "median":
-                t = _median_table(register, feed, k, sources)
+                t = _median_table(register, feed, k, sources,
+                                  periods.get(k.kpi_id) if periods is not None else None)
             else:
                 if fine is None or f"{k.kpi_id}|num" not in fine.columns:
                     continue

@@ -14,8 +14,11 @@ medians read off a histogram are the same order statistics.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from metrics import intervals
 
@@ -60,18 +63,24 @@ def _searched(s: pl.Series) -> tuple[np.ndarray, list]:
     return codes, [*uniq.to_list(), None]
 
 
-def median_levels(frame: pl.DataFrame, key: str, weighted: bool, *,
+def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame | None = None,
                   buckets: int | None = None) -> pl.DataFrame:
     """Median (``med``), its 95% interval (``lo``, ``hi``), count (``den``) and months seen
-    (``_months``) per ``key`` x region x group at the four levels, from values ``v``
-    (``weighted``: value ``v`` seen ``c`` times).  Region and group are text, None where
-    a level spans them all.  ``buckets``: how many value buckets (default: by size)."""
-    out_schema = {key: frame.schema[key], "_region": pl.String, "_group": pl.String,
-                  "den": pl.Float64, "med": pl.Float64, "lo": pl.Float64, "hi": pl.Float64,
-                  "_months": pl.Int64}
+    (``_months``) per month (or per period) x region x group at the four levels.
+
+    ``frame`` has ``_month``, ``_region``, ``_group`` and values ``v`` (``weighted``: value
+    ``v`` seen ``c`` times).  ``periods`` (``_month``, ``period``; a month may be in several
+    periods, as in rolling windows): the statistics are per period, each the union of its
+    months, and the key column is ``period``; otherwise it is ``_month``.  Region and group
+    are text, None where a level spans them all.  ``buckets``: how many value buckets
+    (default: by size)."""
+    key = "_month" if periods is None else "period"
+    out_schema = {key: frame.schema["_month"] if periods is None else pl.String,
+                  "_region": pl.String, "_group": pl.String, "den": pl.Float64,
+                  "med": pl.Float64, "lo": pl.Float64, "hi": pl.Float64, "_months": pl.Int64}
     if frame.height == 0:
         return pl.DataFrame(schema=out_schema)
-    dims = [_codes(frame.get_column(c)) for c in (key, "_region", "_group")]
+    dims = [_codes(frame.get_column(c)) for c in ("_month", "_region", "_group")]
     sizes = [len(values) + 1 for _, values in dims]  # one more code: "all" at a rollup
     n_cells = sizes[0] * sizes[1] * sizes[2]
     wide = np.int64 if n_cells >= 1 << 31 else np.int32
@@ -79,8 +88,7 @@ def median_levels(frame: pl.DataFrame, key: str, weighted: bool, *,
     v = frame.get_column("v").to_numpy()
     w = frame.get_column("c").to_numpy().astype(np.int64) if weighted else None
 
-    in_cell = np.bincount(fine, minlength=n_cells)
-    present = np.nonzero(in_cell)[0]
+    present = np.nonzero(np.bincount(fine, minlength=n_cells))[0]
     slot = np.full(n_cells, -1, dtype=np.int32)
     slot[present] = np.arange(len(present))
     row_slot = slot[fine]
@@ -96,35 +104,55 @@ def median_levels(frame: pl.DataFrame, key: str, weighted: bool, *,
     small = np.int32 if counts.sum() < 1 << 31 else np.int64
     counts = counts.astype(small).reshape(len(present), nb)
 
-    # months seen per fine cell (for complete periods); one a cell when the key is the month
-    if key == "_month":
-        seen = np.ones((len(present), 1), dtype=bool)
-    else:
-        month_codes, _ = _codes(frame.get_column("_month"))
-        n_months = int(month_codes.max()) + 1
-        seen = (np.bincount(row_slot * n_months + month_codes, minlength=len(present) * n_months)
-                > 0).reshape(len(present), n_months)
-
-    kc, rest = np.divmod(present, sizes[1] * sizes[2])
+    # the key of each output row: the month itself, or each period the month is in
+    mc, rest = np.divmod(present, sizes[1] * sizes[2])
     rc, gc = np.divmod(rest, sizes[2])
+    if periods is None:
+        key_values: list = dims[0][1]
+        cell_of, key_of = np.arange(len(present)), mc
+    else:
+        key_values, cell_of, key_of = _periods_of(mc, dims[0][1], periods)
+    key_sizes = [len(key_values) + 1, sizes[1], sizes[2]]
     plans = []
     for keep in LEVELS:
-        rr = rc if keep[1] else np.full_like(rc, sizes[1] - 1)
-        gg = gc if keep[2] else np.full_like(gc, sizes[2] - 1)
-        groups, member_of = np.unique((kc * sizes[1] + rr) * sizes[2] + gg, return_inverse=True)
-        plans.append(_Level(groups, member_of.reshape(-1), counts, seen))
+        rr = rc[cell_of] if keep[1] else np.full(len(cell_of), sizes[1] - 1)
+        gg = gc[cell_of] if keep[2] else np.full(len(cell_of), sizes[2] - 1)
+        groups, group_of = np.unique((key_of * sizes[1] + rr) * sizes[2] + gg,
+                                     return_inverse=True)
+        plans.append(_Level(groups, group_of.reshape(-1), cell_of, mc, counts))
+    names = [key_values, dims[1][1], dims[2][1]]
     if exact is not None:
-        return pl.concat([_decoded(plan.groups, plan.statistics(None, exact[0]), sizes, dims,
-                                   key, out_schema) for plan in plans])
+        return pl.concat([_decoded(plan.groups, plan.statistics(None, exact[0]), key_sizes,
+                                   names, key, out_schema) for plan in plans])
     # the records of the buckets some level needs, and nothing else
     need = np.zeros((len(present), nb), dtype=bool)
     for plan in plans:
-        need[np.arange(len(present))[:, None], plan.wanted_buckets()] = True
+        cells, wanted = plan.wanted_buckets()
+        need[cells[:, None], wanted] = True
     keep_rows = need[row_slot, bucket]
     cand = {"slot": row_slot[keep_rows], "bucket": bucket[keep_rows], "v": v[keep_rows],
             "w": w[keep_rows] if w is not None else None}
-    return pl.concat([_decoded(plan.groups, plan.statistics(cand), sizes, dims, key,
+    return pl.concat([_decoded(plan.groups, plan.statistics(cand), key_sizes, names, key,
                                out_schema) for plan in plans])
+
+
+def _periods_of(month_code: np.ndarray, months: list, periods: pl.DataFrame
+                ) -> tuple[list, np.ndarray, np.ndarray]:
+    """Period labels, and one (cell, period code) pair per cell and period its month is in."""
+    labels = sorted(periods.get_column("period").unique().to_list())
+    code = {lb: i for i, lb in enumerate(labels)}
+    by_month: dict[Any, list[int]] = {}
+    for m, lb in periods.select("_month", "period").iter_rows():
+        by_month.setdefault(m, []).append(code[lb])
+    per_code = [sorted(set(by_month.get(m, []))) for m in months]
+    lens = np.array([len(x) for x in per_code], dtype=np.int64)
+    flat = np.array([p for x in per_code for p in x], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lens)])
+    n_pairs = lens[month_code]
+    cell_of = np.repeat(np.arange(len(month_code)), n_pairs)
+    offset = np.arange(len(cell_of)) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    key_of = flat[starts[month_code][cell_of] + offset] if len(cell_of) else cell_of
+    return labels, cell_of, key_of
 
 
 GRID = 1 << 16  # uniform grid between the 0.1% and 99.9% sample quantiles
@@ -168,20 +196,21 @@ def _buckets(v: np.ndarray, n_buckets: int) -> np.ndarray:
 
 
 class _Level:
-    """One level: each group the union of its member fine cells (``member_of``)."""
+    """One level: each group the union of its member fine cells (pairs ``group_of[i]``,
+    ``cell_of[i]``; a cell may be in several groups, as a month in rolling windows)."""
 
-    def __init__(self, groups: np.ndarray, member_of: np.ndarray, counts: np.ndarray,
-                 seen: np.ndarray) -> None:
-        self.groups, self.member_of = groups, member_of
+    def __init__(self, groups: np.ndarray, group_of: np.ndarray, cell_of: np.ndarray,
+                 month_of_cell: np.ndarray, counts: np.ndarray) -> None:
+        self.groups, self.group_of, self.cell_of = groups, group_of, cell_of
         n_groups = len(groups)
-        if n_groups == len(member_of):  # one cell a group
-            per_group = counts[np.argsort(member_of)]
-        else:
-            by_group = np.argsort(member_of, kind="stable")
-            starts = np.searchsorted(member_of[by_group], np.arange(n_groups))
-            per_group = np.add.reduceat(counts[by_group], starts, axis=0)
-        self.months = np.zeros((n_groups, seen.shape[1]), dtype=bool)
-        np.logical_or.at(self.months, member_of, seen)
+        ones = np.ones(len(group_of), dtype=np.int64)
+        member = sparse.csr_matrix((ones, (group_of, cell_of)),
+                                   shape=(n_groups, counts.shape[0]))
+        per_group = np.asarray(member @ counts.astype(np.int64))
+        months = sparse.csr_matrix((ones, (group_of, month_of_cell[cell_of])),
+                                   shape=(n_groups, int(month_of_cell.max()) + 1))
+        months.sum_duplicates()
+        self.months = np.diff(months.indptr)  # distinct months with records, per group
         self.count = per_group.sum(axis=1, dtype=np.int64)
         k, u = intervals.median_ranks(self.count.astype(float))
         self.ok = np.isfinite(k)
@@ -198,27 +227,38 @@ class _Level:
         self.bucket = np.stack([np.searchsorted(flat, rows * stride + r, side="left") - rows * nb
                                 for r in self.ranks])
         self.before = np.where(self.bucket > 0, cum[rows, np.maximum(self.bucket - 1, 0)], 0)
+        # each cell's groups, for sending a cell's records to every group it is in
+        by_cell = np.argsort(cell_of, kind="stable")
+        self._pair_groups = group_of[by_cell]
+        self._pair_start = np.searchsorted(cell_of[by_cell], np.arange(counts.shape[0] + 1))
 
-    def wanted_buckets(self) -> np.ndarray:
-        """(member cells, 4): the buckets to keep for each member cell."""
-        return self.bucket[:, self.member_of].T
+    def wanted_buckets(self) -> tuple[np.ndarray, np.ndarray]:
+        """Member cells, and the (pairs, 4) buckets to keep for each."""
+        return self.cell_of, self.bucket[:, self.group_of].T
 
     def statistics(self, cand: dict | None, low: int = 0) -> dict[str, np.ndarray]:
         """``cand``: the records of the wanted buckets; None when each bucket is one value
         (``low`` + bucket number)."""
         if cand is None:
             return self._finished((self.bucket + low).astype(float))
+        # one candidate row per (record, group its cell is in)
+        start = self._pair_start[cand["slot"]]
+        n_in = self._pair_start[cand["slot"] + 1] - start
+        rec = np.repeat(np.arange(len(start)), n_in)
+        offset = np.arange(len(rec)) - np.repeat(np.cumsum(n_in) - n_in, n_in)
+        group_of = self._pair_groups[start[rec] + offset]
+        bucket_of, v_of = cand["bucket"][rec], cand["v"][rec]
+        w_of = cand["w"][rec] if cand["w"] is not None else None
         values = np.empty(self.ranks.shape)
-        group_of = self.member_of[cand["slot"]]
         for q in range(len(self.ranks)):
-            hit = cand["bucket"] == self.bucket[q][group_of]
-            g, vals = group_of[hit], cand["v"][hit]
-            wts = cand["w"][hit] if cand["w"] is not None else np.ones(len(vals), dtype=np.int64)
+            hit = bucket_of == self.bucket[q][group_of]
+            g, vals = group_of[hit], v_of[hit]
+            wts = w_of[hit] if w_of is not None else np.ones(len(vals), dtype=np.int64)
             order = np.lexsort((vals, g))
             g, vals, wts = g[order], vals[order], wts[order]
             cum = np.cumsum(wts)
-            start = np.searchsorted(g, np.arange(len(self.groups)), side="left")
-            before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0)
+            start_g = np.searchsorted(g, np.arange(len(self.groups)), side="left")
+            before = np.where(start_g > 0, cum[np.maximum(start_g - 1, 0)], 0)
             # the first of the group's candidates whose weight reaches the rank
             target = before + self.ranks[q] - self.before[q]
             values[q] = vals[np.searchsorted(cum, target, side="left")]
@@ -228,17 +268,17 @@ class _Level:
         return {"den": self.count.astype(float), "med": (values[0] + values[1]) / 2,
                 "lo": np.where(self.ok, values[2], np.nan),
                 "hi": np.where(self.ok, values[3], np.nan),
-                "_months": self.months.sum(axis=1).astype(np.int64)}
+                "_months": self.months.astype(np.int64)}
 
 
-def _decoded(groups: np.ndarray, stats: dict[str, np.ndarray], sizes: list[int], dims: list,
+def _decoded(groups: np.ndarray, stats: dict[str, np.ndarray], sizes: list[int], names: list,
              key: str, schema: dict) -> pl.DataFrame:
     kc, rest = np.divmod(groups, sizes[1] * sizes[2])
     rc, gc = np.divmod(rest, sizes[2])
 
     def decode(codes: np.ndarray, d: int, text: bool) -> list:
-        names = dims[d][1]
-        out = [names[c] if c < len(names) else None for c in codes.tolist()]
+        values = names[d]
+        out = [values[c] if c < len(values) else None for c in codes.tolist()]
         return [None if x is None else str(x) for x in out] if text else out
 
     return pl.DataFrame({

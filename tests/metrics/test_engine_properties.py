@@ -165,8 +165,8 @@ def test_medians_from_value_counts_equal_medians_of_the_values(values: list) -> 
          "v": [float(v) for *_, v in values]})
     counts = raw.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
     keys = ["_month", "_region", "_group"]
-    direct = _median_levels(raw, "_month", weighted=False).sort(keys, nulls_last=True)
-    from_counts = _median_levels(counts, "_month", weighted=True).sort(keys, nulls_last=True)
+    direct = _median_levels(raw, weighted=False).sort(keys, nulls_last=True)
+    from_counts = _median_levels(counts, weighted=True).sort(keys, nulls_last=True)
     assert_frame_equal(direct, from_counts, check_dtypes=False)
 
 
@@ -176,9 +176,10 @@ def test_medians_from_value_counts_equal_medians_of_the_values(values: list) -> 
                                            st.floats(-1e6, 1e6, allow_nan=False,
                                                      allow_infinity=False))),
                        min_size=1, max_size=300),
-       buckets=st.one_of(st.none(), st.integers(1, 40)), weighted=st.booleans())
+       buckets=st.one_of(st.none(), st.integers(1, 40)), weighted=st.booleans(),
+       windows=st.booleans())
 def test_medians_and_their_bounds_are_the_order_statistics_of_each_level(
-        values: list, buckets: int | None, weighted: bool) -> None:
+        values: list, buckets: int | None, weighted: bool, windows: bool) -> None:
     """Every level's median and interval bounds equal the order statistics of its own
     values, sorted directly (the engine reads them from bucket counts, with any number of
     buckets, from the values or from value counts)."""
@@ -194,15 +195,24 @@ def test_medians_and_their_bounds_are_the_order_statistics_of_each_level(
          "v": [v for *_, v in values]})
     frame = (raw.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
              if weighted else raw)
-    got = median_levels(frame, "_month", weighted=weighted, buckets=buckets)
+    # windows: overlapping two-month periods, each month in two of them
+    periods = pl.DataFrame(
+        [(_date(2025, 1 + m, 1), f"W{m + j}") for m in range(3) for j in (0, 1)],
+        schema={"_month": pl.Date, "period": pl.String}, orient="row") if windows else None
+    got = median_levels(frame, weighted=weighted, buckets=buckets, periods=periods)
     assert got.height > 0
     for row in got.iter_rows(named=True):
-        sel = raw.filter(pl.col("_month") == row["_month"])
+        if periods is None:
+            sel = raw.filter(pl.col("_month") == row["_month"])
+        else:
+            months = periods.filter(pl.col("period") == row["period"]).get_column("_month")
+            sel = raw.filter(pl.col("_month").is_in(months.to_list()))
         for dim in ("_region", "_group"):
             if row[dim] is not None:
                 sel = sel.filter(pl.col(dim) == row[dim])
         vals = np.sort(sel.get_column("v").to_numpy())
         assert row["den"] == len(vals)
+        assert row["_months"] == sel.get_column("_month").n_unique()
         assert row["med"] == (vals[(len(vals) - 1) // 2] + vals[len(vals) // 2]) / 2
         k, u = intervals.median_ranks(np.array([float(len(vals))]))
         if np.isfinite(k[0]):
