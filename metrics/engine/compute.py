@@ -15,6 +15,7 @@ warehouse) can sit beside this one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -372,20 +373,28 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
         by_feed.setdefault(k.feed_id, []).append(k)
     for feed_id, ks in by_feed.items():
         feed = register.feeds[feed_id]
+        local_medians: dict[str, pl.DataFrame | None] = {}
         if feed.location:  # records in an outside engine: the fine aggregation runs there
             from . import pushdown
             months = pushdown.months_needed(ks, periods)
             fine = pushdown.fine_table(register, feed, ks, months)
         else:
-            fine = fine_table(register, feed, ks, sources)
+            # the additive pass (Polars, many threads) runs beside the medians (mostly numpy,
+            # one thread each), which are computed one after the other to bound memory
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(fine_table, register, feed, ks, sources)
+                local_medians |= {
+                    k.kpi_id: _median_table(register, feed, k, sources,
+                                            periods.get(k.kpi_id) if periods is not None else None)
+                    for k in ks if k.measure == "median" and not k.age_adjusted}
+                fine = pending.result()
         for k in ks:
             if k.age_adjusted:
                 t = _age_adjusted_table(register, feed, k, sources)
             elif k.measure == "median" and feed.location:
                 t = pushdown.median_table(register, feed, k, months)
             elif k.measure == "median":
-                t = _median_table(register, feed, k, sources,
-                                  periods.get(k.kpi_id) if periods is not None else None)
+                t = local_medians[k.kpi_id]
             else:
                 if fine is None or f"{k.kpi_id}|num" not in fine.columns:
                     continue
