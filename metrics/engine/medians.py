@@ -100,9 +100,9 @@ def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame 
     else:
         bucket = _buckets(v, buckets or int(min(BUCKETS, max(1, len(v) // 64))))
         nb = int(bucket.max()) + 1
-    counts = np.bincount(row_slot * nb + bucket, weights=w, minlength=len(present) * nb)
-    small = np.int32 if counts.sum() < 1 << 31 else np.int64
-    counts = counts.astype(small).reshape(len(present), nb)
+    flat_counts = np.bincount(row_slot * nb + bucket, weights=w, minlength=len(present) * nb)
+    small = np.int32 if flat_counts.sum() < 1 << 31 else np.int64
+    counts: np.ndarray = flat_counts.astype(small).reshape(len(present), nb)
 
     # the key of each output row: the month itself, or each period the month is in
     mc, rest = np.divmod(present, sizes[1] * sizes[2])
