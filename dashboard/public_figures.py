@@ -9,6 +9,7 @@ is dashed and named.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -35,6 +36,15 @@ def fmt(kpi: dict[str, Any], v: float | None) -> str:
     if unit == "$":
         return f"${v:,.{d}f}"
     return f"{v:,.{d}f} {unit}".strip()
+
+
+def spanish_summary(text: str, heading: str = "h2") -> str:
+    """The Spanish summary as HTML: the heading "Resumen", then the text, both marked
+    ``lang="es"`` so that a screen reader reads them in Spanish. Escaped; "" without text."""
+    if not text:
+        return ""
+    return (f'<{heading} lang="es">Resumen</{heading}>'
+            f'<p lang="es">{html.escape(text)}</p>')
 
 
 def cell_text(kpi: dict[str, Any], row: dict[str, Any]) -> str:

@@ -115,6 +115,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "public site, so they cannot hold links, images, web addresses or HTML. Write the "
         "name alone (put sources in the description or methodology).",
     ),
+    "definitions.no_spanish_unit": (
+        "Spanish name without a Spanish unit",
+        "The KPI has a Spanish name (name_es) but its unit '{value}' has no Spanish in "
+        "'unit_es', so no Spanish summary is written for it. Write the unit in Spanish, "
+        "e.g. 'muertes' or 'por cada 100,000'.",
+    ),
     "definitions.bad_column": (
         "Column not allowed",
         "The column '{value}' of feed '{feed}' cannot be used: {detail}.",

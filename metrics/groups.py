@@ -26,9 +26,11 @@ __all__ = [
     "ALIASES_1997",
     "ALL",
     "ALL_LABEL",
+    "ALL_LABEL_ES",
     "DEFAULT_APPROACH",
     "GROUP_CODES",
     "GROUP_LABELS",
+    "GROUP_LABELS_ES",
     "MAPPING_1997",
     "MINIMUM_CATEGORIES",
     "MULTIRACIAL_APPROACH",
@@ -83,6 +85,24 @@ GROUP_LABELS: Final[dict[str, str]] = {
 ALL: Final = "all"
 ALL_LABEL: Final = "All groups"
 
+#: The same labels in Spanish, as US federal Spanish-language pages write the SPD 15
+#: categories (the 2024 names: "Native Hawaiian or Pacific Islander" without "Other").
+GROUP_LABELS_ES: Final[dict[str, str]] = {
+    "aian": "Indígena americano o nativo de Alaska",
+    "asian": "Asiático",
+    "black": "Negro o afroamericano",
+    "hispanic": "Hispano o latino",
+    "mena": "De Oriente Medio o del Norte de África",
+    "nhpi": "Nativo de Hawái o de las islas del Pacífico",
+    "white": "Blanco",
+    MULTIRACIAL: "Multirracial o multiétnico",
+    UNKNOWN: "Desconocido o no declarado",
+}
+ALL_LABEL_ES: Final = "Todos los grupos"
+
+_LABELS: Final[dict[str, tuple[dict[str, str], str]]] = {
+    "en": (GROUP_LABELS, ALL_LABEL), "es": (GROUP_LABELS_ES, ALL_LABEL_ES)}
+
 
 def statewide() -> pl.Expr:
     """Filter for the statewide rows: every region and every group together."""
@@ -122,17 +142,24 @@ MULTIRACIAL_APPROACH: Final[dict[str, str]] = {
 DEFAULT_APPROACH: Final = "single multiracial group"
 
 
-def label(code: str) -> str:
+def label(code: str, language: str = "en") -> str:
     """Return the display label of a group code (``"all"`` -> ``"All groups"``).
+
+    ``language="es"`` gives the Spanish label (``"hispanic"`` -> ``"Hispano o latino"``).
 
     Raises:
         KeyError: if the code is not a known group code, so that a typo never shows
             as a silent, unlabelled group.
+        ValueError: if there are no labels in ``language``.
     """
+    if language not in _LABELS:
+        raise ValueError(f"no group labels in language '{language}'; use one of "
+                         f"{', '.join(_LABELS)}")
+    labels, all_label = _LABELS[language]
     if code == ALL:
-        return ALL_LABEL
+        return all_label
     try:
-        return GROUP_LABELS[code]
+        return labels[code]
     except KeyError:
         known = ", ".join((*GROUP_CODES, ALL))
         raise KeyError(f"unknown group code {code!r}; known codes: {known}") from None

@@ -158,9 +158,40 @@ def month_count(period: Period) -> int:
     return len(months_of(period))
 
 
-def display_label(label: str) -> str:
-    """Human label: 'Oct 2026', 'Q3 2026', '2026', 'FY2027', '12 months to Oct 2026'."""
+#: Month names (index 1 to 12) of the languages periods are written in.
+MONTH_NAMES: dict[str, tuple[str, ...]] = {
+    "en": tuple(calendar.month_name),
+    "es": ("", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+}
+
+
+def _display_es(s: str) -> str:
+    """Spanish label: 'octubre de 2026', 'T3 2026', '2026', 'año fiscal 2027',
+    '12 meses hasta octubre de 2026'."""
+    months = MONTH_NAMES["es"]
+    if m := _MONTH.match(s):
+        return f"{months[int(m[2])]} de {m[1]}"
+    if m := _QUARTER.match(s):
+        return f"T{m[2]} {m[1]}"
+    if m := _FISCAL.match(s):
+        return f"año fiscal {m[1]}"
+    if m := _ROLLING.match(s):
+        return f"12 meses hasta {months[int(m[2])]} de {m[1]}"
+    return s
+
+
+def display_label(label: str, language: str = "en") -> str:
+    """Human label: 'Oct 2026', 'Q3 2026', '2026', 'FY2027', '12 months to Oct 2026'.
+
+    ``language="es"`` gives the Spanish label (see :func:`_display_es`).
+    """
     s = str(label)
+    if language == "es":
+        return _display_es(s)
+    if language != "en":
+        raise ValueError(f"no period labels in language '{language}'; use one of "
+                         f"{', '.join(MONTH_NAMES)}")
     if m := _MONTH.match(s):
         return f"{calendar.month_abbr[int(m[2])]} {m[1]}"
     if m := _QUARTER.match(s):

@@ -30,6 +30,7 @@ for k in sorted(snap.kpis.values(), key=lambda k: (k.get("priority_order", 99), 
     by_priority.setdefault(k["priority"], []).append(k)
 
 summaries = snap.summaries.get("en", {})
+summaries_es = snap.summaries.get("es", {})
 COLOURS = {"met": "green", "on track": "green", "at risk": "orange", "off track": "red"}
 
 for priority, kpis in by_priority.items():
@@ -57,5 +58,7 @@ for priority, kpis in by_priority.items():
                                                      snap.groups))))
         st.write(plain(s.get("explanation", "")))
         st.write(plain(summaries.get(k["kpi_id"], {}).get("text", "")))
+        if resumen := pf.spanish_summary(summaries_es.get(k["kpi_id"], {}).get("text", ""), "h4"):
+            st.markdown(resumen, unsafe_allow_html=True)
         st.page_link("public_views/outcome.py", label=f"{k['name']}: details, map and data",
                      query_params={"kpi": k["kpi_id"]})

@@ -49,6 +49,8 @@ st.markdown(f"{plain(kpi['priority'])} · {plain(kpi['goal'])} · {plain(kpi['ag
 
 st.header("Summary")
 st.write(snap.summaries.get("en", {}).get(kpi_id, {}).get("text", "No summary."))
+if resumen := pf.spanish_summary(snap.summaries.get("es", {}).get(kpi_id, {}).get("text", "")):
+    st.markdown(resumen, unsafe_allow_html=True)
 
 latest = obs.filter(pl.col("period") == period) if period else obs.clear()
 

@@ -142,7 +142,7 @@ def _check_ids(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Issu
 
 #: Name-like cells shown as titles and labels: no Markdown links or images, HTML or addresses.
 NAME_FIELDS = {"agencies": ("name",), "regions": ("name",), "priorities": ("name",),
-               "goals": ("name",), "feeds": ("name",), "kpis": ("name", "unit", "noun"),
+               "goals": ("name",), "feeds": ("name",), "kpis": ("name", "unit", "noun", "name_es", "unit_es"),
                "agreements": ("name",)}
 _MARKUP = [(re.compile(r"!?\[[^\]]*\]\s*[(\[]"), "a Markdown link or image"),
            (re.compile(r"<\s*/?\s*[A-Za-z!]"), "an HTML tag"),
@@ -398,7 +398,12 @@ def _build_kpis(t: dict[str, tuple[str, list[dict[str, Any]]]], issues: list[Iss
             methodology=r["methodology"] or "", noun=r["noun"] or "people",
             total_from=r["total_from"] or "groups", plausible_min=r["plausible_min"],
             plausible_max=r["plausible_max"], status_basis=basis,
-            age_column=age_col, standard_population=std_pop)
+            age_column=age_col, standard_population=std_pop,
+            name_es=r["name_es"] or "", unit_es=r["unit_es"] or "")
+        k = kpis[r["kpi_id"]]
+        if k.name_es and k.unit_in_words and not k.unit_es:
+            issues.append(issue("definitions.no_spanish_unit", file=file, row=row,
+                                column="unit_es", value=k.unit, level="warning"))
     check_kpi_shapes(t, issues)
     return kpis
 

@@ -202,6 +202,8 @@ class Kpi:
     status_basis: str = "latest"  # see STATUS_BASES
     age_column: str = ""  # a feed column of age groups: values are age-adjusted rates
     standard_population: str = ""  # with age_column: the standard (metrics.age_adjust)
+    name_es: str = ""  # the name in Spanish; empty: no Spanish summary
+    unit_es: str = ""  # a unit in words ("deaths", "per 100,000") in Spanish
 
     @property
     def age_adjusted(self) -> bool:
@@ -210,6 +212,11 @@ class Kpi:
     @property
     def higher_is_better(self) -> bool:
         return self.direction == "higher"
+
+    @property
+    def unit_in_words(self) -> bool:
+        """Whether the unit is words ("deaths", "per 100,000") rather than a sign or nothing."""
+        return self.unit not in ("", "%", "$")
 
     def format_value(self, v: float | None) -> str:
         if v is None or v != v:

@@ -55,6 +55,7 @@ SPECS: dict[str, list[Field]] = {
         Field("plausible_min", "float"), Field("plausible_max", "float"),
         Field("status_basis", "choice", default="latest", choices=STATUS_BASES),
         Field("age_column", default=""), Field("standard_population", default=""),
+        Field("name_es", default=""), Field("unit_es", default=""),
     ],
     "targets": [
         Field("kpi_id", required=True), Field("region", default="all"), Field("group", default="all"),

@@ -173,7 +173,8 @@ def write_definitions(folder: Path, targets: list[dict]) -> None:
             description=f"{k['name']}, {STATE_NAME}.",
             methodology=_methodology(k), status_basis=k.get("status_basis", "latest"),
             age_column=k.get("age_column", ""),
-            standard_population="us2000" if k.get("age_column") else ""))
+            standard_population="us2000" if k.get("age_column") else "",
+            name_es=k.get("name_es", ""), unit_es=k.get("unit_es", "")))
     for kid, k in RECORD_KPIS.items():
         link = k.get("link")
         kpis.append(dict(
@@ -190,7 +191,8 @@ def write_definitions(folder: Path, targets: list[dict]) -> None:
             methodology=("Computed from record-level claims: " if not link else
                          "Linked records: training completers followed into wage records by a "
                          f"pseudonymous person key within {link[3]} days of exit. ")
-            + f"Filter: {k['filter'] or 'none'}."))
+            + f"Filter: {k['filter'] or 'none'}.",
+            name_es=k.get("name_es", ""), unit_es=k.get("unit_es", "")))
     _write_csv(folder / "kpis.csv", kpis)
     _write_csv(folder / "targets.csv", targets)
     feeds, cols, maps = _feed_rows()

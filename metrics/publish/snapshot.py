@@ -29,7 +29,7 @@ from metrics.groups import GROUP_CODES, GROUP_LABELS
 from metrics.ingest import file_hash
 from metrics.safe_output import write_csv
 from metrics.scorecard import KpiStatus, latest_month, scorecard
-from metrics.summaries import LANGUAGES, summarise
+from metrics.summaries import LANGUAGES, summarise, untranslated
 from metrics.suppression import COMPLEMENTARY_REASON, PUBLIC, SuppressionPolicy
 
 from .disclosure import PUBLISHED_COLUMNS
@@ -159,13 +159,18 @@ def _status_doc(s: KpiStatus) -> dict[str, Any]:
 
 def public_summaries(reg: Register, pub: pl.DataFrame, statuses: list[KpiStatus]
                      ) -> dict[str, dict[str, dict[str, Any]]]:
-    """The summary of every KPI in every language, written from the published rows."""
+    """The summary of every KPI in every language, written from the published rows.
+
+    A KPI whose definitions lack its name (or unit) in a language has no entry in it.
+    """
     by_id = {s.kpi_id: s for s in statuses}
     parts = pub.partition_by("kpi_id", as_dict=True)
     summaries: dict[str, dict[str, dict[str, Any]]] = {}
     for lang in LANGUAGES:
         summaries[lang] = {}
         for k in reg.kpis.values():
+            if untranslated(k, lang):
+                continue
             s = by_id[k.kpi_id]
             sm = summarise(k, parts.get((k.kpi_id,), pub.clear()), period=s.period,
                            target=reg.target_for(k.kpi_id), status=s.status, language=lang)

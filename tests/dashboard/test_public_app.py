@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -58,19 +59,30 @@ def test_home_lists_public_outcomes_with_status_words(site: AppTest, snapshot_ro
     assert "Status: no agreed target." in text and "Status: off track." in text
     assert "Births with prenatal care in the first trimester" in text
     assert "maltreatment" not in text
-    summary = json.loads(next(snapshot_root.glob("*/summaries.json")).read_text())["en"]
-    assert summary["prenatal_care"]["text"] in text
+    summaries = json.loads(next(snapshot_root.glob("*/summaries.json")).read_text())
+    assert summaries["en"]["prenatal_care"]["text"] in text
+    # the Spanish summary under the English one, marked as Spanish for screen readers
+    resumen = (f'<h4 lang="es">Resumen</h4><p lang="es">'
+               f'{html.escape(summaries["es"]["prenatal_care"]["text"])}</p>')
+    markdown = [m.value for m in site.markdown]
+    assert resumen in markdown
+    assert sum(m.startswith('<h4 lang="es">Resumen</h4>') for m in markdown) == len(summaries["es"])
 
 
 @pytest.mark.parametrize("kpi_id", ["prenatal_care", "infant_mortality", "job_placements",
                                     "ui_median_days", "ui_weekly_benefit", "graduation_rate"])
-def test_outcome_page(site: AppTest, kpi_id: str) -> None:
+def test_outcome_page(site: AppTest, snapshot_root: Path, kpi_id: str) -> None:
     site.switch_page("public_views/outcome.py")
     site.query_params["kpi"] = kpi_id
     site.run()
     assert not site.exception
     assert [h.value for h in site.header] == ["Summary", "By race and ethnicity", "By region",
                                               "Over time", "Methodology", "Download the data"]
+    summaries = json.loads(next(snapshot_root.glob("*/summaries.json")).read_text())
+    english = [m.value for m in site.markdown].index(summaries["en"][kpi_id]["text"])
+    assert site.markdown[english + 1].value == (
+        f'<h2 lang="es">Resumen</h2><p lang="es">'
+        f'{html.escape(summaries["es"][kpi_id]["text"])}</p>')
     charts = site.get("plotly_chart")
     assert len(charts) == 3
     specs = [json.loads(c.proto.spec) for c in charts]
@@ -173,3 +185,10 @@ def test_tables_label_every_hidden_value() -> None:
     assert t.get_column("95% confidence interval").to_list() == ["", "40.0% to 60.0%"]
     text = pf.describe_groups(kpi, rows, {"aian": "AIAN", "asian": "Asian"}, "Oct 2026")
     assert "Asian 50.0%" in text and "1 group figure(s) are not shown" in text
+
+
+def test_spanish_summary_is_escaped_and_marked_as_spanish() -> None:
+    assert pf.spanish_summary("") == ""
+    assert pf.spanish_summary('La cifra <b>"x"</b> & más.', "h4") == (
+        '<h4 lang="es">Resumen</h4><p lang="es">La cifra &lt;b&gt;&quot;x&quot;&lt;/b&gt; '
+        '&amp; más.</p>')

@@ -7,6 +7,7 @@ on a snapshot published from the demo state. axe-core comes from the PyPI packag
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -143,3 +144,15 @@ def test_private_kpi_shows_nothing(page: Any, public_server: str) -> None:
     assert "Outcome not published" in text
     assert "maltreatment" not in text.lower().replace("repeat_maltreatment", "")
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+
+
+@pytest.mark.parametrize(("path", "heading"), [("/outcome?kpi=prenatal_care", "h2"), ("/", "h4")])
+def test_spanish_summary_is_marked_as_spanish(page: Any, public_server: str, snapshot: Path,
+                                              path: str, heading: str) -> None:
+    resumen = json.loads((snapshot / "summaries.json").read_text())["es"]["prenatal_care"]["text"]
+    open_page(page, public_server, path)
+    main = page.locator('[data-testid="stMain"]')
+    main.locator(f'{heading}[lang="es"]').first.wait_for(timeout=30_000)
+    assert main.locator(f'{heading}[lang="es"]').first.inner_text().strip() == "Resumen"
+    texts = [t.strip() for t in main.locator('p[lang="es"]').all_inner_texts()]
+    assert resumen in texts

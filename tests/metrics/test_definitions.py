@@ -110,6 +110,29 @@ def test_no_agreed_target_needs_no_baseline(tmp_path: Path) -> None:
     assert target is not None and not target.agreed
 
 
+def test_spanish_name_and_unit_are_optional(tmp_path: Path) -> None:
+    t = base_tables()
+    _kpi(t, "share_a").update(name_es="Proporción A")
+    _kpi(t, "rate_b").update(name_es="Tasa B", unit_es="por cada 100,000")
+    _kpi(t, "count_a").update(name_es="Número A")  # a unit in words, without its Spanish
+    _kpi(t, "employed").update(name_es="")  # an empty cell is allowed
+    register, issues = validate(write_definitions(tmp_path / "d", t, geo=geojson()))
+    assert register is not None, [str(i) for i in issues]
+    assert register.kpis["share_a"].name_es == "Proporción A"
+    assert (register.kpis["rate_b"].name_es, register.kpis["rate_b"].unit_es) == (
+        "Tasa B", "por cada 100,000")
+    assert register.kpis["employed"].name_es == "" and register.kpis["paid_share"].name_es == ""
+    i = _one(issues, "definitions.no_spanish_unit", file="kpis.csv", row=4, column="unit_es")
+    assert i.level == "warning" and "'people'" in i.message
+    assert [x.code for x in issues if x.code == "definitions.no_spanish_unit"] == [i.code]
+
+
+def test_spanish_name_may_not_hold_markup(tmp_path: Path) -> None:
+    issues = _check(tmp_path, lambda t: _kpi(t, "share_a").update(
+        name_es="Proporción [aquí](https://phish.example)"))
+    _one(issues, "definitions.markup_in_name", file="kpis.csv", row=2, column="name_es")
+
+
 @pytest.mark.parametrize(("column", "value", "valid"), [
     ("measure", "ratio", "proportion, rate, count, sum, mean, median"),
     ("direction", "up", "higher, lower"),

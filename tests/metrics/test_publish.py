@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from metrics.publish.release import release
 from metrics.suppression import PUBLIC, DisclosureError
 from metrics.workspace import Workspace
 from tests.conftest import AS_OF
+from tests.metrics.test_summaries_es import english_words, numbers
 
 CELL = ["kpi_id", "period", "region", "group"]
 FIGURES = ["numerator", "denominator", "value", "ci_low", "ci_high"]
@@ -228,6 +231,41 @@ def test_summaries_match_the_published_numbers(snapshot: Path, published: pl.Dat
     assert f"({kpi.format_value(high['value'])})." in text
     hidden = period.filter(pl.col("suppressed")).height
     assert f"Figures for {hidden} small groups or regions are not shown" in text
+
+
+def test_spanish_summaries_for_every_public_kpi(snapshot: Path,
+                                                source: tuple[Any, pl.DataFrame]) -> None:
+    register, _ = source
+    summaries = json.loads((snapshot / "summaries.json").read_text())
+    public = {k for k, v in register.kpis.items() if v.public}
+    assert all(register.kpis[k].name_es for k in public)  # the demo names every public KPI
+    assert set(summaries["es"]) == set(summaries["en"]) == public
+    for kpi_id in sorted(public):
+        en, es = summaries["en"][kpi_id]["text"], summaries["es"][kpi_id]["text"]
+        assert numbers(es) == numbers(en), kpi_id  # the same figures, written the same way
+        assert english_words(es) == [], (kpi_id, es)
+        assert len(summaries["es"][kpi_id]["sentences"]) == len(summaries["en"][kpi_id]["sentences"])
+    status = {s["kpi_id"]: s for s in json.loads((snapshot / "status.json").read_text())["kpis"]}
+    kpi = register.kpis["prenatal_care"]
+    es = summaries["es"]["prenatal_care"]["text"]
+    assert f"la proporción de nacimientos con atención prenatal en el primer trimestre fue de " \
+           f"{kpi.format_value(status['prenatal_care']['value'])}." in es
+    assert "La meta para junio de 2027 es de " in es
+    page = (snapshot / "kpi" / "prenatal_care.html").read_text()
+    assert f'<h2 lang="es">Resumen</h2><p lang="es">{html.escape(es)}</p>' in page
+
+
+def test_a_kpi_without_a_spanish_name_has_no_spanish_summary(
+        source: tuple[Any, pl.DataFrame], tmp_path: Path) -> None:
+    register, obs = source
+    kpi = replace(register.kpis["graduation_rate"], name_es="")
+    no_es = replace(register, kpis={**register.kpis, "graduation_rate": kpi})
+    result = build_snapshot((no_es, obs), tmp_path / "out", as_of=AS_OF, published_by="x",
+                            kpi_ids=["graduation_rate"], acting=operator())
+    summaries = json.loads((result.path / "summaries.json").read_text())
+    assert set(summaries["en"]) == {"graduation_rate"} and summaries["es"] == {}
+    page = (result.path / "kpi" / "graduation_rate.html").read_text()
+    assert "Resumen" not in page and 'lang="es"' not in page
 
 
 def test_hidden_values_are_not_quoted_in_texts(snapshot: Path, original: pl.DataFrame,

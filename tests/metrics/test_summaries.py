@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from metrics.definitions import Kpi
-from metrics.summaries import LANGUAGES, TEMPLATES, subject, summarise
+from metrics.summaries import LANGUAGES, TEMPLATES, WORDS, subject, summarise
 from metrics.targets import Target
 
 KPI = Kpi(kpi_id="prenatal_care", name="Births with prenatal care in the first trimester",
@@ -100,16 +100,20 @@ def test_subjects_read_as_plain_english() -> None:
 
 
 def test_templates_are_per_language() -> None:
-    assert LANGUAGES == ("en",)
-    with pytest.raises(ValueError, match="no summary templates for language 'es'"):
-        summarise(KPI, OBS, period="2026-10", target=TARGET, language="es")
-    # A new language is a dictionary with the same keys.
+    assert LANGUAGES == ("en", "es")
+    with pytest.raises(ValueError, match="no summary templates for language 'xx'"):
+        summarise(KPI, OBS, period="2026-10", target=TARGET, language="xx")
+    # A new language is a dictionary with the same keys, and the columns of the KPI's words.
     TEMPLATES["xx"] = {**TEMPLATES["en"], "level": "[{period}] {subject} = {value}."}
+    WORDS["xx"] = ("name", "unit")
     try:
-        s = summarise(KPI, OBS, period="2026-10", target=TARGET, language="xx")
-        assert s.sentences[0] == "[Oct 2026] the share of births with prenatal care in the first trimester = 79.8%."
+        with pytest.raises(ValueError, match="no period labels in language 'xx'"):
+            summarise(KPI, OBS, period="2026-10", target=TARGET, language="xx")
+        s = summarise(KPI, OBS, period=None, target=TARGET, language="xx")
+        assert s.sentences == ("There is no published figure for the share of births with "
+                               "prenatal care in the first trimester yet.",)
     finally:
-        del TEMPLATES["xx"]
+        del TEMPLATES["xx"], WORDS["xx"]
 
 
 @pytest.mark.parametrize(("status", "words"), [
