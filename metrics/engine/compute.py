@@ -264,10 +264,10 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources,
                   wanted: set[str] | None = None) -> pl.DataFrame | None:
     """Medians per level (``wanted``: only these periods, when given).
 
-    Medians cannot be rolled up from finer medians.  Where values recur (days, counts,
-    whole dollars) the engine counts each value per month x region x group in one streaming
-    pass; otherwise it reads the narrow frame of values.  Either way every level's order
-    statistics come from one sort (:mod:`metrics.engine.medians`), exactly.
+    Medians cannot be rolled up from finer medians.  The engine reads the narrow frame of
+    values (month, region, group, value) in one streaming pass; where values recur often it
+    counts each value per month x region x group first.  Every level's order statistics
+    then come from bucket counts (:mod:`metrics.engine.medians`), exactly.
     """
     lf = _scan(sources.get(feed.feed_id, ()))
     if lf is None:
@@ -277,21 +277,19 @@ def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources,
         lf = lf.filter(pl.sql_expr(kpi.filter).fill_null(False))
     narrow = (lf.select("_month", "_region", "_group",
                         pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v"))
-    sample = narrow.head(HISTOGRAM_SAMPLE).select(
-        pl.col("v").n_unique().alias("d"), pl.len().alias("n"),
-        ((pl.col("v") == pl.col("v").floor()).all()
-         & ((pl.col("v").max() - pl.col("v").min()) < GRID)).alias("whole")).collect()
-    # whole numbers in a small range are read off one bucket per value, from the records;
-    # other values that recur often are counted per cell first
-    weighted = (not sample["whole"][0]
-                and int(sample["d"][0]) * HISTOGRAM_MIN_REPEATS <= int(sample["n"][0]))
-    if weighted:  # values recur (days, counts, whole dollars): count each value per cell
-        frame = (narrow.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
-                 .collect(engine="streaming"))
-    else:
-        frame = narrow.collect(engine="streaming")
+    frame = narrow.collect(engine="streaming")
     if frame.height == 0:
         return None
+    sample = frame.head(HISTOGRAM_SAMPLE).select(
+        pl.col("v").n_unique().alias("d"), pl.len().alias("n"),
+        ((pl.col("v") == pl.col("v").floor()).all()
+         & ((pl.col("v").max() - pl.col("v").min()) < GRID)).alias("whole"))
+    # whole numbers in a small range are read off one bucket per value, from the records;
+    # other values that recur often (e.g. amounts in round steps) are counted per cell first
+    weighted = (not sample["whole"][0]
+                and int(sample["d"][0]) * HISTOGRAM_MIN_REPEATS <= int(sample["n"][0]))
+    if weighted:
+        frame = frame.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
     if kpi.grain != "month":  # each period the union of its months (12 for rolling windows)
         mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
         if wanted is not None:
