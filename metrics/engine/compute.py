@@ -15,7 +15,6 @@ warehouse) can sit beside this one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -30,7 +29,7 @@ from . import file_totals, plausible
 from .grain import expected_months as _expected_months
 from .grain import month_periods as _month_periods
 from .grain import periods as _periods
-from .medians import GRID, median_levels
+from .medians import GRID, median_levels, median_levels_of
 
 OBS_SCHEMA: dict[str, pl.DataType] = {
     "kpi_id": pl.String(), "period": pl.String(), "period_start": pl.Date(),
@@ -260,43 +259,64 @@ HISTOGRAM_MIN_REPEATS = 64  # medians from value counts when each value recurs t
 HISTOGRAM_SAMPLE = 200_000  # ... in the first records read
 
 
-def _median_table(register: Register, feed: Feed, kpi: Kpi, sources: Sources,
-                  wanted: set[str] | None = None) -> pl.DataFrame | None:
-    """Medians per level (``wanted``: only these periods, when given).
+def _median_tables(register: Register, feed: Feed, kpis: Sequence[Kpi], sources: Sources,
+                   periods: Mapping[str, set[str]] | None) -> dict[str, pl.DataFrame | None]:
+    """Medians per level of the median KPIs of one feed (``periods``: only these, per KPI).
 
-    Medians cannot be rolled up from finer medians.  The engine reads the narrow frame of
-    values (month, region, group, value) in one streaming pass; where values recur often it
-    counts each value per month x region x group first.  Every level's order statistics
-    then come from bucket counts (:mod:`metrics.engine.medians`), exactly.
+    Medians cannot be rolled up from finer medians.  The engine reads the values of every
+    median KPI of the feed (month, region, group, one value column a KPI, empty where the
+    KPI's filter leaves a record out) in one streaming pass; where a KPI's values recur
+    often it counts each value per month x region x group first.  Every level's order
+    statistics then come from bucket counts (:mod:`metrics.engine.medians`), exactly.
     """
     lf = _scan(sources.get(feed.feed_id, ()))
-    if lf is None:
-        return None
+    if lf is None or not kpis:
+        return {k.kpi_id: None for k in kpis}
     lf = _prepared(lf, register)
-    if kpi.filter:
-        lf = lf.filter(pl.sql_expr(kpi.filter).fill_null(False))
-    narrow = (lf.select("_month", "_region", "_group",
-                        pl.sql_expr(kpi.value).cast(pl.Float64).alias("v")).drop_nulls("v"))
-    frame = narrow.collect(engine="streaming")
-    if frame.height == 0:
-        return None
-    sample = frame.head(HISTOGRAM_SAMPLE).select(
-        pl.col("v").n_unique().alias("d"), pl.len().alias("n"),
-        ((pl.col("v") == pl.col("v").floor()).all()
-         & ((pl.col("v").max() - pl.col("v").min()) < GRID)).alias("whole"))
-    # whole numbers in a small range are read off one bucket per value, from the records;
-    # other values that recur often (e.g. amounts in round steps) are counted per cell first
-    weighted = (not sample["whole"][0]
-                and int(sample["d"][0]) * HISTOGRAM_MIN_REPEATS <= int(sample["n"][0]))
-    if weighted:
-        frame = frame.group_by("_month", "_region", "_group", "v").agg(pl.len().alias("c"))
-    if kpi.grain != "month":  # each period the union of its months (12 for rolling windows)
-        mp = _month_periods(frame.get_column("_month").unique().to_list(), kpi)
-        if wanted is not None:
-            mp = mp.filter(pl.col("period").is_in(sorted(wanted)))
-        out = median_levels(frame, weighted, periods=mp)
-    else:
-        out = median_levels(frame, weighted)
+    values = {}
+    for i, k in enumerate(kpis):
+        v = pl.sql_expr(k.value).cast(pl.Float64)
+        values[f"_v{i}"] = pl.when(pl.sql_expr(k.filter).fill_null(False)).then(v) if k.filter else v
+    frame = (lf.select("_month", "_region", "_group", **values)
+             .filter(pl.any_horizontal(pl.col(list(values)).is_not_null()))
+             .collect(engine="streaming"))
+    months = frame.get_column("_month").unique().to_list()
+    out: dict[str, pl.DataFrame | None] = {}
+    plain: dict[str, Kpi] = {}
+    spans: dict[str, pl.DataFrame | None] = {}
+    for col, k in zip(values, kpis, strict=True):
+        sample = frame.get_column(col).drop_nulls().head(HISTOGRAM_SAMPLE)
+        if sample.is_empty():
+            out[k.kpi_id] = None
+            continue
+        spans[col] = None
+        if k.grain != "month":  # each period the union of its months (12 for rolling windows)
+            mp = _month_periods(months, k)
+            wanted = periods.get(k.kpi_id) if periods is not None else None
+            spans[col] = mp.filter(pl.col("period").is_in(sorted(wanted))) if wanted else mp
+        # whole numbers in a small range are read off one bucket per value, from the
+        # records; other values that recur often (amounts in round steps) are counted first
+        low, high = sample.min(), sample.max()
+        whole = (bool((sample == sample.floor()).all())
+                 and float(high) - float(low) < GRID)  # type: ignore[arg-type]
+        if not whole and sample.n_unique() * HISTOGRAM_MIN_REPEATS <= sample.len():
+            counted = (frame.select("_month", "_region", "_group", pl.col(col).alias("v"))
+                       .drop_nulls("v").group_by("_month", "_region", "_group", "v")
+                       .agg(pl.len().alias("c")))
+            out[k.kpi_id] = _finish_median(
+                median_levels(counted, True, periods=spans[col]), k, feed)
+        else:
+            plain[col] = k
+    levels = median_levels_of(frame, list(plain), periods={c: spans[c] for c in plain})
+    for col, k in plain.items():
+        t = levels[col]
+        out[k.kpi_id] = _finish_median(t, k, feed) if t is not None else None
+    return out
+
+
+def _finish_median(out: pl.DataFrame, kpi: Kpi, feed: Feed) -> pl.DataFrame:
+    """Period labels, "all" for the rollups, complete periods only."""
+    if "_month" in out.columns:
         mp = _month_periods(out.get_column("_month").unique().to_list(), kpi)
         out = out.join(mp, on="_month", how="left").drop("_month")
     out = out.rename({"_region": "region", "_group": "group"}).with_columns(
@@ -377,15 +397,10 @@ def compute(register: Register, sources: Sources, kpis: Sequence[Kpi] | None = N
             months = pushdown.months_needed(ks, periods)
             fine = pushdown.fine_table(register, feed, ks, months)
         else:
-            # the additive pass (Polars, many threads) runs beside the medians (mostly numpy,
-            # one thread each), which are computed one after the other to bound memory
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(fine_table, register, feed, ks, sources)
-                local_medians |= {
-                    k.kpi_id: _median_table(register, feed, k, sources,
-                                            periods.get(k.kpi_id) if periods is not None else None)
-                    for k in ks if k.measure == "median" and not k.age_adjusted}
-                fine = pending.result()
+            fine = fine_table(register, feed, ks, sources)
+            local_medians |= _median_tables(
+                register, feed, [k for k in ks if k.measure == "median" and not k.age_adjusted],
+                sources, periods)
         for k in ks:
             if k.age_adjusted:
                 t = _age_adjusted_table(register, feed, k, sources)

@@ -14,6 +14,8 @@ medians read off a histogram are the same order statistics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -63,6 +65,35 @@ def _searched(s: pl.Series) -> tuple[np.ndarray, list]:
     return codes, [*uniq.to_list(), None]
 
 
+@dataclass(frozen=True)
+class Cells:
+    """Each record's fine cell (a code for month x region x group), and what the codes mean."""
+
+    fine: np.ndarray
+    names: list[list]  # per dimension (month, region, group): the value of each code
+    sizes: list[int]  # codes per dimension, one more than the values: "all" at a rollup
+    month_dtype: Any
+
+    def subset(self, keep: np.ndarray) -> Cells:
+        return Cells(self.fine[keep], self.names, self.sizes, self.month_dtype)
+
+
+def cells_of(frame: pl.DataFrame) -> Cells:
+    """The fine cells of ``frame``'s records (``_month``, ``_region``, ``_group``)."""
+    dims = [_codes(frame.get_column(c)) for c in ("_month", "_region", "_group")]
+    sizes = [len(values) + 1 for _, values in dims]
+    wide = np.int64 if sizes[0] * sizes[1] * sizes[2] >= 1 << 31 else np.int32
+    fine = (dims[0][0].astype(wide) * sizes[1] + dims[1][0]) * sizes[2] + dims[2][0]
+    return Cells(fine, [values for _, values in dims], sizes, frame.schema["_month"])
+
+
+def _schema(month_dtype: Any, periods: pl.DataFrame | None) -> dict[str, Any]:
+    key = "_month" if periods is None else "period"
+    return {key: month_dtype if periods is None else pl.String, "_region": pl.String,
+            "_group": pl.String, "den": pl.Float64, "med": pl.Float64, "lo": pl.Float64,
+            "hi": pl.Float64, "_months": pl.Int64}
+
+
 def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame | None = None,
                   buckets: int | None = None) -> pl.DataFrame:
     """Median (``med``), its 95% interval (``lo``, ``hi``), count (``den``) and months seen
@@ -74,25 +105,48 @@ def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame 
     months, and the key column is ``period``; otherwise it is ``_month``.  Region and group
     are text, None where a level spans them all.  ``buckets``: how many value buckets
     (default: by size)."""
-    key = "_month" if periods is None else "period"
-    out_schema = {key: frame.schema["_month"] if periods is None else pl.String,
-                  "_region": pl.String, "_group": pl.String, "den": pl.Float64,
-                  "med": pl.Float64, "lo": pl.Float64, "hi": pl.Float64, "_months": pl.Int64}
     if frame.height == 0:
-        return pl.DataFrame(schema=out_schema)
-    dims = [_codes(frame.get_column(c)) for c in ("_month", "_region", "_group")]
-    sizes = [len(values) + 1 for _, values in dims]  # one more code: "all" at a rollup
-    n_cells = sizes[0] * sizes[1] * sizes[2]
-    wide = np.int64 if n_cells >= 1 << 31 else np.int32
-    fine = (dims[0][0].astype(wide) * sizes[1] + dims[1][0]) * sizes[2] + dims[2][0]
-    v = frame.get_column("v").to_numpy()
+        return pl.DataFrame(schema=_schema(frame.schema["_month"], periods))
     w = frame.get_column("c").to_numpy().astype(np.int64) if weighted else None
+    return _levels(cells_of(frame), frame.get_column("v").to_numpy(), w, periods, buckets)
 
+
+def median_levels_of(frame: pl.DataFrame, columns: list[str], *,
+                     periods: Mapping[str, pl.DataFrame | None] | None = None
+                     ) -> dict[str, pl.DataFrame | None]:
+    """:func:`median_levels` of each value column of ``frame`` (a missing value is not a
+    value; None where a column has none; ``periods`` per column), the records' cells worked
+    out once."""
+    if not columns:
+        return {}
+    cells = cells_of(frame)
+    out: dict[str, pl.DataFrame | None] = {}
+    for col in columns:
+        s = frame.get_column(col)
+        span = (periods or {}).get(col)
+        if s.null_count() == len(s):
+            out[col] = None
+            continue
+        v = s.to_numpy()
+        if s.null_count():
+            keep = s.is_not_null().to_numpy()
+            out[col] = _levels(cells.subset(keep), v[keep], None, span, None)
+        else:
+            out[col] = _levels(cells, v, None, span, None)
+    return out
+
+
+def _levels(cells: Cells, v: np.ndarray, w: np.ndarray | None, periods: pl.DataFrame | None,
+            buckets: int | None) -> pl.DataFrame:
+    out_schema = _schema(cells.month_dtype, periods)
+    key = next(iter(out_schema))
+    sizes = cells.sizes
+    n_cells = sizes[0] * sizes[1] * sizes[2]
+    fine = cells.fine
     present = np.nonzero(np.bincount(fine, minlength=n_cells))[0]
     slot = np.full(n_cells, -1, dtype=np.int32)
     slot[present] = np.arange(len(present))
     row_slot = slot[fine]
-    del fine
     exact = None if buckets else _whole_numbers(v)
     if exact is not None:  # a bucket per value: every order statistic is a bucket's value
         low, nb = exact
@@ -100,7 +154,8 @@ def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame 
     else:
         bucket = _buckets(v, buckets or int(min(BUCKETS, max(1, len(v) // 64))))
         nb = int(bucket.max()) + 1
-    flat_counts = np.bincount(row_slot * nb + bucket, weights=w, minlength=len(present) * nb)
+    at = row_slot * nb + bucket  # (cell, bucket) of each record
+    flat_counts = np.bincount(at, weights=w, minlength=len(present) * nb)
     small = np.int32 if flat_counts.sum() < 1 << 31 else np.int64
     counts: np.ndarray = flat_counts.astype(small).reshape(len(present), nb)
 
@@ -108,10 +163,10 @@ def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame 
     mc, rest = np.divmod(present, sizes[1] * sizes[2])
     rc, gc = np.divmod(rest, sizes[2])
     if periods is None:
-        key_values: list = dims[0][1]
+        key_values: list = cells.names[0]
         cell_of, key_of = np.arange(len(present)), mc
     else:
-        key_values, cell_of, key_of = _periods_of(mc, dims[0][1], periods)
+        key_values, cell_of, key_of = _periods_of(mc, cells.names[0], periods)
     key_sizes = [len(key_values) + 1, sizes[1], sizes[2]]
     plans = []
     for keep in LEVELS:
@@ -120,16 +175,16 @@ def median_levels(frame: pl.DataFrame, weighted: bool, *, periods: pl.DataFrame 
         groups, group_of = np.unique((key_of * sizes[1] + rr) * sizes[2] + gg,
                                      return_inverse=True)
         plans.append(_Level(groups, group_of.reshape(-1), cell_of, mc, counts))
-    names = [key_values, dims[1][1], dims[2][1]]
+    names = [key_values, cells.names[1], cells.names[2]]
     if exact is not None:
         return pl.concat([_decoded(plan.groups, plan.statistics(None, exact[0]), key_sizes,
                                    names, key, out_schema) for plan in plans])
     # the records of the buckets some level needs, and nothing else
     need = np.zeros((len(present), nb), dtype=bool)
     for plan in plans:
-        cells, wanted = plan.wanted_buckets()
-        need[cells[:, None], wanted] = True
-    keep_rows = need[row_slot, bucket]
+        members, wanted = plan.wanted_buckets()
+        need[members[:, None], wanted] = True
+    keep_rows = need.reshape(-1)[at]
     cand = {"slot": row_slot[keep_rows], "bucket": bucket[keep_rows], "v": v[keep_rows],
             "w": w[keep_rows] if w is not None else None}
     return pl.concat([_decoded(plan.groups, plan.statistics(cand), key_sizes, names, key,
@@ -185,9 +240,12 @@ def _buckets(v: np.ndarray, n_buckets: int) -> np.ndarray:
         hi = lo + 1.0
     scale = GRID / (hi - lo)
 
-    def grid(x: np.ndarray) -> np.ndarray:
-        cells = np.clip((x - lo) * scale, 0, GRID - 1)
-        return np.nan_to_num(cells, nan=GRID - 1).astype(np.int32)  # NaN sorts last
+    def grid(x: np.ndarray) -> np.ndarray:  # in place: one float copy of the values at most
+        cells = np.subtract(x, lo)
+        np.multiply(cells, scale, out=cells)
+        np.clip(cells, 0, GRID - 1, out=cells)
+        cells[np.isnan(cells)] = GRID - 1  # NaN sorts last
+        return cells.astype(np.int32)
 
     mass = np.cumsum(np.bincount(grid(sample), minlength=GRID)) / sample.size
     table = np.minimum((np.concatenate([[0.0], mass[:-1]]) * n_buckets).astype(np.int32),
