@@ -2,7 +2,7 @@
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/publish_gap.py -w /tmp/pub-demo --as-of 2026-11-25
 
-Runs the snapshot's protection once with :data:`metrics.publish.linked.GAP_LOG` on: every
+Runs the snapshot's protection once with a gap log (``protect_linked(..., gap_log=[])``): every
 statewide periods x groups table solved exactly (``scipy.optimize.milp``, HiGHS) is also
 solved by the heuristic the publisher used before, and both information losses
 (:mod:`metrics.publish.leastloss`: 1,000,000 per hidden figure with counts >= 20, plus
@@ -36,12 +36,10 @@ def main() -> None:
 
     as_of = date.fromisoformat(a.as_of)
     ws, reg, obs = public_inputs(a.workspace, as_of)
-    linked.GAP_LOG = []
+    log: list[dict[str, Any]] = []
     t = time.perf_counter()
-    linked.protect_linked(reg, obs, PUBLIC, sources=feed_sources(ws))
+    linked.protect_linked(reg, obs, PUBLIC, sources=feed_sources(ws), gap_log=log)
     took = time.perf_counter() - t
-    log = linked.GAP_LOG
-    linked.GAP_LOG = None
     if not log:
         print("no statewide table needed complementary cells")
         return

@@ -474,9 +474,6 @@ def _where(r: dict[str, Any]) -> str:
 
 # -- choosing what to hide ------------------------------------------------------------------
 
-#: When a list, each statewide table solved exactly is also solved by the heuristic and
-#: both losses are appended here (benchmarks/publish_gap.py measures the gap).
-GAP_LOG: list[dict[str, Any]] | None = None
 
 def _coarse_pattern(rows: pl.DataFrame, policy: SuppressionPolicy, proportion: bool
                     ) -> set[tuple[Any, ...]]:
@@ -491,9 +488,12 @@ def _coarse_pattern(rows: pl.DataFrame, policy: SuppressionPolicy, proportion: b
         "period", "region", "group").rows()}
 
 
-def protect_release(register: Register, rel: pl.DataFrame, policy: SuppressionPolicy
-                    ) -> pl.DataFrame:
+def protect_release(register: Register, rel: pl.DataFrame, policy: SuppressionPolicy, *,
+                    gap_log: list[dict[str, Any]] | None = None) -> pl.DataFrame:
     """Choose the hidden cells of a release; returns ``rel`` with ``suppression_reason``.
+
+    ``gap_log``: when a list, each statewide table solved exactly is also solved by the
+    heuristic and both losses are appended to it (``benchmarks/publish_gap.py``).
 
     Full tables use the least-cost complementary suppression of :mod:`metrics.suppression`
     (margins, and above all the statewide figure, cost most). Statewide-by-group series
@@ -508,7 +508,8 @@ def protect_release(register: Register, rel: pl.DataFrame, policy: SuppressionPo
         rows = _table_rows(table, rel, fake_pub, policy)
         for kid in table.kpi_ids[:1]:
             kpi = register.kpis[kid]
-            pattern = _choose(rows, policy, kpi.grain == "rolling12", table.proportion)
+            pattern = _choose(rows, policy, kpi.grain == "rolling12", table.proportion,
+                              gap_log)
             for key in pattern:
                 sens = key[-1]
                 for k2 in table.kpi_ids:
@@ -529,8 +530,8 @@ def protect_release(register: Register, rel: pl.DataFrame, policy: SuppressionPo
     return rel.with_columns(pl.Series("suppression_reason", reasons, dtype=pl.String))
 
 
-def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, proportion: bool
-            ) -> set[tuple[Any, ...]]:
+def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, proportion: bool,
+            gap_log: list[dict[str, Any]] | None = None) -> set[tuple[Any, ...]]:
     """Hidden cells ``(period, grain, region, group, sensitive)`` of one table."""
     coarse = rows.filter((pl.col("grain") == COARSE) | (pl.col("region") != ALL)
                          | ~pl.col("grain").is_in(["month", "quarter", "rolling12"]))
@@ -603,9 +604,9 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
         if exact is None:
             hide = heuristic(hide)
             continue
-        if GAP_LOG is not None:
+        if gap_log is not None:
             heur = heuristic(set(hide))
-            GAP_LOG.append({"table": f"{block.item(0, 'kpi_id')} {w}", "cells": groups.height,
+            gap_log.append({"table": f"{block.item(0, 'kpi_id')} {w}", "cells": groups.height,
                             "exact": loss_of(block, exact), "heuristic": loss_of(block, heur)})
         hide = set(hide) | exact
     return _with_sensitivity(rows, hide)
@@ -781,8 +782,10 @@ def released_truth(register: Register, truth: pl.DataFrame) -> pl.DataFrame:
 
 
 def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPolicy, *,
-                   sources: Any = None) -> tuple[pl.DataFrame, pl.DataFrame, LinkedAudit]:
-    """Release, suppress and audit: ``(published, truth, audit)``.
+                   sources: Any = None, gap_log: list[dict[str, Any]] | None = None
+                   ) -> tuple[pl.DataFrame, pl.DataFrame, LinkedAudit]:
+    """Release, suppress and audit: ``(published, truth, audit)`` (``gap_log``: see
+    :func:`protect_release`).
 
     Raises:
         DisclosureError: the linked audit finds a published small count, a hidden row that
@@ -793,7 +796,7 @@ def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPol
     from .release import release
 
     truth = release(register, obs, sources=sources)
-    chosen = protect_release(register, truth, policy)
+    chosen = protect_release(register, truth, policy, gap_log=gap_log)
     # A rolling-window KPI's twelve-month statewide figures are also its own-grain windows:
     # publish each once, hidden if either table hides it.
     rolling = [k.kpi_id for k in register.kpis.values() if k.grain == "rolling12"]

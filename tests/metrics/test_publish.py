@@ -305,8 +305,8 @@ def test_refused_snapshot_writes_nothing(source: tuple[Any, pl.DataFrame], tmp_p
 
     choose = linked.protect_release
 
-    def primary_only(register: Any, rel: pl.DataFrame, policy: Any) -> pl.DataFrame:
-        out = choose(register, rel, policy)
+    def primary_only(register: Any, rel: pl.DataFrame, policy: Any, **kw: Any) -> pl.DataFrame:
+        out = choose(register, rel, policy, **kw)
         comp = pl.col("suppression_reason") == "suppressed: to protect another small cell"
         return out.with_columns(suppression_reason=pl.when(comp).then(None)
                                 .otherwise(pl.col("suppression_reason")))
