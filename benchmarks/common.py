@@ -26,12 +26,14 @@ def free_port() -> int:
 
 
 def start_server(workspace: Path, log: Path | None = None, *, as_of: str = AS_OF,
-                 timeout: float = 90) -> tuple[subprocess.Popen[bytes], str]:
-    """Serve the internal app on ``workspace``; return the process and its base URL."""
+                 timeout: float = 90, script: str = "dashboard/app.py"
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve the internal app (or another Streamlit ``script``) on ``workspace``; return
+    the process and its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
     env |= {"STATDESK_WORKSPACE": str(workspace), "STATDESK_AS_OF": as_of}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless",
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless",
            "true", "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     print("+", shlex.join(cmd), flush=True)

@@ -11,7 +11,8 @@
    of each page (cold caches) is shown apart; the median is over ``--runs`` loads after it.
    The same pages are then loaded ``--runs`` times each by a returning visitor: one browser
    context whose HTTP cache already holds the app's scripts (each load still a new tab, a
-   new server session and the whole page run and drawn).
+   new server session and the whole page run and drawn). A bare Streamlit page (a title
+   and a sentence) served the same way is timed last, as the floor every page starts from.
    A page FAILS when it shows an error (an exception or an error box) or draws fewer charts
    than it should (``CHARTS``); its median is compared with the budget (1.5 s). The
    server's peak memory is read from /proc. The exit code is 1 when a page fails.
@@ -119,6 +120,28 @@ def load(browser: Any, url: str, screenshot: Path | None = None,
             context.close()
 
 
+BARE_APP = 'import streamlit as st\n\nst.title("Hello")\nst.write("A minimal Streamlit page.")\n'
+
+
+def bare_streamlit(tmp: Path, runs: int) -> list[float]:
+    """First-visit loads of a bare Streamlit page: the floor any Streamlit page starts from."""
+    from playwright.sync_api import sync_playwright
+
+    app = tmp / "bare_app.py"
+    app.write_text(BARE_APP, encoding="utf-8")
+    proc, base = start_server(tmp, script=str(app))
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            load(browser, base + "/")
+            times = [float(load(browser, base + "/")) for _ in range(max(runs, 1))]
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return times
+
+
 def save_screenshot(page: Any, path: Path) -> None:
     """A PNG of the viewport, reduced to a palette so that it stays small."""
     from PIL import Image
@@ -198,6 +221,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+        peer = bare_streamlit(Path(tmp), args.runs)
 
     print()
     if build is not None:
@@ -223,6 +247,8 @@ def main() -> None:
               f"{max(times):.2f}, {len(times)} loads) | {med2:.2f} s (min "
               f"{min(again, default=float('nan')):.2f}, {len(again)} loads) | first visit "
               f"{verdict(med)}; returning {verdict(med2)} |")
+    print(f"| peer: a bare Streamlit page (a title and a sentence), same browser and machine "
+          f"| | {statistics.median(peer):.2f} s (min {min(peer):.2f}, {len(peer)} loads) | | |")
     print(f"| app server peak RSS | {server_peak:.0f} MiB | | |")
     print(f"| machine | {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} | | |")
     if failed:
