@@ -2,9 +2,9 @@
 
 A median cannot be rolled up from finer medians, so each level (cell, region total, group
 total, statewide) needs order statistics of its own records.  Bucket counts, however, can
-be rolled up.  The values are cut into about a thousand value buckets of about equal size (a
-uniform grid merged by a sample's histogram); one pass counts records per fine cell (month x region x group) and bucket, and
-every level's counts are sums of its cells'.  The cumulative counts of a level's group then
+be rolled up.  The values are cut into about a thousand value buckets of about equal size
+(a uniform grid merged by a sample's histogram); one pass counts records per fine cell
+(month x region x group) and bucket, and every level's counts are sums of its cells'.  The cumulative counts of a level's group then
 say in which bucket its ``r``-th smallest value lies and at which rank inside that bucket;
 only the few records of the wanted buckets are kept and sorted to read the value off.
 The result is exact whatever the edges: they only decide how few records are sorted.
@@ -27,6 +27,8 @@ from metrics import intervals
 # (dimension kept?) for key, region, group: the fine cells and the three rollups
 LEVELS = ((True, True, True), (True, True, False), (True, False, True), (True, False, False))
 BUCKETS = 1024  # value buckets (fewer for small frames)
+MAX_COUNTS = 1 << 24  # cells x buckets held at once; whole numbers beyond it are bucketed
+
 
 def _codes(s: pl.Series) -> tuple[np.ndarray, list]:
     """A small integer code per value (nulls get their own code) and the value of each code."""
@@ -148,13 +150,15 @@ def _levels(cells: Cells, v: np.ndarray, w: np.ndarray | None, periods: pl.DataF
     slot[present] = np.arange(len(present))
     row_slot = slot[fine]
     exact = None if buckets else _whole_numbers(v)
+    if exact is not None and len(present) * exact[1] > MAX_COUNTS:
+        exact = None  # too many distinct whole numbers for a bucket each
     if exact is not None:  # a bucket per value: every order statistic is a bucket's value
         low, nb = exact
         bucket = (v - low).astype(np.int32)
     else:
         bucket = _buckets(v, buckets or int(min(BUCKETS, max(1, len(v) // 64))))
         nb = int(bucket.max()) + 1
-    at = row_slot * nb + bucket  # (cell, bucket) of each record
+    at = row_slot.astype(np.int64) * nb + bucket  # (cell, bucket) of each record
     flat_counts = np.bincount(at, weights=w, minlength=len(present) * nb)
     small = np.int32 if flat_counts.sum() < 1 << 31 else np.int64
     counts: np.ndarray = flat_counts.astype(small).reshape(len(present), nb)

@@ -219,3 +219,33 @@ def test_medians_and_their_bounds_are_the_order_statistics_of_each_level(
             assert (row["lo"], row["hi"]) == (vals[int(k[0]) - 1], vals[int(u[0]) - 1])
         else:
             assert row["lo"] is None and row["hi"] is None
+
+
+def test_whole_numbers_too_many_for_a_bucket_each_are_bucketed_and_still_exact(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole numbers over a wide range in many cells would need cells x values counts at
+    once; past the limit they are cut into buckets, and the medians stay exact."""
+    from datetime import date as _date
+
+    from metrics.engine import medians
+
+    rng = np.random.default_rng(3)
+    n = 5_000
+    raw = pl.DataFrame({"_month": [_date(2025, 1 + int(m), 1) for m in rng.integers(0, 3, n)],
+                        "_region": [f"R{r}" for r in rng.integers(0, 4, n)],
+                        "_group": [f"g{g}" for g in rng.integers(0, 3, n)],
+                        "v": rng.integers(0, 50_000, n).astype(float)})
+    monkeypatch.setattr(medians, "MAX_COUNTS", 1_000)
+    cut = []
+    bucketed = medians._buckets
+    monkeypatch.setattr(medians, "_buckets", lambda v, k: cut.append(k) or bucketed(v, k))
+    got = medians.median_levels(raw, weighted=False)
+    assert cut, "the values were not cut into buckets"
+    assert got.height > 0
+    for row in got.iter_rows(named=True):
+        sel = raw.filter(pl.col("_month") == row["_month"])
+        for dim in ("_region", "_group"):
+            if row[dim] is not None:
+                sel = sel.filter(pl.col(dim) == row[dim])
+        assert row["med"] == sel.get_column("v").median()
+        assert row["den"] == sel.height
