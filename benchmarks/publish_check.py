@@ -72,7 +72,8 @@ def main() -> None:
         shown = f"{v:.1%}" if isinstance(v, float) else f"{v:,}"
         print(f"  {name}: {shown} (target {op} {limit}) {'met' if ok[name] else 'NOT MET'}")
     print(f"  hidden counts audited by the linked LP: {figs['hidden_counts_audited']:,}; "
-          f"statewide group figures with counts >= 20: {figs['statewide_groups_20']:,}")
+          f"statewide group figures with counts >= 20: {figs['statewide_groups_20']:,}; "
+          f"statewide figures of combined groups: {figs['statewide_groups_combined']:,}")
     for line in figs["status_mismatch_detail"] + figs["audit_problems"]:
         print("   ", line)
 

@@ -37,7 +37,11 @@ __all__ = [
     "UNKNOWN",
     "UNKNOWN_SHARE_WARNING",
     "cell",
+    "combined_code",
+    "combined_note",
+    "is_combined",
     "label",
+    "members",
     "map_1997",
     "statewide",
     "mapping_1997_note",
@@ -142,6 +146,37 @@ MULTIRACIAL_APPROACH: Final[dict[str, str]] = {
 DEFAULT_APPROACH: Final = "single multiracial group"
 
 
+#: Joins the member codes of a combined group (``"aian+nhpi"``): a release shows groups
+#: that are too small on their own, month after month, as one figure (see
+#: ``metrics.publish.release``). No SPD 15 code contains it.
+COMBINED_SEP: Final = "+"
+_COMBINED_WORDS: Final = {"en": ("and", "combined"), "es": ("y", "combinados")}
+
+
+def is_combined(code: str) -> bool:
+    """Whether ``code`` is a combination of groups (``"aian+nhpi"``)."""
+    return COMBINED_SEP in code
+
+
+def members(code: str) -> tuple[str, ...]:
+    """The groups of a combined code, or ``(code,)`` for a single group."""
+    return tuple(code.split(COMBINED_SEP))
+
+
+def combined_code(codes: list[str] | tuple[str, ...] | set[str]) -> str:
+    """The code of a combination: its members in the standard order, joined by ``+``."""
+    order = {c: i for i, c in enumerate(GROUP_CODES)}
+    return COMBINED_SEP.join(sorted(set(codes), key=lambda c: (order.get(c, len(order)), c)))
+
+
+def combined_note(code: str) -> str:
+    """Why a combined group is shown, for the pages that show it."""
+    names = [label(m) for m in members(code)]
+    return (f"{', '.join(names[:-1])} and {names[-1]} are shown together in each period: "
+            "each alone is too small to publish in most periods. Each is shown on its own "
+            "in the 12-month figures.")
+
+
 def label(code: str, language: str = "en") -> str:
     """Return the display label of a group code (``"all"`` -> ``"All groups"``).
 
@@ -158,6 +193,10 @@ def label(code: str, language: str = "en") -> str:
     labels, all_label = _LABELS[language]
     if code == ALL:
         return all_label
+    if is_combined(code):
+        names = [label(m, language) for m in members(code)]
+        conj, word = _COMBINED_WORDS[language]
+        return f"{', '.join(names[:-1])} {conj} {names[-1]} ({word})"
     try:
         return labels[code]
     except KeyError:

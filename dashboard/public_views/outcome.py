@@ -14,6 +14,7 @@ from dashboard.public_views.data import (
     show_missing,
     snapshot,
 )
+from metrics.groups import combined_note, is_combined
 
 try:
     snap = snapshot()
@@ -65,6 +66,8 @@ if groups.height:
     with right:
         st.dataframe(pf.breakdown_table(kpi, groups, "group", snap.groups, "Group"),
                      hide_index=True, key="table-groups")
+    for code in sorted(g for g in groups.get_column("group").unique() if is_combined(g)):
+        st.caption(combined_note(code))
 else:
     st.write(f"No figures by race and ethnicity for {plabel}.")
 

@@ -3,7 +3,8 @@
 :func:`snapshot_targets` reads the snapshot's files only (as the public would) and the
 workspace's internal figures, and returns what a reviewer checks: the share of hidden
 cells, statewide totals hidden although their counts are not small, statewide figures of
-groups with 20 or more hidden, hidden counts an attacker can narrow below the protection
+groups whose counts (events, people, and for a proportion the people without the event) are
+all 20 or more hidden, hidden counts an attacker can narrow below the protection
 band by one linear programme over all linked tables, hidden rows that still publish a
 reliability flag or interval, and public statuses that differ from the internal scorecard.
 """
@@ -57,14 +58,19 @@ def snapshot_targets(ws: Any, snapshot: Path, *, as_of: date,
     reg = public_register(ws.register, kpis)
     obs = load_observations(ws.engine).filter(pl.col("kpi_id").is_in(kpis)
                                               & (pl.col("period_end") <= as_of))
-    truth = released_truth(reg, release(reg, obs, sources=feed_sources(ws)))
+    truth = released_truth(reg, release(reg, obs, sources=feed_sources(ws),
+                                          threshold=policy.threshold))
     cell = ["kpi_id", "period", "grain", "region", "group"]
     t = truth.select(*cell, _n=pl.col("numerator"), _d=pl.col("denominator"))
     counted = [k for k, v in reg.kpis.items() if v.measure in ("proportion", "rate", "count")]
+    shares = [k for k, v in reg.kpis.items() if v.measure == "proportion"]
     j = pub.join(t, on=cell, how="left")
+    # the counts a figure rests on: events and people, and for a proportion also the
+    # people without the event (a figure of 30 of 32 tells about 2 people)
     smallest = pl.min_horizontal(
         pl.when(pl.col("kpi_id").is_in(counted)).then(pl.col("_n")).otherwise(None),
-        pl.col("_d"))
+        pl.col("_d"),
+        pl.when(pl.col("kpi_id").is_in(shares)).then(pl.col("_d") - pl.col("_n")).otherwise(None))
     j = j.with_columns(_min=smallest)
     total = j.filter((pl.col("region") == "all") & (pl.col("group") == "all"))
     groups = j.filter((pl.col("region") == "all") & (pl.col("group") != "all")
@@ -92,6 +98,9 @@ def snapshot_targets(ws: Any, snapshot: Path, *, as_of: date,
         "statewide_totals_hidden": int(total.filter(pl.col("suppressed")
                                                     & (pl.col("_min") >= policy.threshold)).height),
         "statewide_groups_20": groups.height,
+        "statewide_groups_combined": int(j.filter(
+            (pl.col("region") == "all") & pl.col("group").str.contains("+", literal=True))
+            .height),
         "statewide_groups_20_hidden_share": _share(groups.get_column("suppressed")),
         "hidden_counts_audited": audit.intervals.height,
         "narrowed_below_band": audit.narrowed,

@@ -97,7 +97,10 @@ _COLUMNS: list[tuple[str, str, str]] = [
     ("period", "string", "Period label: 2026-10 (month), 2026-Q3 (quarter), 2026 (year), "
                          "FY2027 (fiscal year), R12-2026-10 (twelve months to Oct 2026)."),
     ("region", "string", "Region code (see regions.json); 'all' is statewide."),
-    ("group", "string", "Race and ethnicity group code (see groups.json); 'all' is all groups."),
+    ("group", "string", "Race and ethnicity group code (see groups.json); 'all' is all groups; "
+     "codes joined by '+' (e.g. 'aian+nhpi') are groups released together at the KPI's own "
+     "grain because each alone is too small to publish most of the time (each is published "
+     "on its own in the '12 months' rows)."),
     ("numerator", "number", "Events or people counted (empty when suppressed)."),
     ("denominator", "number", "People or population at risk (empty when suppressed)."),
     ("value", "number", "The measure in display units, e.g. percent or per 100,000 (empty when "
@@ -123,7 +126,8 @@ FILES = {
     "summaries.json": "Plain-language summaries, by language.",
     "regions.json": "Region codes and names.",
     "regions.geojson": "Region boundaries (GeoJSON, properties.region_id).",
-    "groups.json": "Race and ethnicity group codes and labels (OMB SPD 15, 2024).",
+    "groups.json": "Race and ethnicity group codes and labels (OMB SPD 15, 2024), with the "
+                   "combined groups of this snapshot.",
     "data_dictionary.csv|.json": "This dictionary.",
     "data.json": "DCAT-US 1.1 catalog of this snapshot.",
     "manifest.json": "SHA-256 of every file and the settings used.",

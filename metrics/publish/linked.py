@@ -36,6 +36,7 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from metrics.definitions import Kpi, Register
+from metrics.groups import is_combined, members
 from metrics.suppression import COMPLEMENTARY_REASON, SuppressionPolicy, suppress
 from metrics.suppression.table import primary_mask
 
@@ -147,12 +148,17 @@ def _combinations(rows: pl.DataFrame, rolling: bool, split: bool
                 if ws <= u_start and u_end <= we:
                     win_of_unit[u] = i
     if split:
-        # months/periods inside each window add up to the window's group figures
+        # months/periods inside each window add up to the window's group figures (a
+        # combined group's to the sum of its members')
         for i, (w, _ws, _we) in enumerate(windows):
             units = [u for u, j in win_of_unit.items() if j == i]
             for b in groups:
                 left = [sysm.var[("v", u, b)] for u in units if ("v", u, b) in sysm.var]
-                right = [sysm.var[("y", w, a, b)] for a in regions if ("y", w, a, b) in sysm.var]
+                if not left and any(("v", u, c) in sysm.var for u in units for c in groups
+                                    if b in members(c) and c != b):
+                    continue  # released at this grain only inside a combination
+                right = [sysm.var[("y", w, a, m)] for a in regions for m in members(b)
+                         if ("y", w, a, m) in sysm.var]
                 if left or right:
                     sysm.links.append((left, right))
         del native
@@ -568,6 +574,9 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
         sens = groups.filter("_sensitive").get_column("group").unique().to_list()
         coarse_hidden = {g for (p, gr, r, g) in hide if gr == COARSE and r == ALL and g != ALL
                          and (p == w or rolling)}
+        # a combined group's twelve-month figure is the sum of its members'
+        coarse_hidden |= {g for g in groups.get_column("group").unique().to_list()
+                          if is_combined(g) and coarse_hidden & set(members(g))}
         sub = rows if rolling else rows.filter(
             pl.col("period").is_in(block.get_column("period").unique().to_list() + [w]))
 
@@ -680,9 +689,11 @@ def _window_cells(block: pl.DataFrame, coarse_total: pl.DataFrame, coarse_hidden
         prim[i, j] = bool(r["_sensitive"])
         keys[(i, j)] = (r["period"], r["grain"], r["region"], r["group"])
     col = np.full(len(groups), np.nan)
-    for r in coarse_total.iter_rows(named=True):
-        if r["group"] in gi:
-            col[gi[r["group"]]] = r["count"]
+    coarse = dict(coarse_total.select("group", "count").rows())
+    for g, j in gi.items():
+        parts = [coarse.get(m) for m in members(g)]
+        if all(v is not None for v in parts):
+            col[j] = float(sum(float(v) for v in parts if v is not None))
     if np.isnan(grand).any() or np.isnan(col).any():
         return None
     for g in coarse_hidden:
@@ -776,9 +787,20 @@ def released_truth(register: Register, truth: pl.DataFrame) -> pl.DataFrame:
     A rolling-window KPI's twelve-month statewide rows are the same figures as its
     own-grain windows and are published once.
     """
+    return truth.filter(~_twin(register, truth))
+
+
+def _twin(register: Register, rel: pl.DataFrame) -> pl.Series:
+    """Rows of a rolling-window KPI's twelve-month statewide table that are also its
+    own-grain windows (the same figure; not so for groups released at the own grain only
+    inside a combination)."""
     rolling = [k.kpi_id for k in register.kpis.values() if k.grain == "rolling12"]
-    return truth.filter(~((pl.col("grain") == COARSE) & (pl.col("region") == ALL)
-                          & pl.col("kpi_id").is_in(rolling)))
+    own = rel.filter((pl.col("grain") != COARSE) & (pl.col("region") == ALL)
+                     & pl.col("kpi_id").is_in(rolling)).select("kpi_id", "group").unique()
+    flag = rel.select("kpi_id", "grain", "region", "group").with_row_index("_i").join(
+        own.with_columns(_own=pl.lit(True)), on=["kpi_id", "group"], how="left").sort("_i")
+    return flag.select((pl.col("grain") == COARSE) & (pl.col("region") == ALL)
+                       & pl.col("_own").fill_null(False)).to_series()
 
 
 def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPolicy, *,
@@ -795,12 +817,11 @@ def protect_linked(register: Register, obs: pl.DataFrame, policy: SuppressionPol
 
     from .release import release
 
-    truth = release(register, obs, sources=sources)
+    truth = release(register, obs, sources=sources, threshold=policy.threshold)
     chosen = protect_release(register, truth, policy, gap_log=gap_log)
     # A rolling-window KPI's twelve-month statewide figures are also its own-grain windows:
     # publish each once, hidden if either table hides it.
-    rolling = [k.kpi_id for k in register.kpis.values() if k.grain == "rolling12"]
-    dup = (pl.col("grain") == COARSE) & (pl.col("region") == ALL) & pl.col("kpi_id").is_in(rolling)
+    dup = _twin(register, chosen)
     twin = chosen.filter(dup).select("kpi_id", "period", "region", "group",
                                      _twin="suppression_reason")
     chosen = chosen.filter(~dup).join(twin, on=["kpi_id", "period", "region", "group"],

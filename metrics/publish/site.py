@@ -20,6 +20,8 @@ from typing import Any
 import polars as pl
 
 from metrics.definitions import Kpi, Register
+from metrics.groups import GROUP_CODES, combined_note, is_combined
+from metrics.groups import label as group_label
 from metrics.public_html import largest_gap, svg_line
 
 from .release import COARSE
@@ -89,11 +91,8 @@ def write_site(folder: Path, reg: Register, pub: pl.DataFrame, statuses: dict[st
                summaries: dict[str, dict[str, dict[str, Any]]], *, month_text: str,
                version: str, threshold: int) -> list[Path]:
     """Write the static site into ``folder`` (the snapshot's own folder); returns its pages."""
-    groups = {"all": "All groups", "aian": "American Indian or Alaska Native", "asian": "Asian",
-              "black": "Black or African American", "hispanic": "Hispanic or Latino",
-              "mena": "Middle Eastern or North African",
-              "nhpi": "Native Hawaiian or Pacific Islander", "white": "White",
-              "multiracial": "Multiracial", "unknown": "Unknown"}
+    groups = {c: group_label(c) for c in ("all", *GROUP_CODES,
+                                         *pub.get_column("group").unique().sort().to_list())}
     regions = {r.region_id: r.name for r in reg.regions.values()}
     (folder / "kpi").mkdir(exist_ok=True)
     pages: list[Path] = []
@@ -176,6 +175,15 @@ def _kpi_page(folder: Path, k: Kpi, rows: pl.DataFrame, s: dict[str, Any],
     body.append(_table(f"{k.name} by race and ethnicity", ["Group", "Value"],
                        [(groups.get(r["group"], r["group"]), _cell(k, r))
                         for r in grp.iter_rows(named=True)]))
+    for code in sorted({g for g in grp.get_column("group").to_list() if is_combined(g)}):
+        body.append(f"<p>{_e(combined_note(code))}</p>")
+    year_groups = (last.filter((pl.col("region") == "all") & (pl.col("group") != "all"))
+                   if win.height else pl.DataFrame())
+    if year_groups.height and any(is_combined(g) for g in grp.get_column("group").to_list()):
+        body.append(f"<h2>By race and ethnicity ({_e(win_text)})</h2>")
+        body.append(_table(f"{k.name} by race and ethnicity, {win_text}", ["Group", "Value"],
+                           [(groups.get(r["group"], r["group"]), _cell(k, r))
+                            for r in year_groups.iter_rows(named=True)]))
     body.append(f"<h2>By region ({_e(win_text)})</h2>")
     body.append(_table(f"{k.name} by region, {win_text}", ["Region", "Value"],
                        [(regions.get(r["region"], r["region"]), _cell(k, r))

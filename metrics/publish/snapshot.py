@@ -25,7 +25,7 @@ import polars as pl
 from metrics.access import Viewer, require_edit
 from metrics.definitions import Register
 from metrics.governance.dcat import CatalogInfo, snapshot_catalog
-from metrics.groups import GROUP_CODES, GROUP_LABELS
+from metrics.groups import GROUP_CODES, GROUP_LABELS, is_combined, label
 from metrics.ingest import file_hash
 from metrics.safe_output import write_csv
 from metrics.scorecard import KpiStatus, latest_month, scorecard
@@ -213,7 +213,9 @@ def _write_files(tmp: Path, reg: Register, pub: pl.DataFrame, statuses: list[Kpi
                month_text=f"{date(y, m, 1):%B %Y}", version=version, threshold=threshold)
     _write_json(tmp / "regions.json", [{"region_id": r.region_id, "name": r.name}
                                        for r in reg.regions.values()])
-    _write_json(tmp / "groups.json", {c: GROUP_LABELS[c] for c in GROUP_CODES})
+    combined = sorted(g for g in pub.get_column("group").unique().to_list() if is_combined(g))
+    _write_json(tmp / "groups.json", {c: GROUP_LABELS[c] for c in GROUP_CODES}
+                | {c: label(c) for c in combined})
     if reg.geojson:
         feats = [{"type": "Feature", "id": f.get("properties", {}).get("region_id"),
                   "properties": {"region_id": f.get("properties", {}).get("region_id"),

@@ -230,7 +230,15 @@ def test_summaries_match_the_published_numbers(snapshot: Path, published: pl.Dat
     assert f"({kpi.format_value(low['value'])}) and highest" in text
     assert f"({kpi.format_value(high['value'])})." in text
     hidden = period.filter(pl.col("suppressed")).height
-    assert f"Figures for {hidden} small groups or regions are not shown" in text
+    if hidden:
+        assert f"Figures for {hidden} small groups or regions are not shown" in text
+    else:
+        assert "not shown" not in text
+    # groups too small alone month after month are published together, named as such
+    combined = [g for g in groups.get_column("group").to_list() if "+" in g]
+    names = json.loads((snapshot / "groups.json").read_text())
+    for code in combined:
+        assert names[code].endswith("(combined)")
 
 
 def test_spanish_summaries_for_every_public_kpi(snapshot: Path,
