@@ -26,8 +26,11 @@ st.write(f"Counts from 1 to {t - 1} are never published, and neither is any figu
          "it would tell you about the few who do not.")
 st.write("Figures are first combined before anything is hidden: statewide figures are "
          "published for every group and every period, and regions are published as "
-         "twelve-month figures (by group and in total), where counts are larger. The pages say "
-         "which of the two each figure is.")
+         "twelve-month figures (by group and in total), where counts are larger. Groups too "
+         "small to publish in most periods on their own are published together for each "
+         "period (named as combined, for example American Indian or Alaska Native and Native "
+         "Hawaiian or Pacific Islander) and each on its own as a twelve-month figure. The pages "
+         "say which each figure is.")
 st.write("Hiding only the small figures is not enough: a hidden number could be worked out by "
          "subtracting published figures from a published total, or from the figures of other "
          "periods (months inside a twelve-month figure, overlapping twelve-month windows) or of "
