@@ -8,7 +8,9 @@ a projector, with the arrow keys to move between priorities.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -17,7 +19,6 @@ from metrics import presentation as P
 from metrics.definitions import Register
 from metrics.scorecard import KpiStatus
 
-ROW_WIDTHS = (1.5, 2.6, 1.4, 1.4, 4.6)
 HEADINGS = ("Status", "KPI", "Value", "Target", "Why: the rule in words")
 
 PRESENT_CSS = """
@@ -25,7 +26,9 @@ PRESENT_CSS = """
 section[data-testid="stSidebar"], header[data-testid="stHeader"] { display: none; }
 .block-container, [data-testid="stMainBlockContainer"] { max-width: 100%;
   padding: 1rem 2.5rem; }
-[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.45rem; line-height: 1.4; }
+[data-testid="stMain"] p, [data-testid="stMain"] li, table.sd-card
+  { font-size: 1.45rem; line-height: 1.4; }
+table.sd-card .sd-sub, table.sd-card tr.sd-second td { font-size: 1.15rem; }
 [data-testid="stMain"] h1 { font-size: 2.6rem; }
 [data-testid="stMain"] h2 { font-size: 2.1rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.15rem; }
@@ -35,10 +38,26 @@ section[data-testid="stSidebar"], header[data-testid="stHeader"] { display: none
 """
 
 
-def headings() -> None:
-    cols = st.columns(ROW_WIDTHS, gap="small")
-    for col, text in zip(cols, HEADINGS, strict=True):
-        col.markdown(f"**{text}**")
+CARD_CSS = """<style>
+table.sd-card { width: 100%; border-collapse: collapse; table-layout: fixed; margin: 0 0 1rem; }
+table.sd-card th { text-align: left; font-weight: 600; padding: .35rem .5rem;
+  border-bottom: 2px solid #d0d0d0; vertical-align: bottom; }
+table.sd-card td { padding: .45rem .5rem .15rem; vertical-align: top;
+  overflow-wrap: anywhere; }
+table.sd-card tr.sd-second td { padding: 0 .5rem .5rem; border-bottom: 1px solid #d0d0d0;
+  color: #595959; font-size: .9rem; }
+table.sd-card col.c0 { width: 14%; } table.sd-card col.c1 { width: 21%; }
+table.sd-card col.c2 { width: 12%; } table.sd-card col.c3 { width: 13%; }
+table.sd-card col.c4 { width: 40%; }
+.sd-badge { display: inline-flex; align-items: center; gap: .25rem; font-weight: 600;
+  border: 1px solid; border-radius: .5rem; padding: .05rem .45rem; margin: 0 .25rem .25rem 0;
+  background: #fff; white-space: nowrap; }
+.sd-icon { font-family: "Material Symbols Rounded"; font-weight: normal; font-size: 1.1em;
+  line-height: 1; }
+.sd-sub { color: #595959; font-size: .9rem; }
+table.sd-card a { color: #0b5394; font-weight: 600; }
+table.sd-card details summary { cursor: pointer; color: #0b5394; }
+</style>"""
 
 
 def second_line(s: KpiStatus, n_open: int = 0, n_overdue: int = 0) -> str:
@@ -60,37 +79,65 @@ def second_line(s: KpiStatus, n_open: int = 0, n_overdue: int = 0) -> str:
     return " · ".join(parts)
 
 
-def row(s: KpiStatus, reg: Register, *, month: str | None, commitments: Sequence = (),
-        big: bool = False) -> None:
-    """One KPI: status | name (link) | value | target | reason; then the second line."""
+def _icon(icon: str) -> str:
+    name = icon.removeprefix(":material/").removesuffix(":")
+    return f'<span class="sd-icon" aria-hidden="true">{html.escape(name)}</span>'
+
+
+def _badge(word: str, icon: str, ink: str, title: str = "") -> str:
+    tip = f' title="{html.escape(title)}"' if title else ""
+    return (f'<span class="sd-badge" style="color:{ink}"{tip}>{_icon(icon)}'
+            f"{html.escape(word)}</span>")
+
+
+def _commitments_html(commitments: Sequence) -> str:
+    items = []
+    for x in commitments:
+        due = P.date_words(getattr(x, "due_on", None), "no due date")
+        late = (f", {x.days_overdue} days overdue" if getattr(x, "overdue", False) else "")
+        items.append(f"<li>{html.escape(str(getattr(x, 'text', x)))} — "
+                     f"{html.escape(P.text_or(getattr(x, 'owner', None), 'no owner'))}, "
+                     f"due {html.escape(due)}{html.escape(late)}</li>")
+    return (f"<details><summary>Open commitments ({len(commitments)})</summary>"
+            f"<ul>{''.join(items)}</ul></details>")
+
+
+def row_html(s: KpiStatus, reg: Register, *, month: str | None, commitments: Sequence = (),
+             big: bool = False) -> str:
+    """One KPI as two table rows: status | name (link) | value | target | reason, then pace,
+    change, equity gap, freshness and open commitments in words."""
     look = P.status_look(s.status)
-    with st.container(border=True, key=f"kpirow_{s.kpi_id}"):
-        c = st.columns(ROW_WIDTHS, gap="small", vertical_alignment="top")
-        with c[0]:
-            st.badge(look.word, icon=look.icon, color=look.badge)  # type: ignore[arg-type]
-            if s.stale:
-                st.badge("Stale", icon=":material/schedule:", color="orange",
-                         help="The next batch of data is overdue")
-        with c[1]:
-            params = {"id": s.kpi_id} | ({"month": month} if month else {})
-            st.page_link(ui.KPI_PAGE, label=s.name, query_params=params,
-                         help="Open the KPI's detail page")
-            agency = P.name_of(s.agency_id, reg.agencies)
-            st.caption(agency)
-        c[2].markdown(f"**{ui.escape(s.value_text)}**  \n{ui.escape(P.period_words(s.period))}")
-        c[3].markdown(ui.escape(s.target_text))
-        c[4].markdown(ui.escape(s.explanation))
-        overdue = sum(1 for x in commitments if getattr(x, "overdue", False))
-        st.caption(ui.escape(second_line(s, len(commitments), overdue)))
-        if commitments and not big:
-            with st.expander(f"Open commitments ({len(commitments)})"):
-                for x in commitments:
-                    due = P.date_words(getattr(x, "due_on", None), "no due date")
-                    late = (f", {x.days_overdue} days overdue"
-                            if getattr(x, "overdue", False) else "")
-                    st.markdown(f"- {ui.escape(getattr(x, 'text', x))} — "
-                                f"{ui.escape(P.text_or(getattr(x, 'owner', None), 'no owner'))}"
-                                f", due {due}{late}")
+    badges = _badge(look.word, look.icon, look.ink)
+    if s.stale:
+        badges += _badge("Stale", ":material/schedule:", "#7A5A00",
+                         "The next batch of data is overdue")
+    query = urlencode({"id": s.kpi_id} | ({"month": month} if month else {}))
+    agency = P.name_of(s.agency_id, reg.agencies)
+    overdue = sum(1 for x in commitments if getattr(x, "overdue", False))
+    more = _commitments_html(commitments) if commitments and not big else ""
+    e = html.escape
+    return (f'<tr class="sd-row" data-kpi="{e(s.kpi_id)}"><td>{badges}</td>'
+            f'<td><a href="kpi?{e(query)}" title="Open the KPI\'s detail page">{e(s.name)}</a>'
+            f'<div class="sd-sub">{e(agency)}</div></td>'
+            f"<td><strong>{e(s.value_text)}</strong>"
+            f'<div class="sd-sub">{e(P.period_words(s.period))}</div></td>'
+            f"<td>{e(s.target_text)}</td><td class=\"sd-why\">{e(s.explanation)}</td></tr>"
+            f'<tr class="sd-second" data-kpi="{e(s.kpi_id)}"><td colspan="5">'
+            f"{e(second_line(s, len(commitments), overdue))}{more}</td></tr>")
+
+
+def card_html(title: str, items: Sequence[KpiStatus], reg: Register, *, month: str | None,
+              commitments: Mapping[str, list], big: bool = False) -> str:
+    """The scorecard of one priority as one accessible table (one element for the browser to
+    draw, however many KPIs)."""
+    cols = "".join(f'<col class="c{i}">' for i in range(len(HEADINGS)))
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in HEADINGS)
+    rows = "".join(row_html(s, reg, month=month, commitments=commitments.get(s.kpi_id) or [],
+                            big=big) for s in items)
+    return (f'{CARD_CSS}<table class="sd-card"><caption class="sd-sub" '
+            f'style="text-align:left;caption-side:top">{html.escape(title)}: '
+            f"{P.plural(len(items), 'KPI')}, riskiest first</caption><colgroup>{cols}</colgroup>"
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def priority_block(pid: str, items: Sequence[KpiStatus], reg: Register, *, month: str | None,
@@ -99,9 +146,7 @@ def priority_block(pid: str, items: Sequence[KpiStatus], reg: Register, *, month
     (st.header if big else st.subheader)(pr.name)
     if pr.description:
         st.caption(pr.description)
-    headings()
-    for s in items:
-        row(s, reg, month=month, commitments=commitments.get(s.kpi_id) or [], big=big)
+    st.html(card_html(pr.name, items, reg, month=month, commitments=commitments, big=big))
 
 
 def present_css() -> None:

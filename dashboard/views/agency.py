@@ -70,11 +70,14 @@ if statuses:
     trends = _trends(root, ver, parse_period(month).end if month else None, state.viewer_key())
     frames["KPIs"] = downloads.scorecard_table(statuses, reg, month=month, trends=trends)
     open_now = ui.open_commitments(as_of)
-    room.headings()
-    for s in statuses:
-        room.row(s, reg, month=month, commitments=open_now.get(s.kpi_id) or [])
-    with st.expander("The KPIs as one table, with every column"):
-        ui.table(frames["KPIs"], key="agency_kpis", hide=("Agency", "KPI id"))
+    name = reg.agencies[agency_id].name if agency_id in reg.agencies else agency_id
+    st.html(room.card_html(name, statuses, reg, month=month, commitments=open_now))
+    # drawn when opened: a table grid is heavy for the browser
+    full = st.expander("The KPIs as one table, with every column", key="agency_kpis_open",
+                       on_change="rerun")
+    if full.open:
+        with full:
+            ui.table(frames["KPIs"], key="agency_kpis", hide=("Agency", "KPI id"))
     ui.csv_button(frames["KPIs"], name=f"{agency_id}-kpis", key="agency_kpis_csv",
                   label="KPIs (CSV)")
 else:

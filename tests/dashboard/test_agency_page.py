@@ -19,7 +19,12 @@ APP = str(ROOT / "dashboard" / "app.py")
 
 
 def _open(**params: str) -> AppTest:
-    return open_view("views/agency.py", **params)
+    """The agency page with its full KPI table opened, as a user does."""
+    at = open_view("views/agency.py", **params)
+    at.session_state["agency_kpis_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:
@@ -63,7 +68,7 @@ def test_without_id_a_picker_and_unknown_id_an_error(app_env: Path) -> None:
     at.selectbox(key="agency_choice").set_value("hfa").run()
     assert not at.exception
     assert [h.value for h in at.header] == ["Housing Finance Agency"]
-    at = _open(id="nasa")
+    at = open_view("views/agency.py", id="nasa")  # as the address gives it
     assert any("nasa" in e.value for e in at.error)
     assert [h.value for h in at.header] == ["Department of Health"]  # and a page to read
 

@@ -105,6 +105,7 @@ def text(at: AppTest) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [d.value.to_string() for d in at.dataframe]
     parts += [d.value.to_string() for d in at.table]
+    parts += [str(e.proto.body) for e in at.get("html")]  # scorecards, figures
     for box in (*at.selectbox, *at.multiselect):
         parts += [str(o) for o in box.options]
     return "\n".join(parts).replace("\\", "")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 import statistics
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -64,6 +67,18 @@ def _expected(workspace: Path, month: str) -> dict[str, str]:
         feed_through=through)}
 
 
+def scorecard_rows(at: Any) -> dict[str, tuple[str, str]]:
+    """KPI id -> (status word of its badge, link of its name) in the room's scorecard
+    tables, as the browser gets them."""
+    out = {}
+    for e in at.get("html"):
+        for m in re.finditer(r'<tr class="sd-row" data-kpi="([^"]+)"><td><span class="sd-badge"'
+                             r'[^>]*><span class="sd-icon" aria-hidden="true">[a-z_]+</span>'
+                             r'([^<]+)</span>.*?<a href="([^"]+)"', str(e.proto.body)):
+            out[m.group(1)] = (html.unescape(m.group(2)), html.unescape(m.group(3)))
+    return out
+
+
 def test_scorecard_shows_all_20_kpis_with_their_status_words(app_env: Path) -> None:
     at = _run()
     card = _scorecard(at)
@@ -72,10 +87,12 @@ def test_scorecard_shows_all_20_kpis_with_their_status_words(app_env: Path) -> N
     assert sorted(card["KPI id"]) == sorted(expected)
     for kid, status in zip(card["KPI id"], card["Status"], strict=True):
         assert status == expected[kid].capitalize()  # the word, never colour alone
-    # every row of the room view shows its status as a badge with a Material icon
-    badges = [m.value for m in at.markdown if "-badge[:material/" in m.value]
-    assert len([b for b in badges if any(f" {w.capitalize()}]" in b for w in STATUS_WORDS)]) \
-        == 20
+    # every row of the room view shows its status as a badge: a Material icon and the word
+    rows = scorecard_rows(at)
+    assert sorted(rows) == sorted(expected)
+    for kid, (word, link) in rows.items():
+        assert word == expected[kid].capitalize()
+        assert link == f"kpi?id={kid}&month=2026-10"
     assert [h.value for h in at.subheader] == [
         "Healthy people and families", "Economic opportunity", "Education from cradle to career",
         "Safe communities", "Housing and human services"]
@@ -146,13 +163,16 @@ def test_open_commitments_are_shown_under_their_kpi(demo_copy: Path,
                              kpi_ids=["prenatal_care"], register=ws.register, acting=operator())
     use_workspace(monkeypatch, demo_copy)
     at = _run()
-    labels = [e.label for e in at.expander]
-    assert "Open commitments (1)" in labels
-    row = next(c for c in at.caption if "Births with prenatal care" not in c.value
-               and "1 open commitment" in c.value)
-    assert "Equity gap" in row.value
-    assert any("Mobile clinics in Lakeshore" in m.value and "Dr. Amara Osei" in m.value
-               and "31 Dec 2026" in m.value for m in at.markdown)
+    body = "".join(str(e.proto.body) for e in at.get("html"))
+    # the KPI's second line counts it, and a disclosure under it lists it
+    second = re.search(r'<tr class="sd-second" data-kpi="prenatal_care"><td colspan="5">'
+                       r'(.*?)</td></tr>', body)
+    assert second is not None
+    line = html.unescape(second.group(1))
+    assert "Equity gap" in line and "1 open commitment" in line
+    assert "<summary>Open commitments (1)</summary>" in line
+    assert "Mobile clinics in Lakeshore — Dr. Amara Osei, due 31 Dec 2026" in line
+    assert body.count("Open commitments (") == 1  # under its own KPI only
 
 
 def test_warm_rerun_is_fast(app_env: Path) -> None:
@@ -176,13 +196,15 @@ def test_every_row_shows_status_value_target_and_reason_in_words(app_env: Path) 
     ws = Workspace.open(app_env)
     with ws.session() as s:
         through = feed_through(s, ws.register)
-    texts = " ".join(m.value for m in at.markdown).replace("\\", "")
+    body = html.unescape("".join(str(e.proto.body) for e in at.get("html")))
     for k in scorecard(ws.register, load_observations(ws.engine), month="2026-10", as_of=AS_OF,
                        feed_through=through):
-        assert k.explanation in texts, k.kpi_id  # the reason, in full, not in a hidden column
-        assert f"**{k.value_text}**" in texts
-        assert k.target_text in texts
-    words = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+        # the reason, in full, in its own column; the value in bold; the target
+        assert f'<td class="sd-why">{k.explanation}</td>' in body, k.kpi_id
+        assert f"<strong>{k.value_text}</strong>" in body
+        assert f"<td>{k.target_text}</td>" in body
+    words = (" ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+             + body)
     for code in ("R12-", "rolling12", "at_risk_threshold", "None"):
         assert code not in words
 
