@@ -107,11 +107,49 @@ def column_config(df: pl.DataFrame, decimals: int | None = None) -> dict[str, An
     return cc
 
 
+#: Tables up to this many rows are drawn as plain tables (text wraps, nothing is cut, and
+#: the browser draws them at once); longer ones, and tables with links or sparklines, as a
+#: scrollable grid.
+STATIC_ROWS = 60
+
+
+def _cell_format(name: str, dtype: pl.DataType, decimals: int | None) -> Any:
+    """How a plain table writes one column's values (the data stay as they are)."""
+    def blank(f: Callable[[Any], str]) -> Callable[[Any], str]:
+        return lambda v: "" if v is None or v != v else f(v)  # None, NaN or NaT
+
+    if dtype == pl.Date:
+        return blank(lambda v: f"{v:%Y-%m-%d}")
+    if isinstance(dtype, pl.Datetime):
+        return blank(lambda v: f"{v:%Y-%m-%d %H:%M}")
+    if name in ("Value", "CI low", "CI high", "Target trajectory") and decimals is not None:
+        return blank(lambda v: f"{v:,.{decimals}f}")
+    if name in ("Numerator", "Denominator"):
+        return blank(lambda v: f"{v:,.0f}")
+    if dtype.is_float():
+        return blank(lambda v: f"{v:,.4f}".rstrip("0").rstrip("."))
+    return blank(str)
+
+
 def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,
-          hide: Sequence[str] = (), height: int | str = "auto") -> None:
-    """A data table of ``df`` exactly as downloaded (only formatting is added)."""
+          hide: Sequence[str] = (), height: int | str = "auto",
+          labels: Mapping[str, str] | None = None) -> None:
+    """A data table of ``df`` exactly as downloaded (only formatting is added; ``labels``:
+    headings shown for some columns)."""
+    labels = labels or {}
     order = [c for c in df.columns if c not in hide] if hide else None
-    st.dataframe(df, key=key, hide_index=True, column_config=column_config(df, decimals),
+    static = (df.height <= STATIC_ROWS and "Detail" not in df.columns
+              and not any(isinstance(t, pl.List) for t in df.dtypes))
+    if static:
+        shown = df.select(order) if order else df
+        styled = shown.to_pandas().style.format(
+            {n: _cell_format(n, t, decimals) for n, t in shown.schema.items()})
+        if labels:
+            styled = styled.relabel_index([labels.get(c, c) for c in shown.columns], axis=1)
+        st.table(styled, hide_index=True)
+        return
+    st.dataframe(df, key=key, hide_index=True,
+                 column_config=column_config(df, decimals) | dict(labels),
                  column_order=order, height=height)  # type: ignore[arg-type]
 
 

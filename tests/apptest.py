@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, use_workspace
@@ -20,4 +22,19 @@ def open_view(view: str, *, timeout: int = 60, **params: str) -> AppTest:
     return at
 
 
-__all__ = ["APP", "open_view", "use_workspace"]
+def frames(at: AppTest) -> list[Any]:
+    """The page's tables in page order, grids (``st.dataframe``) and plain tables
+    (``st.table``) alike; each has ``.value``, a pandas DataFrame of the data shown."""
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", None) in ("dataframe", "table"):
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+__all__ = ["APP", "frames", "open_view", "use_workspace"]

@@ -115,9 +115,8 @@ def inventory_tab() -> None:
         st.info(f"The inventory was empty: {added} datasets were created from the feed contracts.")
     st.caption("Every dataset the results office receives, its steward, classification, legal "
                "basis and the KPIs it serves. " + RESTRICTION_RULE)
-    st.dataframe(frame.drop("description", "updated_at"), hide_index=True, key="inv_table",
-                 column_config={"last_batch": st.column_config.DateColumn(
-                     "Last batch", format="YYYY-MM-DD")})
+    ui.table(frame.drop("description", "updated_at"), key="inv_table",
+             labels={"last_batch": "Last batch"})
     c1, c2 = st.columns(2)
     c1.download_button("Download the inventory (CSV)", downloads.to_csv(frame),
                        file_name="data_inventory.csv", mime="text/csv", key="inv_csv")
@@ -192,7 +191,7 @@ def agreements_tab() -> None:
     if not flagged:
         st.success("No agreement expires within 90 days and none has expired.", icon=":material/check_circle:")
     frame = agreements_frame(states)
-    st.dataframe(frame, hide_index=True, key="agr_table")
+    ui.table(frame, key="agr_table")
 
 
 # --- roadmap ----------------------------------------------------------------------------
@@ -222,7 +221,7 @@ def roadmap_tab() -> None:
                              f"*{a.status}{', ' + a.owner if a.owner else ''}{due} · "
                              f"{HORIZONS.get(a.win_horizon, a.win_horizon)}: {a.win}*")
     with st.expander("The roadmap as a table"):
-        st.dataframe(frame, hide_index=True, key="rm_table")
+        ui.table(frame, key="rm_table")
 
     if not can_edit(state.viewer(), "roadmap"):
         st.caption("Data stewards and administrators update the roadmap; you may look.")

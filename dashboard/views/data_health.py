@@ -69,8 +69,8 @@ with st.container(border=True):
     st.markdown("\n".join(f"- {line}" for line in ph.summary()))
     if ph.owners_never_updated.height or ph.overdue_commitments.height:
         with st.expander("Owners who never updated, overdue commitments"):
-            st.dataframe(ph.owners_never_updated, hide_index=True, key="dh_never")
-            st.dataframe(ph.overdue_commitments, hide_index=True, key="dh_overdue")
+            ui.table(ph.owners_never_updated, key="dh_never")
+            ui.table(ph.overdue_commitments, key="dh_overdue")
 
 # --- every feed -------------------------------------------------------------------------
 frame = feeds_frame(health)
@@ -87,15 +87,12 @@ table = frame.with_columns(
 ).select("status", "feed_id", "name", "agency", "cadence", "data_through", "next_expected",
          "last_batch_at", "last_file", "last_rows_accepted", "last_rows_rejected",
          "rows_quarantined")
-st.dataframe(table, hide_index=True, key="dh_feeds", column_config={
-    "status": st.column_config.TextColumn("Status"),
-    "data_through": st.column_config.DateColumn("Data current through", format="YYYY-MM-DD"),
-    "next_expected": st.column_config.DateColumn("Next batch expected", format="YYYY-MM-DD"),
-    "last_batch_at": st.column_config.TextColumn("Last batch received"),
-    "last_rows_accepted": st.column_config.NumberColumn("Last batch: rows accepted"),
-    "last_rows_rejected": st.column_config.NumberColumn("Last batch: rows rejected"),
-    "rows_quarantined": st.column_config.NumberColumn("Rows quarantined (all batches)"),
-})
+ui.table(table, key="dh_feeds", labels={
+    "status": "Status", "data_through": "Data current through",
+    "next_expected": "Next batch expected", "last_batch_at": "Last batch received",
+    "last_rows_accepted": "Last batch: rows accepted",
+    "last_rows_rejected": "Last batch: rows rejected",
+    "rows_quarantined": "Rows quarantined (all batches)"})
 
 # --- one feed ---------------------------------------------------------------------------
 param = st.query_params.get("feed")
@@ -138,11 +135,10 @@ if history.height == 0:
 else:
     left, right = st.columns([3, 2])
     left.plotly_chart(batches_figure(history, feed.name), key="dh_batches_chart")
-    right.dataframe(history.select("batch_id", "received_at", "file", "status", "rows_accepted",
-                                   "rows_rejected", "period_min", "period_max"),
-                    hide_index=True, key="dh_batches_table", column_config={
-                        "received_at": st.column_config.DatetimeColumn(
-                            "Received", format="YYYY-MM-DD HH:mm")})
+    with right:
+        ui.table(history.select("batch_id", "received_at", "file", "status", "rows_accepted",
+                                "rows_rejected", "period_min", "period_max"),
+                 key="dh_batches_table", labels={"received_at": "Received"})
 
 st.subheader("Quarantine")
 if codes.height == 0:
@@ -150,7 +146,8 @@ if codes.height == 0:
 else:
     left, right = st.columns([3, 2])
     left.plotly_chart(quarantine_figure(codes, feed.name), key="dh_quarantine_chart")
-    right.dataframe(codes, hide_index=True, key="dh_quarantine_table")
+    with right:
+        ui.table(codes, key="dh_quarantine_table")
     st.download_button("Download the error report (CSV) for the agency",
                        error_report(ws, choice).encode(), file_name=f"{choice}_errors.csv",
                        mime="text/csv", key="dh_error_report")
@@ -177,10 +174,10 @@ st.subheader("Quality checks")
 fq, kq = _quality(str(ws.root), ver, choice, as_of, state.viewer_key())
 icon = pl.col("status").replace_strict(CHECK_ICONS, default=pl.col("status"))
 st.markdown("**The feed's data in force**")
-st.dataframe(fq.with_columns(icon), hide_index=True, key="dh_feed_quality")
+ui.table(fq.with_columns(icon), key="dh_feed_quality")
 if kq.height:
     st.markdown("**The KPIs computed from it**")
-    st.dataframe(kq.with_columns(icon), hide_index=True, key="dh_kpi_quality")
+    ui.table(kq.with_columns(icon), key="dh_kpi_quality")
 
 # --- upload -----------------------------------------------------------------------------
 st.subheader("Upload a new file")
@@ -241,8 +238,8 @@ if upload is not None:
             if pv.errors.height:
                 st.warning(f"{pv.errors.height} problem(s) in {bad} row(s); each is listed with "
                            "its row (the header is row 1).", icon=":material/warning:")
-                st.dataframe(pv.errors.select("row_number", "column", "value", "code", "message"),
-                             hide_index=True, key="dh_preview_errors")
+                ui.table(pv.errors.select("row_number", "column", "value", "code", "message"),
+                         key="dh_preview_errors")
             if st.button("Apply this batch", type="primary", key="dh_apply"):
                 try:
                     rep = apply_preview(ws, pv, received_by=_who(), acting=state.viewer())

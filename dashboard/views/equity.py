@@ -181,7 +181,7 @@ ref_label = sec["ref_label"]
 st.info(f"**Reference: {ref_label}.** {d['reference_note']} Multiracial approach: "
         f"{DEFAULT_APPROACH} (mutually exclusive groups). {when}, {place}.")
 _chart_and_table(*sec["disparity"][:2], "disparities", sec["disparity"][2])
-st.dataframe(sec["summary_table"], hide_index=True, key="summary_measures")
+ui.table(sec["summary_table"], key="summary_measures")
 for note in d["notes"]:
     st.caption(note)
 

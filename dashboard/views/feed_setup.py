@@ -102,13 +102,13 @@ if questions:
     st.warning("StatDesk was not sure about these; decide before writing:\n\n"
                + "\n".join(f"- {q}" for q in questions))
 st.write("**feeds.csv**")
-st.dataframe(pl.DataFrame([proposal.feed]), hide_index=True, key="setup-feed")
+ui.table(pl.DataFrame([proposal.feed]), key="setup-feed")
 st.write("**feed_columns.csv** (columns and types)")
-st.dataframe(pl.DataFrame(proposal.columns), hide_index=True, key="setup-columns")
+ui.table(pl.DataFrame(proposal.columns), key="setup-columns")
 if proposal.shape is not None:
     st.write("**feed_shapes.csv** (how the file is laid out)")
-    st.dataframe(pl.DataFrame([proposal.shape], schema={k: pl.String for k in proposal.shape}),
-                 hide_index=True, key="setup-shape")
+    ui.table(pl.DataFrame([proposal.shape], schema={k: pl.String for k in proposal.shape}),
+             key="setup-shape")
 st.write("**code_maps.csv**: the agency's race labels and the SPD 15 group each is counted in")
 options = [LEAVE_OUT, *GROUP_CODES, SOME_OTHER_RACE]
 maps = pl.DataFrame(proposal.code_maps or [],
@@ -137,7 +137,7 @@ if st.button("Show the first observations", key="setup-preview"):
             st.code(summary, language=None)
             if obs.height:
                 st.write(f"First observations ({num} / {den} x 100; latest period first):")
-                st.dataframe(obs, hide_index=True, key="setup-observations")
+                ui.table(obs, key="setup-observations")
             else:
                 st.warning("No observation could be computed: see the check above.")
 

@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 import streamlit.components.v1 as components
 
+from dashboard import components as ui
 from dashboard import state
 from dashboard.auth import current_viewer
 from dashboard.plaintext import plain
@@ -106,11 +107,11 @@ report = (pub.group_by("kpi_id").agg(
                       return_dtype=pl.String))
     .select("KPI", "kpi_id", "target", "rows", "primary", "complementary").sort("KPI"))
 st.subheader("Suppression report by KPI")
-st.dataframe(report, hide_index=True, key="publish-report")
+ui.table(report, key="publish-report")
 st.subheader("Information lost, by level")
 st.write("Statewide figures are published by group for each period; regions by twelve months. "
          "People hidden: the counts of the hidden cells, summed within a level.")
-st.dataframe(pl.DataFrame(information_loss(truth, pub)), hide_index=True, key="publish-loss")
+ui.table(pl.DataFrame(information_loss(truth, pub)), key="publish-loss")
 
 st.subheader("The public pages, as they will look")
 # rendered once per preview (choosing another page reruns the page, not the rendering)
@@ -144,9 +145,8 @@ st.write("For each hidden count, linear programming finds the smallest and large
 if st.button("Show the audit table", key="publish-audit"):
     with st.spinner("Running the audit (linear programming over every hidden cell)..."):
         audited = linked_audit.intervals.rename({"table": "count"})
-    st.dataframe(audited.select("kpi_id", "period", "grain", "region", "group", "count", "low",
-                                "high", "width", "required", "ok"),
-                 hide_index=True, key="publish-audit-table")
+    ui.table(audited.select("kpi_id", "period", "grain", "region", "group", "count", "low",
+                            "high", "width", "required", "ok"), key="publish-audit-table")
     bad = audited.filter(~pl.col("ok")).height
     st.write(f"{audited.height:,} hidden counts audited; {bad} fail." if bad else
              f"{audited.height:,} hidden counts audited; every one passes.")

@@ -13,6 +13,7 @@ from metrics import audit
 from metrics.access import operator
 from metrics.users import add_user, get_user, list_users
 from metrics.workspace import Workspace
+from tests.apptest import frames
 from tests.conftest import AS_OF, ROOT
 
 PAGE = "views/admin.py"
@@ -73,8 +74,8 @@ TABLE_COLUMN = {"admin_users_table": "E-mail", "admin_audit_table": "Detail"}
 
 def _frame(at: AppTest, key: str):  # type: ignore[no-untyped-def]
     """The table of users or of the audit log (found by a column only it has)."""
-    found = [d.value for d in at.dataframe if TABLE_COLUMN[key] in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    found = [d.value for d in frames(at) if TABLE_COLUMN[key] in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in frames(at)]
     return found[0]
 
 
@@ -157,7 +158,7 @@ def test_agency_lead_never_reaches_the_page(ws: Workspace) -> None:
     direct.run()
     assert not direct.exception
     assert "only administrators manage users" in _errors(direct)
-    assert not direct.dataframe and not direct.text_input  # no user or audit data shown
+    assert not frames(direct) and not direct.text_input  # no user or audit data shown
 
 
 def test_local_mode_opens_the_page_and_names_the_local_user(ws: Workspace) -> None:

@@ -11,7 +11,7 @@ from metrics.access import operator
 from metrics.governance.inventory import get, save_dataset
 from metrics.governance.roadmap import list_actions
 from metrics.workspace import Workspace
-from tests.apptest import open_view
+from tests.apptest import frames, open_view
 
 PAGE = "views/catalog.py"
 SAVE = "FormSubmitter:inv_form-Save dataset"
@@ -23,7 +23,7 @@ def _open(tab: str | None) -> AppTest:
 
 
 def _df(at: AppTest, *columns: str):  # type: ignore[no-untyped-def]
-    for d in at.dataframe:
+    for d in frames(at):
         if set(columns) <= set(d.value.columns):
             return d.value
     raise AssertionError(f"no table with columns {columns}")

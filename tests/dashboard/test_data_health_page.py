@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from metrics.cli import app as cli_app
 from metrics.store.tables import Batch, FeedMonth, Observation, QuarantineRow
 from metrics.workspace import Workspace
+from tests.apptest import frames
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -33,7 +34,7 @@ def _open(feed: str | None = None) -> AppTest:
 
 def _df(at: AppTest, *columns: str):  # type: ignore[no-untyped-def]
     """The first table on the page that has all ``columns`` (pandas, as AppTest gives it)."""
-    for d in at.dataframe:
+    for d in frames(at):
         if set(columns) <= set(d.value.columns):
             return d.value
     raise AssertionError(f"no table with columns {columns}")

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.definitions import validate
+from tests.apptest import frames
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -44,7 +45,7 @@ def page(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 def _table(at: AppTest, column: str):  # type: ignore[no-untyped-def]
     """The table on the page that has ``column``."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(d.value for d in frames(at) if column in d.value.columns)
 
 
 def test_setup_proposes_previews_and_writes_on_confirmation(page: AppTest, demo_copy: Path) -> None:

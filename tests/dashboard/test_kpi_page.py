@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from metrics.access import operator
-from tests.apptest import open_view
+from tests.apptest import frames, open_view
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -35,7 +35,7 @@ def _specs(at: AppTest) -> dict[str, dict]:
 
 
 def _tables(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
+    return [d.value for d in frames(at)]
 
 
 def _by_prefix(specs: dict[str, dict], prefix: str) -> dict:
@@ -328,7 +328,7 @@ def test_repeating_tables_are_drawn_when_opened(app_env: Path) -> None:
     labels = [e.label for e in at.expander]
     assert "Show the table: region by race and ethnicity" in labels
     assert "Show every data-quality check" in labels
-    shut = len(at.dataframe)
+    shut = len(frames(at))
     verdicts = [e.value for e in (*at.success, *at.warning)]  # the checks' verdict, in words
     assert any("Every data-quality check passed" in v or "Checks that need a look" in v
                for v in verdicts)
@@ -336,5 +336,5 @@ def test_repeating_tables_are_drawn_when_opened(app_env: Path) -> None:
     at.session_state["open_kpi_quality_table"] = True
     at.run()
     assert not at.exception
-    assert len(at.dataframe) == shut + 2
+    assert len(frames(at)) == shut + 2
     assert "Download data-quality checks (CSV)" in [b.label for b in at.get("download_button")]

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics.store.tables import Publication
 from metrics.workspace import Workspace
+from tests.apptest import frames
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -46,18 +47,18 @@ def test_publish_page_previews_audits_and_publishes(page: AppTest, demo_copy: Pa
     primary = int(metrics["Cells suppressed: primary"].replace(",", ""))
     complementary = int(metrics["Cells suppressed: complementary"].replace(",", ""))
     assert metrics["KPIs"] == "2" and primary > 0 and complementary > 0
-    report = at.dataframe[0].value
+    report = frames(at)[0].value
     assert sorted(report["kpi_id"]) == KPIS
     assert int(report["primary"].sum()) == primary
-    loss = at.dataframe[1].value  # cells and people hidden, by level
+    loss = frames(at)[1].value  # cells and people hidden, by level
     by_level = dict(zip(loss["level"], loss["cells_hidden"], strict=True))
     assert by_level["statewide total"] == 0
     assert sum(by_level.values()) == primary + complementary
 
     # the public pages themselves, rendered from the preview: the home page's tiles ...
-    frames = [e.proto.srcdoc for e in at.get("iframe")]
-    assert len(frames) == 1 and '<ul class="tiles">' in frames[0]
-    assert "Births with prenatal care" in frames[0] and "<svg" in frames[0]
+    iframes = [e.proto.srcdoc for e in at.get("iframe")]
+    assert len(iframes) == 1 and '<ul class="tiles">' in iframes[0]
+    assert "Births with prenatal care" in iframes[0] and "<svg" in iframes[0]
     assert any("rendered from this preview in" in c.value for c in at.caption)
     # ... and an outcome page, chosen from the list
     at.selectbox(key="publish-preview-page").set_value("kpi/prenatal_care.html").run()
@@ -65,7 +66,7 @@ def test_publish_page_previews_audits_and_publishes(page: AppTest, demo_copy: Pa
     assert "<h1>" in frame and "Births with prenatal care" in frame and "<table" in frame
 
     at.button(key="publish-audit").click().run()
-    audit = at.dataframe[-1].value
+    audit = frames(at)[-1].value
     assert {"low", "high", "width", "required", "ok"} <= set(audit.columns)
     assert "value" not in audit.columns  # the hidden count itself is not shown
     # every hidden small count is audited over all linked tables (complements need no audit)

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.access import operator
-from tests.apptest import use_workspace
+from tests.apptest import frames, use_workspace
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -49,8 +49,8 @@ def test_full_table_is_drawn_only_when_opened(app_env: Path) -> None:
 
 
 def _scorecard(at: AppTest) -> pd.DataFrame:
-    frames = [d.value for d in at.dataframe if "Rule" in d.value.columns]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    found = [d.value for d in frames(at) if "Rule" in d.value.columns]
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
 
 
 def _expected(workspace: Path, month: str) -> dict[str, str]:

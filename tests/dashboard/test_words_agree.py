@@ -20,7 +20,7 @@ from metrics.engine import load_observations
 from metrics.feedstate import feed_through
 from metrics.scorecard import scorecard
 from metrics.workspace import Workspace
-from tests.apptest import APP, open_view
+from tests.apptest import APP, frames, open_view
 from tests.conftest import AS_OF
 
 MONTH = "2026-10"
@@ -45,8 +45,8 @@ def test_session_scorecard_words_equal_the_json(app_env: Path, cli_rows: dict[st
     at.session_state["session_table_open"] = True  # the full table, as a user opens it
     at.run()
     assert not at.exception, at.exception
-    frames = [d.value for d in at.dataframe if "Rule" in d.value.columns]
-    card = pd.concat(frames, ignore_index=True)
+    found = [d.value for d in frames(at) if "Rule" in d.value.columns]
+    card = pd.concat(found, ignore_index=True)
     assert sorted(card["KPI id"]) == sorted(cli_rows)
     for _, row in card.iterrows():
         want = cli_rows[row["KPI id"]]

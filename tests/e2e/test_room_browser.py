@@ -111,9 +111,9 @@ def test_each_scorecard_row_shows_its_reason_on_screen(sized: Any, app_server: s
     open_page(page, app_server, "/")
     width = page.viewport_size["width"]
     for s in statuses:
-        row = page.locator(f".st-key-kpirow_{s.kpi_id}")
+        row = page.locator(f'tr.sd-row[data-kpi="{s.kpi_id}"]')
         assert row.count() == 1, s.kpi_id
-        reason = row.locator('[data-testid="stColumn"]').nth(4)
+        reason = row.locator("td.sd-why")
         reason.scroll_into_view_if_needed()
         assert reason.inner_text().strip() == s.explanation, s.kpi_id
         box = reason.bounding_box()
