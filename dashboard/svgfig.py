@@ -30,6 +30,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache, partial
 from typing import Any
 
@@ -463,15 +464,15 @@ def d3_format(spec: str, v: float) -> str:
     a = abs(v)
     suffix = ""
     if kind == "%":
-        body = f"{a * 100:{c}.{6 if p is None else p}f}"
+        body = _fixed(a * 100, 6 if p is None else p, c)
         suffix = "%"
     elif kind == "p":
         body = _sig(a * 100, 6 if p is None else max(p, 1), c)
         suffix = "%"
     elif kind == "f":
-        body = f"{a:{c}.{6 if p is None else p}f}"
+        body = _fixed(a, 6 if p is None else p, c)
     elif kind in ("d",):
-        body = f"{round(a):{c}d}"
+        body = _fixed(a, 0, c)
     elif kind in ("e",):
         body = re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{a:.{6 if p is None else p}e}")
     elif kind in ("g", "r"):
@@ -514,6 +515,13 @@ def d3_format(spec: str, v: float) -> str:
     return out
 
 
+def _fixed(a: float, p: int, comma: str = "") -> str:
+    """``a`` (not negative) with ``p`` decimals, a tie rounded up as JavaScript's toFixed
+    does (Python's format rounds it to even: 1234.5 -> "1234")."""
+    q = Decimal(a).quantize(Decimal(1).scaleb(-p), rounding=ROUND_HALF_UP)
+    return f"{q:{comma}f}"
+
+
 def _sig(a: float, digits: int, comma: str, trim_zeros: bool = False) -> str:
     """``a`` to ``digits`` significant digits in fixed notation (exponent when huge)."""
     if a == 0:
@@ -522,7 +530,7 @@ def _sig(a: float, digits: int, comma: str, trim_zeros: bool = False) -> str:
     if e >= 21 or e < -7:
         return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{a:.{max(digits - 1, 0)}e}")
     decimals = max(digits - 1 - e, 0)
-    s = f"{round(a, decimals):{comma}.{decimals}f}"
+    s = _fixed(a, decimals, comma)
     return _trim(s) if trim_zeros else s
 
 
@@ -1695,6 +1703,14 @@ class _Renderer:
         else:
             spacing = min((abs(ax.l2p(b[0]) - ax.l2p(a[0])) for a, b in
                            zip(ax.ticks, ax.ticks[1:], strict=False)), default=ax.length)
+            if ax.type != "category" and not angle:
+                # numbers and dates too close to be read side by side: every other one, as
+                # a longer tick step would give
+                while len(ax.ticks) > 2 and max(widths, default=0) > spacing * 0.9:
+                    keep = range(0, len(ax.ticks), 2)
+                    ax.ticks = [ax.ticks[i] for i in keep]
+                    widths = [widths[i] for i in keep]
+                    spacing *= 2
             if angle is None:
                 angle = 0.0
                 if max(widths, default=0) > spacing * 0.95 and len(ax.ticks) > 1:
@@ -2515,10 +2531,7 @@ class _Renderer:
         inside_tf = _merge(tf, d.get("insidetextfont") or {})
         outside_tf = _merge(tf, d.get("outsidetextfont") or {})
         size = self.font.merged(tf).size
-        w = max(text_width(s, size) for s in lines)
-        h = size * 1.2 * len(lines)
         along, across = ((x1 - x0), (y1 - y0)) if horiz else ((y1 - y0), (x1 - x0))
-        need_along, need_across = (w, h) if horiz else (h, w)
         pad = 3.0
         tip, root = va.l2p(b.hi), va.l2p(b.lo)
         direction = 1.0 if tip >= root else -1.0  # which way the bar grows on the screen
@@ -2530,29 +2543,62 @@ class _Renderer:
         else:
             edge = py1 if direction > 0 else py0
         room_out = abs(edge - tip) - pad
-        fits_in = need_along + 2 * pad <= along and need_across <= across + 1
-        scale_in = min((along - 2 * pad) / need_along if need_along else 1.0,
-                       across / need_across if need_across else 1.0, 1.0)
-        place = ("inside" if fits_in else "outside") if pos == "auto" else pos
-        scale = 1.0
-        if place == "inside" and not fits_in:
-            if scale_in >= 0.65:
-                scale = scale_in
-            elif room_out >= need_along:
-                place = "outside"
-            else:
-                scale = max(scale_in, 0.5)
-        elif place == "outside" and room_out < need_along:
-            wrapped = [x for ln in lines for x in _wrap(ln, size, max(room_out, 1.0))]
-            if horiz and len(wrapped) > len(lines) and not any(x.endswith("…") for x in wrapped) \
-                    and len(wrapped) * size * 1.2 <= across * 1.3:
-                lines = wrapped  # on two lines beside the bar's end
-            elif room_out >= need_along * 0.75:
-                scale = room_out / need_along
-            elif fits_in or scale_in >= 0.65:
-                place, scale = "inside", min(scale_in, 1.0)
-            else:
-                scale = max(room_out / need_along, 0.6) if need_along else 1.0
+
+        def block(ls: list[str], sc: float) -> tuple[float, float]:
+            """(along the bar, across it) of the text in px."""
+            w = max(text_width(x, size * sc) for x in ls)
+            h = len(ls) * size * sc * 1.2
+            return (w, h) if horiz else (h, w)
+
+        def fits(where: str, ls: list[str], sc: float) -> bool:
+            a, c = block(ls, sc)
+            if where == "inside":
+                return a + 2 * pad <= along and c <= across + 1
+            return a <= room_out and (not horiz or c <= across * 1.3)
+
+        def scaled(where: str, lowest: float) -> float | None:
+            a, c = block(lines, 1.0)
+            room_a = (along - 2 * pad) if where == "inside" else room_out
+            sc = min(room_a / a if a else 1.0, (across + 1) / c if where == "inside" and c
+                     else 1.0, 1.0)
+            return sc if sc >= lowest else None
+
+        def wrapped(sc: float) -> list[str] | None:
+            if not horiz:
+                return None
+            ws = [x for ln in lines for x in _wrap(ln, size * sc, max(room_out, 1.0))]
+            ok = len(ws) > len(lines) and not any(x.endswith("…") for x in ws)
+            return ws if ok and fits("outside", ws, sc) else None
+
+        tries: list[str] = {"inside": ["in", "in-scaled", "out", "out-wrap", "out-scaled",
+                                       "out-wrap-small"],
+                            "outside": ["out", "out-wrap", "out-scaled", "out-wrap-small", "in",
+                                        "in-scaled"]}.get(pos, ["in", "out", "out-wrap",
+                                                                "out-scaled", "in-scaled",
+                                                                "out-wrap-small"])
+        place, scale, full = "", 1.0, None
+        for attempt in tries:
+            where = "inside" if attempt.startswith("in") else "outside"
+            if attempt in ("in", "out") and fits(where, lines, 1.0):
+                place = where
+            elif attempt.endswith("-scaled"):
+                sc = scaled(where, 0.65 if where == "inside" else 0.75)
+                if sc is not None:
+                    place, scale = where, sc
+            elif attempt.startswith("out-wrap"):
+                sc = 1.0 if attempt == "out-wrap" else 0.8
+                ws = wrapped(sc)
+                if ws is not None:
+                    place, scale, lines = where, sc, ws
+            if place:
+                break
+        if not place:  # cut short where there is the more room, the full text kept
+            scale = 0.85
+            inside_room = along - 2 * pad if horiz else across - 2
+            place = "inside" if inside_room > room_out and pos != "outside" else "outside"
+            room = max(inside_room if place == "inside" else room_out, 24.0)
+            full = " ".join(lines)
+            lines = [_cut(full, size * scale, room)]
         if place == "inside":
             f = self.font.merged(inside_tf)
             c = inside_tf.get("color")
@@ -2565,7 +2611,7 @@ class _Renderer:
         anchor_in = d.get("insidetextanchor") or "end"
         if place == "inside" and anchor_in == "middle":
             return _text((x0 + x1) / 2, (y0 + y1) / 2, lines, f, self.font, anchor="middle",
-                         valign="middle")
+                         valign="middle", full=full)
         if place == "inside":
             at = root + pad * direction if anchor_in == "start" else tip - pad * direction
             # the text starts at its point when it lies toward the bar's growth from it
@@ -2576,10 +2622,12 @@ class _Renderer:
         if horiz:
             anchor = ("start" if direction > 0 else "end") if forward else (
                 "end" if direction > 0 else "start")
-            return _text(at, (y0 + y1) / 2, lines, f, self.font, anchor=anchor, valign="middle")
+            return _text(at, (y0 + y1) / 2, lines, f, self.font, anchor=anchor, valign="middle",
+                         full=full)
         valign = ("top" if direction > 0 else "bottom") if forward else (
             "bottom" if direction > 0 else "top")
-        return _text((x0 + x1) / 2, at, lines, f, self.font, anchor="middle", valign=valign)
+        return _text((x0 + x1) / 2, at, lines, f, self.font, anchor="middle", valign=valign,
+                     full=full)
 
     @staticmethod
     def axes_bounds(pa: _Axis, va: _Axis) -> tuple[float, float, float, float]:
@@ -3215,10 +3263,10 @@ def _marker(x: float, y: float, size: float, sym: Any, color: str, opacity: floa
 
 
 def _description(fig: go.Figure) -> str:
+    """``fig.layout.meta["description"]``: plain text (never read as markup)."""
     meta = fig.layout.meta
-    if isinstance(meta, dict):
-        desc = meta.get("description")
-        return _plain(desc) if desc else ""
+    if isinstance(meta, dict) and meta.get("description"):
+        return _SPACES.sub(" ", _CTRL.sub("", str(meta["description"]))).strip()
     return ""
 
 
