@@ -1590,14 +1590,7 @@ class _Renderer:
             if ph < max(40.0, 0.3 * self.H):  # never a sliver of a plot: a taller picture
                 H = mt + mb + max(40.0, 0.3 * self.H)
                 ph = H - mt - mb
-            self.place(ml, mt, pw, ph)
-            self.plot = (ml, mt, pw, ph)
-            self.layout_bars()
-            self.autorange(self.extents())
-            self.constrain_scale()
-            for ax in self.axes.values():
-                _compute_ticks(ax)
-                self.fit_labels(ax)
+            self.lay_out(ml, mt, pw, ph)
             need = self.needs(ml, mt, pw, ph)
             self.need_t = need["t"]
             top = title_h + (legend_h if legend_above else 0) + need["t"] + 6
@@ -1611,12 +1604,23 @@ class _Renderer:
                 break
             ml, mr, mt, mb = nml, nmr, nmt, nmb
             self.ml, self.mr, self.mt, self.mb = ml, mr, mt, mb
+        else:  # still moving after the last round: laid out once more on the last margins
+            self.lay_out(ml, mt, max(self.W - ml - mr, 20.0), max(H - mt - mb, 40.0))
         self.H = H
-        pw, ph = self.W - ml - mr, H - mt - mb
-        self.plot = (ml, mt, pw, ph)
         body = self.draw(title_lines, sub_lines, title_font, sub_font, legend_items,
                          legend_above, title_h, legend_h)
         return body
+
+    def lay_out(self, ml: float, mt: float, pw: float, ph: float) -> None:
+        """Axes placed in the plot area, bars laid, ranges and ticks worked out."""
+        self.place(ml, mt, pw, ph)
+        self.plot = (ml, mt, pw, ph)
+        self.layout_bars()
+        self.autorange(self.extents())
+        self.constrain_scale()
+        for ax in self.axes.values():
+            _compute_ticks(ax)
+            self.fit_labels(ax)
 
     # -- title --
     def title_parts(self) -> tuple[list[str], list[str], Font, Font]:
@@ -3007,7 +3011,7 @@ class _Renderer:
         ml, mt, pw, ph = self.plot
         total_h = sum(r[1] for r in rows)
         if above:
-            y = max(title_h + 4, mt - total_h - 4 - max(0.0, self.needs_top_axis()))
+            y = max(title_h + 4, mt - total_h - 4 - self.need_t)
         else:
             bottom_axes = max((ax.pos + self.axis_extent(ax) for ax in self.axes.values()
                                if ax.letter == "x" and ax.visible and ax.side != "top"),
@@ -3027,9 +3031,6 @@ class _Renderer:
                 x += w
             y += rh
         return f'<g class="sd-legend">{"".join(out)}</g>'
-
-    def needs_top_axis(self) -> float:
-        return 0.0
 
     def swatch(self, t: _Trace, x: float, cy: float) -> str:
         d = t.d
@@ -3292,7 +3293,11 @@ def to_svg(fig: go.Figure, *, width: int = 720) -> str:
     scales to its container. No script, no external reference, no ``foreignObject``.
     """
     r = _Renderer(fig, width)
-    body = r.render()
+    try:
+        body = r.render()
+    except Exception as e:  # noqa: BLE001 - a chart must not break the page
+        r.defs = _Defs()
+        body = f"<!-- not drawn: {_esc(type(e).__name__)} -->"
     title = _title_text(fig)
     desc = _description(fig)
     labelled = f"{ID}-title" + (f" {ID}-desc" if desc else "")

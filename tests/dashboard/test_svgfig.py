@@ -715,3 +715,37 @@ def test_fills_gaps_and_legend_only_traces() -> None:
     legend = [text_of(t) for t in of_class(root, "sd-legend")[0].iter(f"{NS}text")]
     assert legend == ["area", "band", "hidden"]
     assert max(float(t) for t, _, _ in ticks(root, "y")) < 9  # not in the range either
+
+
+def test_heatmap_colour_scales_named_or_listed_with_a_midpoint() -> None:
+    fig = go.Figure(go.Heatmap(z=[[-1.0, 0.0, 3.0], [None, 1.5, -3.0]], x=["a", "b", "c"],
+                               y=["r1", "r2"], zmid=0, colorscale="RdBu",
+                               texttemplate="%{z:.1f}"))
+    root = svg_of(fig)
+    fills = {text_of(t): cell_under(root, text_of(t)).get("fill")
+             for t in of_class(root, "sd-text")[0]}
+    assert fills["0.0"] == "#f7f7f7"  # the middle of RdBu at zmid
+    assert fills["3.0"] == "#053061" and fills["−3.0"] == "#67001f"  # both ends: +/- 3
+    labels = [text_of(t) for t in of_class(root, "sd-colorbar")[0].iter(f"{NS}text")]
+    assert len(labels) >= 3 and "0" in labels  # a few ticks, zero among them
+    assert len(of_class(root, "sd-nodata")) == 1
+    fixed = go.Figure(go.Heatmap(z=[[0, 5, 10]], zmin=0, zmax=5,
+                                 colorscale=[[0, "#ffffff"], [1, "#000000"]]))
+    assert [c.get("fill") for c in of_class(svg_of(fixed), "sd-cell")] == [
+        "#ffffff", "#000000", "#000000"]  # beyond zmax: the top colour
+
+
+def test_a_figure_that_cannot_be_drawn_is_still_a_named_image(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import svgfig
+
+    def broken(self: object) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(svgfig._Renderer, "render", broken)
+    fig = BUILDERS["figures.trend_figure"]()
+    svg = to_svg(fig)
+    root = ET.fromstring(svg)
+    check_accessible(root, "Share: Statewide (Births with prenatal care in the first trimester)",
+                     fig.layout.meta["description"])
+    assert "<!-- not drawn: RuntimeError -->" in svg
