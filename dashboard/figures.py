@@ -143,7 +143,7 @@ def trend_figure(trend: pl.DataFrame, target: Target | None, *, title: str, seri
             x=[r["Period end"] for r in band] + [r["Period end"] for r in reversed(band)],
             y=[r["CI high"] for r in band] + [r["CI low"] for r in reversed(band)],
             fill="toself", fillcolor="rgba(0,114,178,0.15)", line={"width": 0},
-            hoverinfo="skip", name="95% confidence interval"))
+            mode="lines", hoverinfo="skip", name="95% confidence interval"))
     fig.add_trace(go.Scatter(
         x=x, y=[r["Value"] for r in rows], mode="lines+markers", name=series,
         line={"color": OKABE_ITO["blue"], "width": 2},
