@@ -1971,7 +1971,7 @@ class _Renderer:
                      _default_num(float(v))) for i, v in enumerate(tv) if _num(v) is not None]
         if hi <= lo:
             return [(lo, _default_num(lo))]
-        nt = min(max(length / 50, 4), 8)
+        nt = min(max(length / 60, 4), 6)
         step = _nice_step((hi - lo) / nt)
         first = math.ceil(lo / step - 1e-9) * step
         vals: list[float] = []
