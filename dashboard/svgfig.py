@@ -2633,11 +2633,6 @@ class _Renderer:
         return _text((x0 + x1) / 2, at, lines, f, self.font, anchor="middle", valign=valign,
                      full=full)
 
-    @staticmethod
-    def axes_bounds(pa: _Axis, va: _Axis) -> tuple[float, float, float, float]:
-        xa, ya = (pa, va) if pa.letter == "x" else (va, pa)
-        return xa.a, xa.b, ya.a, ya.b
-
     def draw_nodata(self, heat: list[_Trace], xa: _Axis, ya: _Axis, clip: str) -> str:
         """A light hatch under the cells that have no value in any heatmap of the subplot."""
         grids = []
