@@ -1971,7 +1971,7 @@ class _Renderer:
                      _default_num(float(v))) for i, v in enumerate(tv) if _num(v) is not None]
         if hi <= lo:
             return [(lo, _default_num(lo))]
-        nt = min(max(length / 50, 4), 8)
+        nt = min(max(length / 60, 4), 6)
         step = _nice_step((hi - lo) / nt)
         first = math.ceil(lo / step - 1e-9) * step
         vals: list[float] = []
@@ -2632,11 +2632,6 @@ class _Renderer:
             "bottom" if direction > 0 else "top")
         return _text((x0 + x1) / 2, at, lines, f, self.font, anchor="middle", valign=valign,
                      full=full)
-
-    @staticmethod
-    def axes_bounds(pa: _Axis, va: _Axis) -> tuple[float, float, float, float]:
-        xa, ya = (pa, va) if pa.letter == "x" else (va, pa)
-        return xa.a, xa.b, ya.a, ya.b
 
     def draw_nodata(self, heat: list[_Trace], xa: _Axis, ya: _Axis, clip: str) -> str:
         """A light hatch under the cells that have no value in any heatmap of the subplot."""
