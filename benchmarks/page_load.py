@@ -45,7 +45,7 @@ ALL_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotl
     .every(c => c.querySelector('.main-svg'))"""
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 BUDGET = 1.5  # seconds, median request-to-drawn per page
-# Plotly charts each page must draw on the demo (first request, default view).
+# Charts each page must draw on the demo (first request, default view).
 CHARTS = {"session": 0, "kpi": 5, "agency": 0, "equity": 1, "commitments": 0,
           "data-health": 0, "catalog": 0, "publish": 0, "admin": 0}
 PARAMS = {"kpi": "?id=prenatal_care"}
@@ -56,7 +56,9 @@ def check(page: Any, url_path: str) -> str:
     errors = page.locator(ERRORS)
     if errors.count():
         return f"shows an error: {(errors.first.inner_text() or '').strip()[:160]}"
-    drawn = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
+    # charts drawn on the server (inline SVG) or by Plotly in the browser
+    drawn = (page.locator("figure.sd-fig svg[role=img]").count()
+             + page.locator('[data-testid="stPlotlyChart"] .main-svg').count())
     want = CHARTS.get(url_path, 0)
     if drawn < want:
         return f"draws {drawn} chart(s), {want} expected"

@@ -81,6 +81,33 @@ def figures_row(items: Sequence[tuple[str, str]]) -> None:
                         f'margin:0">{html.escape(value)}</p>', unsafe_allow_html=True)
 
 
+# --- charts ---------------------------------------------------------------------------
+
+#: Session key of the "interactive charts" switch (off: charts are drawn on the server).
+INTERACTIVE = "interactive_charts"
+
+
+def interactive_switch() -> None:
+    """The reader's choice between charts drawn as pictures (they appear at once) and
+    interactive Plotly charts (values on hover, zoom; a second or more to appear)."""
+    st.toggle("Interactive charts", key=INTERACTIVE,
+              help="Off: charts are pictures drawn on the server, which appear at once. On: "
+                   "each value shows on hover and charts zoom, but they take a second or "
+                   "more to appear.")
+
+
+def chart(fig: Any, *, key: str, width: int = 720) -> None:
+    """A Plotly figure: inline SVG drawn on the server unless the reader asked for
+    interactive charts (:func:`interactive_switch`)."""
+    if st.session_state.get(INTERACTIVE):
+        st.plotly_chart(fig, key=key, config={"displaylogo": False})
+        return
+    from dashboard.svgfig import to_svg
+
+    st.markdown(f'<figure class="sd-fig" style="margin:0">{to_svg(fig, width=width)}</figure>',
+                unsafe_allow_html=True)
+
+
 # --- tables ---------------------------------------------------------------------------
 
 
@@ -146,7 +173,8 @@ def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,
             {n: _cell_format(n, t, decimals) for n, t in shown.schema.items()})
         if labels:
             styled = styled.relabel_index([labels.get(c, c) for c in shown.columns], axis=1)
-        st.table(styled, hide_index=True)
+        # a long table scrolls inside a box of about twelve rows instead of pushing the page
+        st.table(styled, hide_index=True, height=480 if shown.height > 12 else "content")
         return
     st.dataframe(df, key=key, hide_index=True,
                  column_config=column_config(df, decimals) | dict(labels),

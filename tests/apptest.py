@@ -6,20 +6,35 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components import INTERACTIVE
 from tests.conftest import ROOT, use_workspace
 
 APP = str(ROOT / "dashboard" / "app.py")
 
 
-def open_view(view: str, *, timeout: int = 60, **params: str) -> AppTest:
-    """Run the app, then switch to ``view`` (e.g. "views/kpi.py") with query parameters."""
+def open_view(view: str, *, timeout: int = 60, interactive: bool = False,
+              **params: str) -> AppTest:
+    """Run the app, then switch to ``view`` (e.g. "views/kpi.py") with query parameters
+    (``interactive``: with interactive Plotly charts, whose figures tests can read)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
+    if interactive:
+        at.session_state[INTERACTIVE] = True
     for k, v in params.items():
         at.query_params[k] = v
     at.switch_page(view).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def svg_figures(at: AppTest) -> list[str]:
+    """The charts drawn on the server (inline SVG), as the browser gets them."""
+    return [str(m.value) for m in at.markdown if str(m.value).startswith('<figure class="sd-fig"')]
+
+
+def charts_shown(at: AppTest) -> list[Any]:
+    """Every chart on the page, interactive (Plotly) or drawn on the server (SVG)."""
+    return [*at.get("plotly_chart"), *svg_figures(at)]
 
 
 def frames(at: AppTest) -> list[Any]:
@@ -37,4 +52,5 @@ def frames(at: AppTest) -> list[Any]:
     return found
 
 
-__all__ = ["APP", "frames", "open_view", "use_workspace"]
+__all__ = ["APP", "INTERACTIVE", "charts_shown", "frames", "open_view", "svg_figures",
+           "use_workspace"]

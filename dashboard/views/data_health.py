@@ -42,6 +42,7 @@ as_of = state.today()
 ver = state.version()
 
 st.title("Data health")
+ui.interactive_switch()
 st.caption(f"Feed freshness against each feed's cadence and lag, judged on {as_of:%d %b %Y}. "
            "“Data current through” is the last day of data received; “next expected” is when "
            "the following batch is due.")
@@ -134,7 +135,8 @@ if history.height == 0:
     st.info("No batch received yet.")
 else:
     left, right = st.columns([3, 2])
-    left.plotly_chart(batches_figure(history, feed.name), key="dh_batches_chart")
+    with left:
+        ui.chart(batches_figure(history, feed.name), key="dh_batches_chart")
     with right:
         ui.table(history.select("batch_id", "received_at", "file", "status", "rows_accepted",
                                 "rows_rejected", "period_min", "period_max"),
@@ -145,7 +147,8 @@ if codes.height == 0:
     st.success("No row of this feed is in quarantine.", icon=":material/check_circle:")
 else:
     left, right = st.columns([3, 2])
-    left.plotly_chart(quarantine_figure(codes, feed.name), key="dh_quarantine_chart")
+    with left:
+        ui.chart(quarantine_figure(codes, feed.name), key="dh_quarantine_chart")
     with right:
         ui.table(codes, key="dh_quarantine_table")
     st.download_button("Download the error report (CSV) for the agency",

@@ -74,12 +74,13 @@ def _chart_and_table(fig: object, table: pl.DataFrame, key: str, summary: str, *
         return
     left, right = (st.container(), st.container()) if wide else st.columns([3, 2])
     with left:
-        st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False})
+        ui.chart(fig, key=f"chart_{key}")
     with right:
         st.dataframe(table, hide_index=True, key=f"table_{key}", column_config=LINK)
 
 
 st.title("Equity review")
+ui.interactive_switch()
 st.caption(f"Race and ethnicity under OMB SPD 15 (2024). Multiracial approach: "
            f"{MULTIRACIAL_APPROACH[DEFAULT_APPROACH]}")
 

@@ -58,6 +58,7 @@ asked_id = ui.param("id")
 if asked_id is None or asked_id in reg.kpis:  # the picker: opens on the riskiest KPI
     asked_id = kpi_picker(reg, asked_id)
 st.title(reg.kpis[asked_id].name if asked_id in reg.kpis else "KPI detail")
+ui.interactive_switch()
 if asked_id is None:
     _stop_with("There is no KPI you may see yet. Ask the results office for access.")
 if state.hidden_from_viewer(asked_id):
@@ -194,7 +195,7 @@ dec = kpi.decimals
 
 def chart(name: str, key: str) -> None:
     fig = figs[name]
-    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+    ui.chart(fig, key=key)
     st.caption(fig.layout.meta["description"])
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from metrics.cli import app as cli_app
 from metrics.store.tables import Batch, FeedMonth, Observation, QuarantineRow
 from metrics.workspace import Workspace
-from tests.apptest import frames
+from tests.apptest import INTERACTIVE, frames
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -25,6 +25,7 @@ PAGE = "views/data_health.py"
 def _open(feed: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
+    at.session_state[INTERACTIVE] = True  # the figures are read by the tests
     if feed is not None:
         at.query_params["feed"] = feed
     at.switch_page(PAGE).run()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import frames
+from tests.apptest import INTERACTIVE, frames
 from tests.conftest import ROOT
 
 SECTIONS = ["Disparity measures", "What it would take", "By region and group",
@@ -20,6 +20,7 @@ SECTIONS = ["Disparity measures", "What it would take", "By region and group",
 def _page(params: dict[str, str]) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
     at.run()
+    at.session_state[INTERACTIVE] = True  # the figures are read by the tests
     at.switch_page("views/equity.py")
     for k, v in params.items():
         at.query_params[k] = v

@@ -15,14 +15,15 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from metrics.access import operator
-from tests.apptest import frames, open_view
+from tests.apptest import charts_shown, frames, open_view
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
 
 
 def _open(**params: str) -> AppTest:
-    return open_view("views/kpi.py", **params)
+    """The KPI page with interactive charts (their Plotly figures are read by the tests)."""
+    return open_view("views/kpi.py", interactive=True, **params)
 
 
 def _specs(at: AppTest) -> dict[str, dict]:
@@ -116,7 +117,7 @@ def test_deep_link_shows_trend_region_group_charts_and_tables(app_env: Path) -> 
 def test_unknown_kpi_says_so_and_links_back(app_env: Path) -> None:
     at = _open(id="no_such_kpi")
     assert any("no_such_kpi" in e.value.replace("\\", "") for e in at.error)
-    assert not at.get("plotly_chart")
+    assert not charts_shown(at)
     assert "Back to the stat session" in [el.proto.label for el in at.get("page_link")]
 
 
@@ -126,14 +127,14 @@ def test_missing_id_and_bad_filters_give_clear_errors(app_env: Path) -> None:
     first = at.selectbox(key="kpi_pick")
     assert first.value == "overdose_deaths"  # first of the scorecard's risk order
     assert at.title[0].value == "Drug overdose death rate"
-    assert at.get("plotly_chart")
+    assert charts_shown(at)
     first.set_value("prenatal_care").run()
     assert at.title[0].value == "Births with prenatal care in the first trimester"
     assert at.query_params["id"] in ("prenatal_care", ["prenatal_care"])
     for name, value in (("month", "2040-01"), ("region", "R99"), ("group", "martian")):
         at = _open(id="prenatal_care", **{name: value})
         assert any(f"'{value}'" in e.value.replace("\\", "") for e in at.error), name
-        assert not at.get("plotly_chart")
+        assert not charts_shown(at)
 
 
 def test_region_and_group_filters_change_the_view(app_env: Path) -> None:
@@ -189,7 +190,7 @@ def test_kpi_with_no_data_says_so(demo_copy: Path, monkeypatch: pytest.MonkeyPat
     _use(monkeypatch, demo_copy)
     at = _open(id="graduation_rate")
     assert any("no data for this KPI yet" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not charts_shown(at)
 
 
 def test_warm_rerun_is_fast(app_env: Path) -> None:
@@ -231,12 +232,12 @@ def test_a_kpi_the_viewer_may_not_see_shows_nothing_of_it(
     at.switch_page("views/kpi.py").run()
     assert not at.exception
     assert any("do not have access" in e.value for e in at.error)
-    assert not at.get("plotly_chart")
+    assert not charts_shown(at)
     assert "Children with a repeat maltreatment" not in " ".join(t.value for t in at.title)
     # their own agency's KPI opens
     at.query_params["id"] = "prenatal_care"
     at.switch_page("views/kpi.py").run()
-    assert not at.exception and at.get("plotly_chart")
+    assert not at.exception and charts_shown(at)
 
 
 def test_staff_change_a_target_on_the_kpi_page_and_a_stale_form_is_refused(copy_env: Path) -> None:
@@ -338,3 +339,27 @@ def test_repeating_tables_are_drawn_when_opened(app_env: Path) -> None:
     assert not at.exception
     assert len(frames(at)) == shut + 2
     assert "Download data-quality checks (CSV)" in [b.label for b in at.get("download_button")]
+
+
+def test_charts_are_drawn_on_the_server_unless_asked_to_be_interactive(app_env: Path) -> None:
+    """By default the same figures come as inline SVG pictures (no JavaScript to load), each
+    named by its title and described; the switch brings the interactive charts back."""
+    import html as html_lib
+    import re
+
+    from tests.apptest import svg_figures
+
+    interactive = _specs(_open(id="prenatal_care"))
+    at = open_view("views/kpi.py", id="prenatal_care")
+    assert not at.get("plotly_chart")
+    pictures = svg_figures(at)
+    assert len(pictures) == len(interactive) == 5
+    titles = [html_lib.unescape(re.search(r"<title[^>]*>([^<]*)</title>", p).group(1))
+              for p in pictures]
+    # the picture's name is the figure's title (with its subtitle in brackets)
+    plain = sorted(re.sub(r"<[^>]+>", "", t) for t in interactive)
+    assert sorted(t.split(" (")[0] if t.split(" (")[0] in plain else t for t in titles) == plain
+    for p in pictures:
+        assert 'role="img"' in p and "<desc" in p and "<script" not in p
+    at.toggle(key="interactive_charts").set_value(True).run()
+    assert len(at.get("plotly_chart")) == 5 and not svg_figures(at)
