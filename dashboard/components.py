@@ -4,6 +4,7 @@ downloads, links back, open commitments."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
@@ -104,8 +105,12 @@ def chart(fig: Any, *, key: str, width: int = 720) -> None:
         return
     from dashboard.svgfig import to_svg
 
-    st.markdown(f'<figure class="sd-fig" style="margin:0">{to_svg(fig, width=width)}</figure>',
-                unsafe_allow_html=True)
+    svg = to_svg(fig, width=width)
+    # an image, not inline markup: the browser draws it natively, without building a node
+    # per mark; its alt text is the chart's title (its description is the caption below)
+    found = re.search(r"<title[^>]*>([^<]*)</title>", svg)
+    alt = html.unescape(found.group(1)) if found else "Chart"
+    st.image(svg, alt=alt, width="stretch")
 
 
 # --- tables ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
@@ -28,8 +29,36 @@ def open_view(view: str, *, timeout: int = 60, interactive: bool = False,
 
 
 def svg_figures(at: AppTest) -> list[str]:
-    """The charts drawn on the server (inline SVG), as the browser gets them."""
-    return [str(m.value) for m in at.markdown if str(m.value).startswith('<figure class="sd-fig"')]
+    """The charts drawn on the server: the SVG of each image the page shows (their alt
+    text is checked by :func:`svg_alts`)."""
+    out = []
+    for node in _nodes(at, "image"):
+        for img in node.proto.imgs:
+            if img.url.startswith(SVG_URL):
+                out.append(base64.b64decode(img.url[len(SVG_URL):]).decode("utf-8"))
+    return out
+
+
+def svg_alts(at: AppTest) -> list[str]:
+    """The alt text of each chart drawn on the server."""
+    return [img.alt for node in _nodes(at, "image") for img in node.proto.imgs
+            if img.url.startswith(SVG_URL)]
+
+
+SVG_URL = "data:image/svg+xml;base64,"
+
+
+def _nodes(at: AppTest, kind: str) -> list[Any]:
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", None) == kind:
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
 
 
 def charts_shown(at: AppTest) -> list[Any]:

@@ -347,7 +347,7 @@ def test_charts_are_drawn_on_the_server_unless_asked_to_be_interactive(app_env: 
     import html as html_lib
     import re
 
-    from tests.apptest import svg_figures
+    from tests.apptest import svg_alts, svg_figures
 
     interactive = _specs(_open(id="prenatal_care"))
     at = open_view("views/kpi.py", id="prenatal_care")
@@ -361,5 +361,6 @@ def test_charts_are_drawn_on_the_server_unless_asked_to_be_interactive(app_env: 
     assert sorted(t.split(" (")[0] if t.split(" (")[0] in plain else t for t in titles) == plain
     for p in pictures:
         assert 'role="img"' in p and "<desc" in p and "<script" not in p
+    assert sorted(svg_alts(at)) == sorted(titles)  # the image's text alternative
     at.toggle(key="interactive_charts").set_value(True).run()
     assert len(at.get("plotly_chart")) == 5 and not svg_figures(at)
