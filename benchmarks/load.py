@@ -43,10 +43,13 @@ READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
            '[data-testid="stSkeletonElement"]')
 EXCEPTION = '[data-testid="stException"]'
-# Drawn: at least n Plotly charts, each with its SVG (as benchmarks/page_load.py counts them).
+# Drawn: at least n charts, Plotly charts each with its SVG and charts drawn on the server
+# (SVG images) present (as benchmarks/page_load.py counts them).
 CHARTS_DRAWN = """n => {
   const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-  return charts.length >= n && charts.every(c => c.querySelector('.main-svg'));
+  const pictures = document.querySelectorAll(
+    '[data-testid="stImage"] img[src^="data:image/svg+xml"]').length;
+  return charts.length + pictures >= n && charts.every(c => c.querySelector('.main-svg'));
 }"""
 # The frontend looks for the server's base path from a deep link (/kpi/_stcore/health ...):
 # those 404s are how it finds it, not errors.

@@ -178,8 +178,7 @@ def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,
             {n: _cell_format(n, t, decimals) for n, t in shown.schema.items()})
         if labels:
             styled = styled.relabel_index([labels.get(c, c) for c in shown.columns], axis=1)
-        # a long table scrolls inside a box of about twelve rows instead of pushing the page
-        st.table(styled, hide_index=True, height=480 if shown.height > 12 else "content")
+        st.table(styled, hide_index=True)
         return
     st.dataframe(df, key=key, hide_index=True,
                  column_config=column_config(df, decimals) | dict(labels),

@@ -10,7 +10,7 @@ Helpers (``from tests.e2e.conftest import open_page, wait_for_app, ...``)
     ``wait_for_app(page)``          wait until the script has finished and nothing is loading.
     ``open_page(page, base, path)`` go to ``base + path``, wait, return the seconds it took;
                                     the time is kept for the load-time summary at the end.
-    ``wait_for_charts(page, n=1)``  wait until ``n`` Plotly charts are drawn (``.main-svg``).
+    ``wait_for_charts(page, n=1)``  wait until ``n`` charts are drawn (Plotly or SVG images).
     ``python_errors(page)``         exception boxes and Python error names shown on the page.
     ``main_text(page)``             the text of the main area (hidden text included).
     ``sidebar_pages(page)``         the (title, href) of every page in the sidebar navigation.
@@ -45,7 +45,9 @@ CHROMIUM_ARGS = [
 APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
            '[data-testid="stSkeletonElement"]')
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
+# a chart drawn by Plotly in the browser, or drawn on the server (an SVG image) and loaded
+CHART = ('[data-testid="stPlotlyChart"] .main-svg, '
+         '[data-testid="stImage"] img[src^="data:image/svg+xml"]')
 EXCEPTION = '[data-testid="stException"]'
 # Names of Python exceptions (KeyError, StreamlitAPIException, ...) and tracebacks.
 PYTHON_ERROR = re.compile(r"Traceback \(most recent call last\)|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
@@ -188,7 +190,7 @@ def open_page(page: Any, base: str, path: str = "/", timeout: float = 90.0) -> f
 
 
 def wait_for_charts(page: Any, n: int = 1, timeout: float = 90.0) -> int:
-    """Wait until at least ``n`` Plotly charts are drawn; return how many are."""
+    """Wait until at least ``n`` charts are drawn; return how many are."""
     page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
                            arg=[CHART, n], timeout=timeout * 1000)
     return int(page.locator(CHART).count())
