@@ -160,7 +160,8 @@ def _cell_format(name: str, dtype: pl.DataType, decimals: int | None) -> Any:
         return blank(lambda v: f"{v:,.0f}")
     if dtype.is_float():
         return blank(lambda v: f"{v:,.4f}".rstrip("0").rstrip("."))
-    return blank(str)
+    # plain tables render Markdown in their cells: data is shown literally
+    return blank(lambda v: escape(str(v)))
 
 
 def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,

@@ -1810,12 +1810,7 @@ class _Renderer:
     def annotation_overhang(self, ml: float, mt: float, pw: float, ph: float) -> float:
         """How far paper-placed annotations (subplot titles) reach above the plot area."""
         top = 0.0
-        for a in self.layout.get("annotations") or []:
-            if not isinstance(a, dict) or a.get("visible") is False:
-                continue
-            box = self.annotation_box(a)
-            if box is None:
-                continue
+        for _a, box in self.annotation_boxes():
             _x, y_top, _w, _h = box[:4]
             top = max(top, mt - y_top)
         return top
@@ -2961,14 +2956,20 @@ class _Renderer:
         left = min(max(left, 2.0), max(self.W - 2 - w, 2.0))  # kept inside the picture
         return left, top, w, h, lines, font, full, xanchor
 
-    def draw_annotations(self) -> str:
+    def annotation_boxes(self) -> list[tuple[dict, Any]]:
+        """Each visible annotation with its box (those that can be placed)."""
         out = []
         for a in self.layout.get("annotations") or []:
             if not isinstance(a, dict) or a.get("visible") is False:
                 continue
             box = self.annotation_box(a)
-            if box is None:
-                continue
+            if box is not None:
+                out.append((a, box))
+        return out
+
+    def draw_annotations(self) -> str:
+        out = []
+        for a, box in self.annotation_boxes():
             left, top, w, h, lines, font, full, xanchor = box
             parts = []
             bg, border = a.get("bgcolor"), a.get("bordercolor")

@@ -20,6 +20,7 @@ from dashboard import public_figures as pf
 from dashboard.svgfig import d3_format, figure_html, text_width, time_format, to_svg
 from metrics.definitions import Kpi
 from metrics.targets import InterimTarget, Target
+from tests.dashboard.test_figures import _groups, _regions, _trend
 
 NS = "{http://www.w3.org/2000/svg}"
 WIDTH = 720
@@ -39,34 +40,6 @@ GEOJSON = {"type": "FeatureCollection", "features": [
         "type": "Polygon", "coordinates": [[[-97 + i, 42], [-96 + i, 42], [-96 + i, 43],
                                             [-97 + i, 43], [-97 + i, 42]]]}}
     for i in (1, 2, 3)]}
-
-
-def _trend() -> pl.DataFrame:
-    ends = [date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31), date(2025, 4, 30)]
-    return pl.DataFrame({
-        "Period": ["Jan 2025", "Feb 2025", "Mar 2025", "Apr 2025"], "Period end": ends,
-        "Value": [52.0, 55.0, 54.0, 58.0], "CI low": [50.0, 53.0, 40.0, 56.0],
-        "CI high": [54.0, 57.0, 68.0, 60.0],
-        "Reliability": ["reliable", "reliable", "too few cases", "reliable"]})
-
-
-def _regions() -> pl.DataFrame:
-    return pl.DataFrame({
-        "Region code": ["R01", "R02", "R03"], "Region": ["Capital", "Harbor", "Prairie"],
-        "Value": [60.0, 40.0, 75.0], "CI low": [58.0, 30.0, 70.0],
-        "CI high": [62.0, 50.0, 80.0],
-        "Reliability": ["reliable", "too few cases", "reliable"],
-        "Status": ["on track", "too few cases", "met"]})
-
-
-def _groups() -> pl.DataFrame:
-    return pl.DataFrame({
-        "Group": ["Asian", "Black or African American", "White", "Native Hawaiian or Pacific "
-                  "Islander"],
-        "Value": [80.0, 60.0, 75.0, 40.0], "CI low": [78.0, 57.0, 74.0, 20.0],
-        "CI high": [82.0, 63.0, 76.0, 65.0],
-        "Reliability": ["reliable", "reliable", "reliable", "too few cases"],
-        "Reference": ["best reliable group", "", "", ""]})
 
 
 def _cross() -> pl.DataFrame:

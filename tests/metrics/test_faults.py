@@ -26,6 +26,7 @@ from metrics.governance import inventory as inv
 from metrics.ingest import ingest
 from metrics.store.tables import Commitment
 from metrics.workspace import Workspace
+from tests.apptest import frames
 from tests.conftest import ROOT
 from tests.pg import db_url, pg_server  # noqa: F401 - fixtures
 from tests.workspace_factory import AS_OF, agg_rows, make_workspace, write_feed
@@ -334,8 +335,17 @@ def test_commitment_text_is_shown_as_text(xss_ws: tuple[Workspace, int]) -> None
     at.query_params["id"] = "fafsa_completion"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    tables = [d.value for d in at.dataframe if "Commitment" in d.value.columns]
-    assert len(tables) == 1 and list(tables[0]["Commitment"]) == [XSS]  # a data grid: literal text
+    found = [d for d in frames(at) if "Commitment" in d.value.columns]
+    tables = [d.value for d in found]
+    assert len(tables) == 1 and list(tables[0]["Commitment"]) == [XSS]  # the data, unchanged
+    # shown escaped for Markdown: the characters appear, no tag is rendered
+    import pyarrow as pa
+
+    shown = pa.ipc.open_stream(found[0].proto.arrow_data.styler.display_values).read_all()
+    cells = [str(v) for col in shown.columns for v in col.to_pylist()]
+    assert any(c == XSS.replace("<", "\\<").replace(">", "\\>") or r"\<script\>" in c
+               for c in cells), cells
+    assert not any("<script>" in c for c in cells)
     assert list(tables[0]["Owner"]) == ["<i>Grace</i>"]
     assert _unsafe(at) == []
 
