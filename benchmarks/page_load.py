@@ -57,7 +57,7 @@ def check(page: Any, url_path: str) -> str:
     if errors.count():
         return f"shows an error: {(errors.first.inner_text() or '').strip()[:160]}"
     # charts drawn on the server (inline SVG) or by Plotly in the browser
-    drawn = (page.locator("figure.sd-fig svg[role=img]").count()
+    drawn = (page.locator('[data-testid="stImage"] img[src^="data:image/svg+xml"]').count()
              + page.locator('[data-testid="stPlotlyChart"] .main-svg').count())
     want = CHARTS.get(url_path, 0)
     if drawn < want:

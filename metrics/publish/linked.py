@@ -575,19 +575,21 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
         coarse_hidden = {g for (p, gr, r, g) in hide if gr == COARSE and r == ALL and g != ALL
                          and (p == w or rolling)}
         # a combined group's twelve-month figure is the sum of its members'
-        coarse_hidden |= {g for g in groups.get_column("group").unique().to_list()
-                          if is_combined(g) and coarse_hidden & set(members(g))}
+        # (it is not held hidden for that: whether publishing it uncovers a member is the
+        # linked audit's to say)
+        combo_hidden = {g for g in groups.get_column("group").unique().to_list()
+                        if is_combined(g) and coarse_hidden & set(members(g))}
         sub = rows if rolling else rows.filter(
             pl.col("period").is_in(block.get_column("period").unique().to_list() + [w]))
 
         def heuristic(hide: set[tuple[Any, ...]], block: pl.DataFrame = block, w: Any = w,
                       groups: pl.DataFrame = groups, sens: list[Any] = sens,
-                      coarse_hidden: set[Any] = coarse_hidden, sub: pl.DataFrame = sub
-                      ) -> set[tuple[Any, ...]]:
+                      coarse_hidden: set[Any] = coarse_hidden, sub: pl.DataFrame = sub,
+                      combo_hidden: set[Any] = combo_hidden) -> set[tuple[Any, ...]]:
             if not rolling and w in wins:
                 cells = _window_cells(block, rows.filter((pl.col("period") == w)
                                                          & (pl.col("region") == ALL)),
-                                      coarse_hidden, policy)
+                                      coarse_hidden | combo_hidden, policy)
                 if cells is not None and not _fails(sub, set(hide) | cells, policy, rolling,
                                                     proportion, native_only=True, split=True):
                     return set(hide) | cells
@@ -605,7 +607,7 @@ def _choose(rows: pl.DataFrame, policy: SuppressionPolicy, rolling: bool, propor
                 "period", "grain", "region", "group").rows()
                 if ((r[0], r[3]) in same if rolling else r[3] in coarse_hidden)}
             cols = set() if rolling else {g for g in groups.get_column("group").unique().to_list()
-                                          if g not in coarse_hidden}
+                                          if g not in coarse_hidden | combo_hidden}
             exact = least_loss_cells(
                 block, band=policy.band, fixed=fixed, column_sums=cols,
                 accept=lambda cells, base=base, sub=sub: not _fails(  # type: ignore[misc]

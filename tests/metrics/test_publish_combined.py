@@ -123,3 +123,4 @@ def test_combined_groups_are_named_by_their_members() -> None:
                                   "Pacific Islander (combined)")
     assert label("aian+mena+nhpi", "es").endswith("(combinados)")
     assert " y " in label("aian+nhpi", "es")
+
