@@ -38,11 +38,6 @@ a[target="_blank"] { color: #0b5394 !important; }
 [data-testid="stPageLink"] *, [data-testid="stPageLink-NavLink"] *
   { white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; }
-[data-testid="stTable"] table { width: 100% !important; }
-[data-testid="stTable"] th, [data-testid="stTable"] td, [data-testid="stTable"] td *
-  { overflow-wrap: anywhere !important; word-break: break-word !important;
-    white-space: normal !important; min-width: 0 !important; }
-[data-testid="stTable"] > div { overflow: visible !important; }
 </style>"""
 
 

@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import downloads, state
+from dashboard.htmltable import html_table
 from dashboard.plaintext import plain
 from metrics import presentation as P
 from metrics.annotations import list_annotations
@@ -145,41 +146,19 @@ def column_config(df: pl.DataFrame, decimals: int | None = None) -> dict[str, An
 STATIC_ROWS = 60
 
 
-def _cell_format(name: str, dtype: pl.DataType, decimals: int | None) -> Any:
-    """How a plain table writes one column's values (the data stay as they are)."""
-    def blank(f: Callable[[Any], str]) -> Callable[[Any], str]:
-        return lambda v: "" if v is None or v != v else f(v)  # None, NaN or NaT
-
-    if dtype == pl.Date:
-        return blank(lambda v: f"{v:%Y-%m-%d}")
-    if isinstance(dtype, pl.Datetime):
-        return blank(lambda v: f"{v:%Y-%m-%d %H:%M}")
-    if name in ("Value", "CI low", "CI high", "Target trajectory") and decimals is not None:
-        return blank(lambda v: f"{v:,.{decimals}f}")
-    if name in ("Numerator", "Denominator"):
-        return blank(lambda v: f"{v:,.0f}")
-    if dtype.is_float():
-        return blank(lambda v: f"{v:,.4f}".rstrip("0").rstrip("."))
-    # plain tables render Markdown in their cells: data is shown literally
-    return blank(lambda v: escape(str(v)))
-
-
 def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,
           hide: Sequence[str] = (), height: int | str = "auto",
           labels: Mapping[str, str] | None = None) -> None:
     """A data table of ``df`` exactly as downloaded (only formatting is added; ``labels``:
-    headings shown for some columns)."""
+    headings shown for some columns). Up to :data:`STATIC_ROWS` rows without links or
+    sparklines: a plain HTML table that wraps inside the page and that the browser draws at
+    once; else a scrollable grid."""
     labels = labels or {}
     order = [c for c in df.columns if c not in hide] if hide else None
     static = (df.height <= STATIC_ROWS and "Detail" not in df.columns
               and not any(isinstance(t, pl.List) for t in df.dtypes))
     if static:
-        shown = df.select(order) if order else df
-        styled = shown.to_pandas().style.format(
-            {n: _cell_format(n, t, decimals) for n, t in shown.schema.items()})
-        if labels:
-            styled = styled.relabel_index([labels.get(c, c) for c in shown.columns], axis=1)
-        st.table(styled, hide_index=True)
+        st.html(html_table(df.select(order) if order else df, decimals=decimals, labels=labels))
         return
     st.dataframe(df, key=key, hide_index=True,
                  column_config=column_config(df, decimals) | dict(labels),

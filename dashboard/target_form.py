@@ -24,12 +24,17 @@ def target_form(kpi: Kpi) -> None:
     viewer = state.viewer()
     if not (viewer.local or can_edit(viewer, "target")):
         return
+    # drawn only once opened: its inputs are not loaded with every KPI page
+    box = st.expander("Change the target", key=f"tf_open_{kpi.kpi_id}", on_change="rerun",
+                      icon=":material/edit:")
+    if not box.open:
+        return
     ws = state.workspace()
-    key = f"target_version_{kpi.kpi_id}"
+    key = f"target_version_{kpi.kpi_id}"  # the version the form was opened on
     now = state.read(current_version, kpi.kpi_id)
     st.session_state.setdefault(key, now)
     cur = state.full_register().target_for(kpi.kpi_id)
-    with st.expander("Change the target", expanded=False):
+    with box:
         st.caption("A target agreed here takes the place of the one in the definitions; who set "
                    "and approved it is recorded, and every change goes to the audit log.")
         with st.form(f"target_form_{kpi.kpi_id}"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from html.parser import HTMLParser
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
@@ -66,14 +67,92 @@ def charts_shown(at: AppTest) -> list[Any]:
     return [*at.get("plotly_chart"), *svg_figures(at)]
 
 
+class PlainTable:
+    """A plain table the page drew as HTML (``dashboard.components.html_table``), read back
+    as a user's browser shows it: ``.value`` is a pandas DataFrame of the values, each
+    typed by its column's ``data-kind`` and named by the column (the heading's
+    ``data-column`` when the heading shown differs); ``.text`` the cells' text as shown."""
+
+    type = "table"
+
+    def __init__(self, markup: str) -> None:
+        import pandas as pd
+
+        parser = _TableParser()
+        parser.feed(markup)
+        columns = [name for name, _ in parser.head]
+        self.text = pd.DataFrame([[t for t, _ in row] for row in parser.rows],
+                                 columns=columns, dtype=object)
+        data: dict[str, list[Any]] = {}
+        for i, (name, kind) in enumerate(parser.head):
+            data[name] = [_typed(kind, *row[i]) for row in parser.rows]
+        frame = pd.DataFrame(data)
+        for name, kind in parser.head:
+            if kind in ("date", "datetime"):
+                frame[name] = pd.to_datetime(frame[name])
+        self.value = frame
+
+
+def _typed(kind: str, text: str, raw: str | None) -> Any:
+    if raw is None:
+        return None if text == "" and kind != "text" else text
+    if raw == "\x00null":
+        return None
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "bool":
+        return raw == "true"
+    return raw
+
+
+class _TableParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.head: list[tuple[str, str]] = []
+        self.rows: list[list[tuple[str, str | None]]] = []
+        self._cell: list[str] | None = None
+        self._raw: str | None = None
+        self._kind = "text"
+        self._name: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr" and self.head:
+            self.rows.append([])
+        if tag in ("th", "td"):
+            self._cell = []
+            self._kind = a.get("data-kind") or "text"
+            self._name = a.get("data-column")
+            self._raw = "\x00null" if "data-null" in a else a.get("data-value")
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ("th", "td") or self._cell is None:
+            return
+        text = "".join(self._cell)
+        if tag == "th":
+            self.head.append((self._name or text, self._kind))
+        else:
+            self.rows[-1].append((text, self._raw))
+        self._cell = None
+
+
 def frames(at: AppTest) -> list[Any]:
-    """The page's tables in page order, grids (``st.dataframe``) and plain tables
-    (``st.table``) alike; each has ``.value``, a pandas DataFrame of the data shown."""
+    """The page's tables in page order, grids (``st.dataframe``) and plain tables alike;
+    each has ``.value``, a pandas DataFrame of the data shown."""
     found: list[Any] = []
 
     def walk(node: Any) -> None:
-        if getattr(node, "type", None) in ("dataframe", "table"):
+        kind = getattr(node, "type", None)
+        if kind in ("dataframe", "table"):
             found.append(node)
+        elif kind == "html" and 'class="sd-data"' in node.value:
+            found.append(PlainTable(node.value))
         for child in getattr(node, "children", {}).values():
             walk(child)
 
@@ -81,5 +160,5 @@ def frames(at: AppTest) -> list[Any]:
     return found
 
 
-__all__ = ["APP", "INTERACTIVE", "charts_shown", "frames", "open_view", "svg_figures",
+__all__ = ["APP", "INTERACTIVE", "PlainTable", "charts_shown", "frames", "open_view", "svg_figures",
            "use_workspace"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
+from dashboard.htmltable import html_table
 from dashboard.public_views.data import SnapshotMissing, month_text, show_missing, snapshot
 
 try:
@@ -56,7 +58,7 @@ st.write("Groups follow the federal standard for race and ethnicity (OMB Statist
          "one category is counted once, in \"Multiracial and/or Multiethnic\", so the groups do "
          "not overlap. \"Unknown / not reported\" is shown as its own group. Data collected under "
          "the 1997 standard were mapped to these groups explicitly.")
-st.table({"Code": list(snap.groups), "Group": list(snap.groups.values())})
+st.html(html_table(pl.DataFrame({"Code": list(snap.groups), "Group": list(snap.groups.values())})))
 
 st.header("How statuses are set")
 rules = snap.rules.get("rules", {})

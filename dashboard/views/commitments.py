@@ -3,7 +3,7 @@
 and the briefing packet and follow-up memo (HTML and PDF).
 
 URL: ``commitments`` (sessions, overdue, new session) or ``commitments?session=<id>``.
-Every user-typed text is shown as text (tables, escaped markdown), never as HTML.
+Every user-typed text is shown as text (escaped tables and Markdown), never as markup.
 """
 
 from __future__ import annotations
@@ -77,10 +77,9 @@ def _table(views: list[cm.CommitmentView], *, carried: bool = False) -> pl.DataF
     return pl.DataFrame(rows, schema=schema)
 
 
-def _show(df: pl.DataFrame) -> None:
-    """st.table renders cells as Markdown: escape every cell so typed text stays text."""
-    st.table(df.with_columns(pl.col(pl.String).map_elements(
-        lambda v: ui.escape(" ".join(v.split())), return_dtype=pl.String)))
+def _show(df: pl.DataFrame, key: str) -> None:
+    """The table (typed text is shown as text, never as markup)."""
+    ui.table(df, key=key)
 
 
 # --- landing: sessions, overdue, new session --------------------------------------------
@@ -110,7 +109,7 @@ def landing() -> None:
     if late:
         st.warning(f"{len(late)} open commitment(s) are past their due date (as of {today:%d %b %Y}).",
                    icon=":material/warning:")
-        _show(_table(late).drop("Carried forward"))
+        _show(_table(late).drop("Carried forward"), "cm_overdue_table")
     else:
         st.caption("No open commitment is past its due date.")
     st.subheader("Stat sessions")
@@ -287,12 +286,12 @@ def session_view(stat: cm.StatSession) -> None:
 
     st.markdown(f"#### Commitments made at this session ({len(mine)})")
     if mine:
-        _show(_table(mine).drop("Carried forward"))
+        _show(_table(mine).drop("Carried forward"), "cm_made_table")
     else:
         st.caption("None yet.")
     st.markdown(f"#### Carried forward from earlier sessions ({len(carried)})")
     if carried:
-        _show(_table(carried, carried=True))
+        _show(_table(carried, carried=True), "cm_carried_table")
     else:
         st.caption("No open commitment from an earlier session.")
 

@@ -12,6 +12,7 @@ from metrics import commitments as cm
 from metrics.access import operator
 from metrics.annotations import list_annotations
 from metrics.workspace import Workspace
+from tests.apptest import frames
 from tests.conftest import AS_OF, ROOT
 
 PAGE = "views/commitments.py"
@@ -41,9 +42,8 @@ def _texts(at: AppTest) -> str:
 
 
 def _frames(at: AppTest) -> list:
-    """The tables shown, with the Markdown escapes removed (cells are escaped text)."""
-    return [t.value.map(lambda v: v.replace("\\", "") if isinstance(v, str) else v)
-            for t in at.table]
+    """The tables shown."""
+    return [t.value for t in frames(at)]
 
 
 def test_create_session_then_record_a_commitment(ws: Workspace) -> None:

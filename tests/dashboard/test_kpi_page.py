@@ -248,6 +248,10 @@ def test_staff_change_a_target_on_the_kpi_page_and_a_stale_form_is_refused(copy_
 
     at = _open(id="snap_timeliness")
     form = "snap_timeliness"
+    assert "Change the target" in [e.label for e in at.expander]
+    assert not at.number_input  # the form is drawn when opened
+    at.session_state[f"tf_open_{form}"] = True
+    at.run()
     at.number_input(key=f"tf_tv_{form}").set_value(97.5)
     at.text_input(key=f"tf_sb_{form}").set_value("Results office")
     at.text_input(key=f"tf_ab_{form}").set_value("Chief of Staff")

@@ -104,7 +104,6 @@ def text(at: AppTest) -> str:
                  "info", "success", "text"):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [d.value.to_string() for d in at.dataframe]
-    parts += [d.value.to_string() for d in at.table]
     parts += [str(e.proto.body) for e in at.get("html")]  # scorecards, figures
     for box in (*at.selectbox, *at.multiselect):
         parts += [str(o) for o in box.options]
@@ -122,10 +121,14 @@ def _session(at: AppTest, role: str) -> None:
 def _kpi(at: AppTest, role: str) -> None:
     if role in SEES_ALL:
         assert at.title[0].value.startswith(HIDDEN)
+        assert "Change the target" in [e.label for e in at.expander]
+        at.session_state["tf_open_repeat_maltreatment"] = True  # open it, as they would
+        at.run()
         assert ("Save target" in buttons(at)) is True
     else:
         assert "You do not have access to this KPI" in text(at) and HIDDEN not in text(at)
         assert "Save target" not in buttons(at)
+        assert "Change the target" not in [e.label for e in at.expander]
 
 
 def _agency(at: AppTest, role: str) -> None:

@@ -26,7 +26,7 @@ from metrics.governance import inventory as inv
 from metrics.ingest import ingest
 from metrics.store.tables import Commitment
 from metrics.workspace import Workspace
-from tests.apptest import frames
+from tests.apptest import PlainTable, frames
 from tests.conftest import ROOT
 from tests.pg import db_url, pg_server  # noqa: F401 - fixtures
 from tests.workspace_factory import AS_OF, agg_rows, make_workspace, write_feed
@@ -322,12 +322,14 @@ def test_commitment_text_is_shown_as_text(xss_ws: tuple[Workspace, int]) -> None
     at.query_params["session"] = str(sid)
     at.switch_page("views/commitments.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
+    tables = [t for t in frames(at) if isinstance(t, PlainTable)]
+    cells = [str(v) for t in tables for v in t.text.to_numpy().ravel()]
     shown = [c for c in cells if "script" in c]
     assert shown, cells
-    for cell in shown:  # escaped for Markdown: the characters appear, no tag is rendered
-        assert "<script>" not in cell and r"\<script\>" in cell
-        assert cell.replace("\\", "") == XSS
+    for cell in shown:  # the characters appear as they are, as text
+        assert cell == XSS
+    markup = "".join(e.proto.body for e in at.get("html"))
+    assert "<script>" not in markup and "&lt;script&gt;" in markup  # no tag is rendered
     assert any(c.replace("\\", "") == "<i>Grace</i>" for c in cells)
     assert _unsafe(at) == []
 
@@ -338,14 +340,9 @@ def test_commitment_text_is_shown_as_text(xss_ws: tuple[Workspace, int]) -> None
     found = [d for d in frames(at) if "Commitment" in d.value.columns]
     tables = [d.value for d in found]
     assert len(tables) == 1 and list(tables[0]["Commitment"]) == [XSS]  # the data, unchanged
-    # shown escaped for Markdown: the characters appear, no tag is rendered
-    import pyarrow as pa
-
-    shown = pa.ipc.open_stream(found[0].proto.arrow_data.styler.display_values).read_all()
-    cells = [str(v) for col in shown.columns for v in col.to_pylist()]
-    assert any(c == XSS.replace("<", "\\<").replace(">", "\\>") or r"\<script\>" in c
-               for c in cells), cells
-    assert not any("<script>" in c for c in cells)
+    # shown as text: the characters appear, no tag is rendered
+    cells = [str(v) for v in found[0].text.to_numpy().ravel()]
+    assert XSS in cells and "<script>" not in "".join(e.proto.body for e in at.get("html"))
     assert list(tables[0]["Owner"]) == ["<i>Grace</i>"]
     assert _unsafe(at) == []
 
