@@ -65,22 +65,46 @@ def stale_badge(stale: bool) -> None:
         st.badge("Stale: the next batch is overdue", icon=":material/schedule:", color="orange")
 
 
+FIGURES_CSS = """<style>
+dl.sd-figures { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0 0 1rem; }
+dl.sd-figures > div { flex: 1 1 10rem; border: 1px solid #d0d0d0; border-radius: .5rem;
+  padding: .5rem .75rem; }
+dl.sd-figures dt { color: #595959; font-size: .9rem; font-weight: normal; }
+dl.sd-figures dd { margin: .15rem 0 0; font-size: 1.6rem; font-weight: 600; line-height: 1.2;
+  overflow-wrap: anywhere; }
+dl.sd-figures dd.sd-note { font-size: .85rem; font-weight: normal; color: #595959; }
+dl.sd-figures .sd-icon { font-family: "Material Symbols Rounded"; font-weight: normal;
+  vertical-align: -0.15em; margin-right: .2rem; }
+</style>"""
+
+
+def figures_html(items: Sequence[tuple[str, str] | tuple[str, str, str]],
+                 icons: Mapping[str, str] | None = None) -> str:
+    """Headline figures side by side as a description list: each label above its value
+    (and an optional note under it), wrapping instead of being cut ("34.4 per 100,…")."""
+    icons = icons or {}
+    cells = []
+    for label, value, *note in items:
+        icon = icons.get(label, "")
+        mark = (f'<span class="sd-icon" aria-hidden="true">'
+                f'{html.escape(icon.removeprefix(":material/").removesuffix(":"))}</span>'
+                if icon else "")
+        extra = f'<dd class="sd-note">{html.escape(note[0])}</dd>' if note and note[0] else ""
+        cells.append(f"<div><dt>{mark}{html.escape(label)}</dt>"
+                     f"<dd>{html.escape(value)}</dd>{extra}</div>")
+    return f'{FIGURES_CSS}<dl class="sd-figures">{"".join(cells)}</dl>'
+
+
+def figures_row(items: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
+    """Headline figures side by side (one element for the browser: drawn at once)."""
+    st.html(figures_html(items))
+
+
 def status_counts(counts: Mapping[str, int]) -> None:
-    """One metric per status: how many KPIs have it."""
-    cols = st.columns(len(counts))
-    for col, (status, n) in zip(cols, counts.items(), strict=True):
-        look = P.status_look(status)
-        col.metric(look.word, n, icon=look.icon)
-
-
-def figures_row(items: Sequence[tuple[str, str]]) -> None:
-    """Headline numbers side by side that wrap instead of being cut ("34.4 per 100,…")."""
-    cols = st.columns(len(items))
-    for col, (label, value) in zip(cols, items, strict=True):
-        with col.container(border=True):
-            st.caption(escape(label))
-            st.markdown(f'<p style="font-size:1.7rem;font-weight:600;line-height:1.2;'
-                        f'margin:0">{html.escape(value)}</p>', unsafe_allow_html=True)
+    """How many KPIs have each status: the word with its icon, and the number."""
+    looks = {status: P.status_look(status) for status in counts}
+    st.html(figures_html([(looks[s].word, str(n)) for s, n in counts.items()],
+                         icons={looks[s].word: looks[s].icon for s in counts}))
 
 
 # --- charts ---------------------------------------------------------------------------
@@ -141,27 +165,34 @@ def column_config(df: pl.DataFrame, decimals: int | None = None) -> dict[str, An
 
 
 #: Tables up to this many rows are drawn as plain tables (text wraps, nothing is cut, and
-#: the browser draws them at once); longer ones, and tables with links or sparklines, as a
+#: the browser draws them at once); longer ones, and tables with sparklines, as a
 #: scrollable grid.
 STATIC_ROWS = 60
 
 
 def table(df: pl.DataFrame, *, key: str, decimals: int | None = None,
           hide: Sequence[str] = (), height: int | str = "auto",
-          labels: Mapping[str, str] | None = None) -> None:
+          labels: Mapping[str, str] | None = None,
+          links: Mapping[str, str] | None = None) -> None:
     """A data table of ``df`` exactly as downloaded (only formatting is added; ``labels``:
-    headings shown for some columns). Up to :data:`STATIC_ROWS` rows without links or
-    sparklines: a plain HTML table that wraps inside the page and that the browser draws at
-    once; else a scrollable grid."""
+    headings shown for some columns; ``links``: columns of addresses, shown as links with
+    those words). Up to :data:`STATIC_ROWS` rows without sparklines: a plain HTML table that
+    wraps inside the page and that the browser draws at once; else a scrollable grid."""
     labels = labels or {}
+    links = dict(links or {})
+    if "Detail" in df.columns:
+        links.setdefault("Detail", "Open ›")
     order = [c for c in df.columns if c not in hide] if hide else None
-    static = (df.height <= STATIC_ROWS and "Detail" not in df.columns
+    static = (df.height <= STATIC_ROWS
               and not any(isinstance(t, pl.List) for t in df.dtypes))
     if static:
-        st.html(html_table(df.select(order) if order else df, decimals=decimals, labels=labels))
+        st.html(html_table(df.select(order) if order else df, decimals=decimals, labels=labels,
+                           links=links))
         return
-    st.dataframe(df, key=key, hide_index=True,
-                 column_config=column_config(df, decimals) | dict(labels),
+    config = column_config(df, decimals) | dict(labels)
+    for name, words in links.items():
+        config[name] = st.column_config.LinkColumn(labels.get(name, name), display_text=words)
+    st.dataframe(df, key=key, hide_index=True, column_config=config,
                  column_order=order, height=height)  # type: ignore[arg-type]
 
 

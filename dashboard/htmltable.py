@@ -58,16 +58,30 @@ table.sd-data td { padding: .3rem .5rem; border-bottom: 1px solid #e6e6e6; verti
   overflow-wrap: anywhere; }
 table.sd-data td.sd-num, table.sd-data th.sd-num { text-align: right;
   font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.sd-data a { color: #0b5394; }
 table.sd-data caption { caption-side: top; text-align: left; color: #595959; }
 </style>"""
 
 
+def safe_href(url: str) -> str | None:
+    """``url`` when it is a link within the app (relative) or a web address; else None
+    (``javascript:`` and other schemes are never made into links)."""
+    url = url.strip()
+    head = url.split("?", 1)[0].split("#", 1)[0]
+    if ":" not in head.split("/", 1)[0] and not url.startswith("//"):
+        return url
+    return url if url.lower().startswith(("https://", "http://")) else None
+
+
 def html_table(df: pl.DataFrame, *, decimals: int | None = None,
-               labels: Mapping[str, str] | None = None, caption: str | None = None) -> str:
+               labels: Mapping[str, str] | None = None, caption: str | None = None,
+               links: Mapping[str, str] | None = None) -> str:
     """``df`` as an HTML table: values formatted for reading and escaped (data is shown
     literally, never as markup), numbers right-aligned, nulls blank; each cell whose text
-    is not the value itself carries the value in ``data-value``."""
+    is not the value itself carries the value in ``data-value``. ``links``: columns of
+    addresses, shown as links with the given words."""
     labels = labels or {}
+    links = links or {}
     kinds = [_kind(t) for t in df.dtypes]
     num = {"int", "float"}
     right = ' class="sd-num"'
@@ -80,10 +94,13 @@ def html_table(df: pl.DataFrame, *, decimals: int | None = None,
     rows = []
     for row in df.iter_rows():
         cells = []
-        for v, k, f in zip(row, kinds, fmts, strict=True):
+        for c, v, k, f in zip(df.columns, row, kinds, fmts, strict=True):
             cls = right if k in num else ""
             if v is None:
                 cells.append(f'<td{cls} data-null=""></td>')
+            elif k == "text" and c in links and (href := safe_href(str(v))) is not None:
+                cells.append(f'<td data-value="{html.escape(str(v))}"><a href="'
+                             f'{html.escape(href)}" target="_self">{html.escape(links[c])}</a></td>')
             elif k == "text":
                 cells.append(f"<td>{html.escape(str(v))}</td>")
             else:

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import components as ui
 from metrics import presentation as P
 from metrics.definitions import Register
 from metrics.scorecard import KpiStatus
@@ -163,29 +162,51 @@ def _commitment_line(c: object) -> str:
             f"due {due}{late}{done}")
 
 
-def what_changed(ch: object) -> None:
-    """The "what changed since the last session" panel (``ch`` is a metrics.changes.Changes)."""
+CHANGES_CSS = """<style>
+section.sd-changes { border: 1px solid #d0d0d0; border-radius: .5rem; padding: .75rem 1rem;
+  margin: 0 0 1rem; }
+section.sd-changes h2 { font-size: 1.35rem; font-weight: 600; margin: 0 0 .5rem; padding: 0; }
+section.sd-changes details { margin: .35rem 0; }
+section.sd-changes summary { cursor: pointer; font-weight: 600; }
+section.sd-changes ul { margin: .25rem 0 .25rem 1.25rem; }
+section.sd-changes .sd-icon { font-family: "Material Symbols Rounded"; font-weight: normal;
+  vertical-align: -0.15em; }
+</style>"""
+
+
+def changes_html(ch: object) -> str:
+    """The "what changed since the last session" panel as one block of HTML: the heading,
+    the summary in words, and one disclosure per kind of change (statuses that changed and
+    overdue commitments open)."""
     from metrics.changes import Changes
 
     assert isinstance(ch, Changes)
-    with st.container(border=True, key="what_changed"):
-        st.subheader(ch.heading)
-        st.markdown(ui.escape(ch.summary()))
-        parts: list[tuple[str, str, list[str]]] = [
-            ("Statuses that changed", ":material/swap_vert:",
-             [c.sentence for c in ch.status_changes]),
-            ("Commitments overdue", ":material/schedule:",
-             [_commitment_line(c) for c in ch.overdue]),
-            ("Commitments done", ":material/task_alt:", [_commitment_line(c) for c in ch.done]),
-            ("Commitments due since the session", ":material/event:",
-             [_commitment_line(c) for c in ch.due]),
-            ("Feeds late", ":material/running_with_errors:", ch.late),
-            ("Feeds that delivered data", ":material/inbox:", ch.arrived),
-            ("Annotations added", ":material/sticky_note_2:", ch.annotations),
-        ]
-        for title, icon, lines in parts:
-            if not lines:
-                continue
-            with st.expander(f"{title} ({len(lines)})", icon=icon,
-                             expanded=title in ("Statuses that changed", "Commitments overdue")):
-                st.markdown("\n".join(f"- {ui.escape(x)}" for x in lines))
+    parts: list[tuple[str, str, list[str]]] = [
+        ("Statuses that changed", ":material/swap_vert:",
+         [c.sentence for c in ch.status_changes]),
+        ("Commitments overdue", ":material/schedule:",
+         [_commitment_line(c) for c in ch.overdue]),
+        ("Commitments done", ":material/task_alt:", [_commitment_line(c) for c in ch.done]),
+        ("Commitments due since the session", ":material/event:",
+         [_commitment_line(c) for c in ch.due]),
+        ("Feeds late", ":material/running_with_errors:", ch.late),
+        ("Feeds that delivered data", ":material/inbox:", ch.arrived),
+        ("Annotations added", ":material/sticky_note_2:", ch.annotations),
+    ]
+    e = html.escape
+    blocks = []
+    for title, icon, lines in parts:
+        if not lines:
+            continue
+        shown = " open" if title in ("Statuses that changed", "Commitments overdue") else ""
+        items = "".join(f"<li>{e(x)}</li>" for x in lines)
+        blocks.append(f'<details class="sd-change"{shown}><summary>{_icon(icon)} '
+                      f"{e(title)} ({len(lines)})</summary><ul>{items}</ul></details>")
+    return (f'{CHANGES_CSS}<section class="sd-changes" aria-labelledby="sd-changes-h">'
+            f'<h2 id="sd-changes-h">{e(ch.heading)}</h2><p>{e(ch.summary())}</p>'
+            f"{''.join(blocks)}</section>")
+
+
+def what_changed(ch: object) -> None:
+    """The "what changed since the last session" panel (``ch`` is a metrics.changes.Changes)."""
+    st.html(changes_html(ch))

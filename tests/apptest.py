@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import html
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -160,5 +162,28 @@ def frames(at: AppTest) -> list[Any]:
     return found
 
 
-__all__ = ["APP", "INTERACTIVE", "PlainTable", "charts_shown", "frames", "open_view", "svg_figures",
+def html_blocks(at: AppTest, marker: str) -> list[str]:
+    """The bodies of the page's HTML blocks that contain ``marker`` (e.g. a class name)."""
+    return [node.value for node in _nodes(at, "html") if marker in node.value]
+
+
+def as_text(markup: str) -> str:
+    """What a reader sees of a block of HTML: the text without tags or styles, unescaped."""
+    markup = re.sub(r"<style.*?</style>", "", markup, flags=re.S)
+    markup = re.sub(r'<span class="sd-icon"[^>]*>[^<]*</span>', "", markup)  # icon ligatures
+    markup = re.sub(r"</(li|p|h\d|summary|dt|dd|tr|caption)>", "\n", markup)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def shown_figures(at: AppTest) -> dict[str, str]:
+    """The headline figures the page shows (label: value as written)."""
+    out: dict[str, str] = {}
+    for body in html_blocks(at, 'class="sd-figures"'):
+        for label, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", body, flags=re.S):
+            out[as_text(label).strip()] = as_text(value).strip()
+    return out
+
+
+__all__ = ["APP", "INTERACTIVE", "PlainTable", "as_text", "charts_shown", "frames", "html_blocks",
+           "shown_figures", "open_view", "svg_figures",
            "use_workspace"]

@@ -58,15 +58,15 @@ by_feed = {h.feed_id: h for h in health}
 ph = state.read(programme_health, reg, state.observations(), health, as_of)
 with st.container(border=True):
     st.subheader("Programme health")
-    c = st.columns(5)
     share = ph.share_on_time
-    c[0].metric("KPIs updated on time", f"{ph.kpis_on_time} of {ph.kpis_total}",
-                f"{share:.0%}" if share is not None else None, delta_color="off")
-    c[1].metric("KPI owners who never updated", ph.owners_never_updated.height)
-    c[2].metric("Overdue commitments", f"{ph.overdue_commitments.height} of {ph.open_commitments}")
-    c[3].metric("Stat sessions held / planned", f"{ph.sessions_held} / {ph.sessions_planned}")
-    c[4].metric("Oldest open commitment",
-                f"{ph.oldest_open_days} days" if ph.oldest_open_days is not None else "none open")
+    ui.figures_row([
+        ("KPIs updated on time", f"{ph.kpis_on_time} of {ph.kpis_total}",
+         f"{share:.0%} of KPIs" if share is not None else ""),
+        ("KPI owners who never updated", str(ph.owners_never_updated.height)),
+        ("Overdue commitments", f"{ph.overdue_commitments.height} of {ph.open_commitments}"),
+        ("Stat sessions held / planned", f"{ph.sessions_held} / {ph.sessions_planned}"),
+        ("Oldest open commitment",
+         f"{ph.oldest_open_days} days" if ph.oldest_open_days is not None else "none open")])
     st.markdown("\n".join(f"- {line}" for line in ph.summary()))
     if ph.owners_never_updated.height or ph.overdue_commitments.height:
         with st.expander("Owners who never updated, overdue commitments"):
@@ -231,10 +231,9 @@ if upload is not None:
         else:
             bad = pv.errors.get_column("row_number").n_unique() if pv.errors.height else 0
             st.markdown(f"**Preview of {pv.file_name}** (nothing applied yet)")
-            m = st.columns(3)
-            m[0].metric("Rows in the file", f"{pv.rows_total:,}")
-            m[1].metric("Rows accepted", f"{pv.accepted.height:,}")
-            m[2].metric("Rows with errors (to quarantine)", f"{bad:,}")
+            ui.figures_row([("Rows in the file", f"{pv.rows_total:,}"),
+                            ("Rows accepted", f"{pv.accepted.height:,}"),
+                            ("Rows with errors (to quarantine)", f"{bad:,}")])
             if pv.notes:  # what the feed's declared shape did (feed_shapes.csv)
                 st.info("How the file was read (feed_shapes.csv):\n\n"
                         + "\n".join(f"- {n.strip()}" for n in pv.notes), icon=":material/info:")

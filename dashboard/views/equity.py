@@ -22,8 +22,9 @@ ON_DEMAND = {"trends": "each group over time", "unknown": "race or ethnicity not
              "theil": "between regions and within regions"}
 DROP_ON_CHANGE = {"kpi": ("period", "reference"), "period": ("reference",),
                   "region": ("reference",), "reference": ()}
-LINK = {"link": st.column_config.LinkColumn("equity review", display_text="disparities"),
-        "detail": st.column_config.LinkColumn("KPI detail", display_text="trend and target")}
+#: Columns of links in the review tables: heading shown, and the link's words.
+LINK_HEADINGS = {"link": "equity review", "detail": "KPI detail"}
+LINK_WORDS = {"link": "disparities", "detail": "trend and target"}
 
 reg = state.register()
 obs = state.observations()
@@ -76,7 +77,7 @@ def _chart_and_table(fig: object, table: pl.DataFrame, key: str, summary: str, *
     with left:
         ui.chart(fig, key=f"chart_{key}")
     with right:
-        st.dataframe(table, hide_index=True, key=f"table_{key}", column_config=LINK)
+        ui.table(table, key=f"table_{key}", labels=LINK_HEADINGS, links=LINK_WORDS)
 
 
 st.title("Equity review")
@@ -105,9 +106,12 @@ _chart_and_table(fe.review_figure(review), fe.review_table(review, reg.kpis).sel
     "KPI", "worst-off group", "gap now", "gap a year ago", "change in a year",
     "since a year ago", "since baseline", "worst-off group rate", "best-off group rate",
     "statewide", "target now", "link", "detail"), "review", fe.review_summary(review), wide=True)
-with st.expander("Full table: gaps at baseline, rate ratios and notes"):
-    st.dataframe(fe.review_table(review, reg.kpis), hide_index=True, key="review_full",
-                 column_config=LINK)
+full = st.expander("Full table: gaps at baseline, rate ratios and notes", key="open_review_full",
+                   on_change="rerun", icon=":material/table:")
+if full.open:  # drawn when opened
+    with full:
+        ui.table(fe.review_table(review, reg.kpis), key="review_full", labels=LINK_HEADINGS,
+                 links=LINK_WORDS)
 
 # --- selectors ----------------------------------------------------------------------
 kpi = sel.kpi

@@ -86,13 +86,11 @@ except DisclosureError as exc:
     st.stop()
     raise
 
-m1, m2, m3 = st.columns(3)
-m1.metric("KPIs", len(chosen))
 n_comp = int((pub.get_column("suppression_reason")
               == "suppressed: to protect another small cell").sum())
 n_prim = int(pub.get_column("suppressed").sum()) - n_comp
-m2.metric("Cells suppressed: primary", f"{n_prim:,}")
-m3.metric("Cells suppressed: complementary", f"{n_comp:,}")
+ui.figures_row([("KPIs", str(len(chosen))), ("Cells suppressed: primary", f"{n_prim:,}"),
+                ("Cells suppressed: complementary", f"{n_comp:,}")])
 st.caption("Primary: a count (or remainder) below the threshold. Complementary: hidden so that "
            "no hidden count can be worked out from published totals.")
 report = (pub.group_by("kpi_id").agg(

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.access import operator
-from tests.apptest import frames, use_workspace
+from tests.apptest import as_text, frames, html_blocks, shown_figures, use_workspace
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -101,7 +101,7 @@ def test_scorecard_shows_all_20_kpis_with_their_status_words(app_env: Path) -> N
     assert card["Detail"].str.startswith("kpi?id=").all()
     assert all("month=2026-10" in u for u in card["Detail"])
     # counts at the top add up and name every status
-    counts = {m.label.lower(): int(m.value) for m in at.metric}
+    counts = {k.lower(): int(v) for k, v in shown_figures(at).items()}
     assert set(counts) == set(STATUS_WORDS)
     assert sum(counts.values()) == 20
     assert counts["no agreed target"] == 2  # ui_weekly_benefit and eviction_filings
@@ -137,7 +137,7 @@ def test_priority_parameter_and_agency_widget_filter_the_scorecard(app_env: Path
     card = _scorecard(at)
     assert sorted(card["KPI id"]) == ["eviction_filings", "homelessness"]
     assert at.query_params["agency"] == "hfa"  # the view has a shareable URL
-    assert sum(int(m.value) for m in at.metric) == 2
+    assert sum(int(v) for v in shown_figures(at).values()) == 2
 
 
 def test_bad_parameters_say_what_is_wrong_and_fall_back(app_env: Path) -> None:
@@ -226,14 +226,17 @@ def test_what_changed_since_the_last_session_comes_first(loop_copy: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     use_workspace(monkeypatch, loop_copy)
     at = _run()
-    heads = [h.value for h in at.subheader]
-    assert heads[0] == ("What changed since the last session (October stat session, "
+    [panel] = html_blocks(at, 'class="sd-changes"')
+    lines = [x.strip() for x in as_text(panel).splitlines() if x.strip()]
+    assert lines[0] == ("What changed since the last session (October stat session, "
                         "22 Oct 2026, which reviewed September 2026)")
-    texts = [m.value.replace("\\", "") for m in at.markdown]
-    summary = next(t for t in texts if t.startswith("Since 22 Oct 2026:"))
-    labels = [e.label for e in at.expander]
-    n_changed = int(next(lb for lb in labels if lb.startswith("Statuses that changed"))
+    bodies = [h.value for h in at.get("html")]
+    first_card = next(i for i, b in enumerate(bodies) if 'class="sd-card"' in b)
+    assert bodies.index(panel) < first_card  # before the scorecards
+    summary = next(t for t in lines if t.startswith("Since 22 Oct 2026:"))
+    n_changed = int(next(t for t in lines if t.startswith("Statuses that changed"))
                     .rsplit("(", 1)[1].rstrip(")"))
+    texts = lines
     assert f"{n_changed} status change" in summary
     assert "1 commitment done" in summary and "1 commitment overdue" in summary
     joined = "\n".join(texts)
@@ -255,11 +258,10 @@ def test_what_changed_since_the_last_session_comes_first(loop_copy: Path,
     moved = [k for k in now if then[k.kpi_id].status != k.status]
     assert len(moved) == n_changed > 0
     for k in moved:
-        assert any(t.startswith(f"- {k.name}: {then[k.kpi_id].status} → {k.status} (")
-                   or f"\n- {k.name}: {then[k.kpi_id].status} → {k.status} (" in t
+        assert any(t.startswith(f"{k.name}: {then[k.kpi_id].status} → {k.status} (")
                    for t in texts), k.kpi_id
 
 
 def test_no_session_held_means_no_what_changed_panel(app_env: Path) -> None:
     at = _run()
-    assert not any(h.value.startswith("What changed") for h in at.subheader)
+    assert not html_blocks(at, 'class="sd-changes"')
