@@ -138,6 +138,14 @@ def chart(fig: Any, *, key: str, width: int = 720) -> None:
     st.image(svg, alt=alt, width="stretch")
 
 
+def on_demand(label: str, *, key: str, icon: str | None = None) -> Any | None:
+    """An expander whose contents are drawn only once the reader opens it (forms and tables
+    that most visits never use: the page appears sooner without them). Returns the expander
+    to draw into when it is open, else None."""
+    box = st.expander(label, key=key, on_change="rerun", icon=icon)
+    return box if box.open else None
+
+
 # --- tables ---------------------------------------------------------------------------
 
 

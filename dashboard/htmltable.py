@@ -53,7 +53,7 @@ def _kind(dtype: pl.DataType) -> str:
 TABLE_CSS = """<style>
 table.sd-data { width: 100%; border-collapse: collapse; margin: 0 0 .5rem; font-size: .9rem; }
 table.sd-data th { text-align: left; font-weight: 600; padding: .3rem .5rem;
-  border-bottom: 2px solid #d0d0d0; vertical-align: bottom; }
+  border-bottom: 2px solid #d0d0d0; vertical-align: bottom; overflow-wrap: anywhere; }
 table.sd-data td { padding: .3rem .5rem; border-bottom: 1px solid #e6e6e6; vertical-align: top;
   overflow-wrap: anywhere; }
 table.sd-data td.sd-num, table.sd-data th.sd-num { text-align: right;

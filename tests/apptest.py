@@ -184,6 +184,16 @@ def shown_figures(at: AppTest) -> dict[str, str]:
     return out
 
 
+def open_box(at: AppTest, *keys: str) -> AppTest:
+    """Open the on-demand expanders with these keys (``ui.on_demand``), as a reader would
+    by clicking them, and run the page again."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 __all__ = ["APP", "INTERACTIVE", "PlainTable", "as_text", "charts_shown", "frames", "html_blocks",
-           "shown_figures", "open_view", "svg_figures",
+           "open_box", "shown_figures", "open_view", "svg_figures",
            "use_workspace"]

@@ -148,34 +148,40 @@ def users_tab() -> None:
         st.caption("Only administrators change users.")
         return
 
-    st.subheader("Add a user, or change one's role")
-    st.caption("Adding an address that exists changes its role and agency and reactivates it. "
-               "An agency lead needs an agency; other roles have none.")
-    _flash("au_flash")
-    _problems("au_errors")
-    with st.form("add_user"):
-        a, b = st.columns(2)
-        a.text_input("E-mail address", key="au_email", max_chars=254,
-                     placeholder="name@agency.lakeland.gov")
-        b.text_input("Name (optional)", key="au_name", max_chars=200)
-        c, d = st.columns(2)
-        roles: list[str] = list(ROLES)
-        c.selectbox("Role", roles, key="au_role", format_func=lambda r: ROLE_LABELS[r])
-        d.selectbox("Agency (agency leads only)", ["", *reg.agencies], key="au_agency",
-                    format_func=lambda x: reg.agencies[x].name if x else "None")
-        st.form_submit_button("Save user", on_click=_add, type="primary")
+    add_box = ui.on_demand("Add a user, or change one's role", key="au_open",
+                           icon=":material/person_add:")
+    if add_box is not None:
+        with add_box:
+            st.caption("Adding an address that exists changes its role and agency and "
+                       "reactivates it. An agency lead needs an agency; other roles have none.")
+            _flash("au_flash")
+            _problems("au_errors")
+            with st.form("add_user"):
+                a, b = st.columns(2)
+                a.text_input("E-mail address", key="au_email", max_chars=254,
+                             placeholder="name@agency.lakeland.gov")
+                b.text_input("Name (optional)", key="au_name", max_chars=200)
+                c, d = st.columns(2)
+                roles: list[str] = list(ROLES)
+                c.selectbox("Role", roles, key="au_role", format_func=lambda r: ROLE_LABELS[r])
+                d.selectbox("Agency (agency leads only)", ["", *reg.agencies], key="au_agency",
+                            format_func=lambda x: reg.agencies[x].name if x else "No agency")
+                st.form_submit_button("Save user", on_click=_add, type="primary")
 
-    st.subheader("Deactivate a user")
-    _flash("du_flash")
-    _problems("du_errors")
-    if not active:
-        st.caption("No active user.")
+    box = ui.on_demand("Deactivate a user", key="du_open", icon=":material/person_off:")
+    if box is None:
         return
-    with st.form("deactivate_user"):
-        st.selectbox("User", [u.email for u in active], key="du_email", index=None,
-                     placeholder="Choose a user")
-        st.checkbox("I confirm: this user will no longer be able to sign in", key="du_confirm")
-        st.form_submit_button("Deactivate", on_click=_deactivate)
+    with box:
+        _flash("du_flash")
+        _problems("du_errors")
+        if not active:
+            st.caption("No active user.")
+            return
+        with st.form("deactivate_user"):
+            st.selectbox("User", [u.email for u in active], key="du_email", index=None,
+                         placeholder="Choose a user")
+            st.checkbox("I confirm: this user will no longer be able to sign in", key="du_confirm")
+            st.form_submit_button("Deactivate", on_click=_deactivate)
 
 
 # --- audit log --------------------------------------------------------------------------

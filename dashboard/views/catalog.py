@@ -118,63 +118,68 @@ def inventory_tab() -> None:
     ui.table(frame.drop("description", "updated_at"), key="inv_table",
              labels={"last_batch": "Last batch"})
     c1, c2 = st.columns(2)
-    c1.download_button("Download the inventory (CSV)", downloads.to_csv(frame),
-                       file_name="data_inventory.csv", mime="text/csv", key="inv_csv")
+    c1.download_button("Download the inventory (CSV)", lambda: downloads.to_csv(frame),
+                       file_name="data_inventory.csv", mime="text/csv", key="inv_csv",
+                       on_click="ignore", icon=":material/download:")
     c2.download_button("Download data.json (DCAT-US 1.1)",
-                       catalog_json(frame, reg, as_of=as_of).encode(), file_name="data.json",
-                       mime="application/json", key="inv_dcat")
+                       lambda: catalog_json(frame, reg, as_of=as_of).encode(),
+                       file_name="data.json", mime="application/json", key="inv_dcat",
+                       on_click="ignore", icon=":material/download:")
 
     if not can_edit(state.viewer(), "catalog"):
         st.caption("Data stewards and administrators edit the inventory; you may look and "
                    "download.")
         return
-    st.subheader("Edit a dataset")
-    _flash("inv_flash")
-    pick = st.selectbox("Dataset", [NEW, *frame["dataset_id"].to_list()], key="inv_pick",
-                        index=1 if frame.height else 0)
-    if st.session_state.get("inv_loaded", (None,))[0] != pick or "inv_title" not in st.session_state:
-        _load_dataset(pick)
-    loaded_version = st.session_state["inv_loaded"][1]
-    with st.form("inv_form"):
-        st.text_input("Identifier", key="inv_dataset_id", disabled=pick != NEW)
-        st.text_input("Title", key="inv_title")
-        st.text_area("Description", key="inv_description")
-        st.text_input("Source system", key="inv_source_system")
-        st.selectbox("Owner agency", list(reg.agencies), key="inv_agency_id",
-                     format_func=lambda a: f"{reg.agencies[a].name} ({a})")
-        a, b = st.columns(2)
-        a.text_input("Data steward", key="inv_steward")
-        b.text_input("Steward e-mail", key="inv_steward_email")
-        a.selectbox("Classification", list(CLASSIFICATIONS), key="inv_classification")
-        b.selectbox("Refresh cadence", list(CADENCES), key="inv_cadence")
-        st.text_input("Legal basis", key="inv_legal_basis")
-        st.multiselect("Feeds", list(reg.feeds), key="inv_feed_ids")
-        st.text_input("Keywords (separated by ';')", key="inv_keywords")
-        st.checkbox("Restricted: sharing is prohibited by law", key="inv_restricted")
-        st.text_input("Legal citation that prohibits sharing (required if restricted)",
-                      key="inv_restriction_citation")
-        st.caption(f"Editing version {loaded_version}." if loaded_version else "New dataset.")
-        submitted = st.form_submit_button("Save dataset", type="primary")
-    if submitted:
-        values = {f: st.session_state[f"inv_{f}"] for f in FIELDS}
-        values["feed_ids"] = "; ".join(values["feed_ids"])
-        try:
-            saved = state.write(save_dataset, reg, values, expected_version=loaded_version,
-                                by=_who(), at=datetime.now(UTC))
-        except InventoryError as exc:
-            _problems(exc)
-        except AccessDenied as exc:
-            st.session_state["inv_stale"] = f"Not saved: {exc}"
-        except StaleEdit as exc:
-            st.session_state["inv_stale"] = f"Not saved: {exc}"
-        else:
-            st.session_state["inv_flash"] = (f"Saved '{saved.dataset.dataset_id}' "
-                                             f"(version {saved.dataset.version}).")
-            st.session_state["inv_loaded"] = (None, None)
-            if saved.created:
-                st.session_state["inv_pick_next"] = saved.dataset.dataset_id
-            st.rerun()
-    _stale("inv_stale", "inv_reload", "inv_loaded")
+    box = ui.on_demand("Edit a dataset, or add one", key="inv_edit_open", icon=":material/edit:")
+    if box is None:
+        return
+    with box:
+        _flash("inv_flash")
+        pick = st.selectbox("Dataset", [NEW, *frame["dataset_id"].to_list()], key="inv_pick",
+                            index=1 if frame.height else 0)
+        if st.session_state.get("inv_loaded", (None,))[0] != pick or "inv_title" not in st.session_state:
+            _load_dataset(pick)
+        loaded_version = st.session_state["inv_loaded"][1]
+        with st.form("inv_form"):
+            st.text_input("Identifier", key="inv_dataset_id", disabled=pick != NEW)
+            st.text_input("Title", key="inv_title")
+            st.text_area("Description", key="inv_description")
+            st.text_input("Source system", key="inv_source_system")
+            st.selectbox("Owner agency", list(reg.agencies), key="inv_agency_id",
+                         format_func=lambda a: f"{reg.agencies[a].name} ({a})")
+            a, b = st.columns(2)
+            a.text_input("Data steward", key="inv_steward")
+            b.text_input("Steward e-mail", key="inv_steward_email")
+            a.selectbox("Classification", list(CLASSIFICATIONS), key="inv_classification")
+            b.selectbox("Refresh cadence", list(CADENCES), key="inv_cadence")
+            st.text_input("Legal basis", key="inv_legal_basis")
+            st.multiselect("Feeds", list(reg.feeds), key="inv_feed_ids")
+            st.text_input("Keywords (separated by ';')", key="inv_keywords")
+            st.checkbox("Restricted: sharing is prohibited by law", key="inv_restricted")
+            st.text_input("Legal citation that prohibits sharing (required if restricted)",
+                          key="inv_restriction_citation")
+            st.caption(f"Editing version {loaded_version}." if loaded_version else "New dataset.")
+            submitted = st.form_submit_button("Save dataset", type="primary")
+        if submitted:
+            values = {f: st.session_state[f"inv_{f}"] for f in FIELDS}
+            values["feed_ids"] = "; ".join(values["feed_ids"])
+            try:
+                saved = state.write(save_dataset, reg, values, expected_version=loaded_version,
+                                    by=_who(), at=datetime.now(UTC))
+            except InventoryError as exc:
+                _problems(exc)
+            except AccessDenied as exc:
+                st.session_state["inv_stale"] = f"Not saved: {exc}"
+            except StaleEdit as exc:
+                st.session_state["inv_stale"] = f"Not saved: {exc}"
+            else:
+                st.session_state["inv_flash"] = (f"Saved '{saved.dataset.dataset_id}' "
+                                                 f"(version {saved.dataset.version}).")
+                st.session_state["inv_loaded"] = (None, None)
+                if saved.created:
+                    st.session_state["inv_pick_next"] = saved.dataset.dataset_id
+                st.rerun()
+        _stale("inv_stale", "inv_reload", "inv_loaded")
 
 
 # --- agreements -------------------------------------------------------------------------
@@ -220,42 +225,47 @@ def roadmap_tab() -> None:
                 col.markdown(f"{ACTION_ICONS.get(a.status, '')} {a.title}  \n"
                              f"*{a.status}{', ' + a.owner if a.owner else ''}{due} · "
                              f"{HORIZONS.get(a.win_horizon, a.win_horizon)}: {a.win}*")
-    with st.expander("The roadmap as a table"):
-        ui.table(frame, key="rm_table")
+    if (table_box := ui.on_demand("The roadmap as a table", key="rm_table_open",
+                                  icon=":material/table:")) is not None:
+        with table_box:
+            ui.table(frame, key="rm_table")
 
     if not can_edit(state.viewer(), "roadmap"):
         st.caption("Data stewards and administrators update the roadmap; you may look.")
         return
-    st.subheader("Update an action")
-    by_id = {a.id: a for a in acts}
-    pick = st.selectbox("Action", list(by_id), key="rm_pick",
-                        format_func=lambda i: f"{by_id[i].stage} · {by_id[i].pillar} · "
-                        f"{by_id[i].title}")
-    if st.session_state.get("rm_loaded", (None,))[0] != pick or "rm_status" not in st.session_state:
-        _load_action(by_id[pick])
-    version = st.session_state["rm_loaded"][1]
-    with st.form("rm_form"):
-        st.selectbox("Status", list(STATUSES), key="rm_status")
-        st.text_input("Owner", key="rm_owner")
-        st.date_input("Due date", key="rm_due", format="YYYY-MM-DD")
-        submitted = st.form_submit_button("Save action", type="primary")
-    if submitted:
-        try:
-            act = state.write(update_action, pick, status=st.session_state["rm_status"],
-                              owner=st.session_state["rm_owner"],
-                              due_on=st.session_state["rm_due"], expected_version=version,
-                              by=_who(), at=datetime.now(UTC))
-        except InventoryError as exc:
-            _problems(exc)
-        except AccessDenied as exc:
-            st.session_state["rm_stale"] = f"Not saved: {exc}"
-        except StaleEdit as exc:
-            st.session_state["rm_stale"] = f"Not saved: {exc}"
-        else:
-            st.session_state["rm_flash"] = f"Saved '{act.title}' (version {act.version})."
-            st.session_state["rm_loaded"] = (None, None)
-            st.rerun()
-    _stale("rm_stale", "rm_reload", "rm_loaded")
+    box = ui.on_demand("Update an action", key="rm_edit_open", icon=":material/edit:")
+    if box is None:
+        return
+    with box:
+        by_id = {a.id: a for a in acts}
+        pick = st.selectbox("Action", list(by_id), key="rm_pick",
+                            format_func=lambda i: f"{by_id[i].stage} · {by_id[i].pillar} · "
+                            f"{by_id[i].title}")
+        if st.session_state.get("rm_loaded", (None,))[0] != pick or "rm_status" not in st.session_state:
+            _load_action(by_id[pick])
+        version = st.session_state["rm_loaded"][1]
+        with st.form("rm_form"):
+            st.selectbox("Status", list(STATUSES), key="rm_status")
+            st.text_input("Owner", key="rm_owner")
+            st.date_input("Due date", key="rm_due", format="YYYY-MM-DD")
+            submitted = st.form_submit_button("Save action", type="primary")
+        if submitted:
+            try:
+                act = state.write(update_action, pick, status=st.session_state["rm_status"],
+                                  owner=st.session_state["rm_owner"],
+                                  due_on=st.session_state["rm_due"], expected_version=version,
+                                  by=_who(), at=datetime.now(UTC))
+            except InventoryError as exc:
+                _problems(exc)
+            except AccessDenied as exc:
+                st.session_state["rm_stale"] = f"Not saved: {exc}"
+            except StaleEdit as exc:
+                st.session_state["rm_stale"] = f"Not saved: {exc}"
+            else:
+                st.session_state["rm_flash"] = f"Saved '{act.title}' (version {act.version})."
+                st.session_state["rm_loaded"] = (None, None)
+                st.rerun()
+        _stale("rm_stale", "rm_reload", "rm_loaded")
 
 
 if "inv_pick_next" in st.session_state:

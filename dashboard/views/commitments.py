@@ -114,23 +114,26 @@ def landing() -> None:
         st.caption("No open commitment is past its due date.")
     st.subheader("Stat sessions")
     if not sessions:
-        st.caption("No stat session yet: create the first one below.")
+        st.caption("No stat session yet: create the first one below (Create a stat session).")
     for s_ in sessions[:24]:
         st.page_link(PAGE, label=_session_label(s_), query_params={"session": str(s_.id)}, icon=":material/event:")
-    st.subheader("Create a stat session")
+    box = ui.on_demand("Create a stat session", key="ns_open", icon=":material/add:")
+    if box is None:
+        return
     months = ui.months_with_data()
     focus = ["all"] + [f"priority:{p}" for p in reg.priorities] + [f"agency:{a}" for a in reg.agencies]
     ss.setdefault("ns_date", today)
     if months:
         ss.setdefault("ns_month", state.default_month() or months[0])
-    _problems("ns_errors")
-    with st.form("new_session"):
-        st.date_input("Date held", key="ns_date")
-        st.selectbox("Month reviewed", months, key="ns_month", format_func=display_label)
-        st.selectbox("Focus", focus, key="ns_focus",
-                     format_func=lambda f: _focus_text(*f.partition(":")[::2]) if ":" in f else "All priorities")
-        st.text_input("Title (optional)", key="ns_title", max_chars=200)
-        st.form_submit_button("Create session", on_click=_create_session, type="primary")
+    with box:
+        _problems("ns_errors")
+        with st.form("new_session"):
+            st.date_input("Date held", key="ns_date")
+            st.selectbox("Month reviewed", months, key="ns_month", format_func=display_label)
+            st.selectbox("Focus", focus, key="ns_focus",
+                         format_func=lambda f: _focus_text(*f.partition(":")[::2]) if ":" in f else "All priorities")
+            st.text_input("Title (optional)", key="ns_title", max_chars=200)
+            st.form_submit_button("Create session", on_click=_create_session, type="primary")
 
 
 # --- one session -------------------------------------------------------------------------
@@ -327,18 +330,21 @@ def session_view(stat: cm.StatSession) -> None:
     annotatable = [k for k in kpi_ids
                    if can_edit(state.viewer(), "annotation", reg.kpis[k].agency_id)]
     if annotatable:
-        with st.expander("Add an annotation to a KPI (event, policy change, series break)"):
-            _flash("an_flash")
-            _problems("an_errors")
-            ss.setdefault("an_date", today)
-            with st.form("new_annotation"):
-                st.selectbox("KPI", annotatable, key="an_kpi", format_func=lambda k: reg.kpis[k].name)
-                st.date_input("Date", key="an_date")
-                st.selectbox("Kind", list(an.MANUAL_KINDS), key="an_kind",
-                             format_func=an.KIND_LABELS.get)
-                st.text_input("What happened", key="an_text", max_chars=an.MAX_TEXT)
-                st.checkbox("Public (shown on the public site)", key="an_public")
-                st.form_submit_button("Add annotation", on_click=_annotate)
+        box = ui.on_demand("Add an annotation to a KPI (event, policy change, series break)",
+                           key="an_open", icon=":material/sticky_note_2:")
+        if box is not None:
+            with box:
+                _flash("an_flash")
+                _problems("an_errors")
+                ss.setdefault("an_date", today)
+                with st.form("new_annotation"):
+                    st.selectbox("KPI", annotatable, key="an_kpi", format_func=lambda k: reg.kpis[k].name)
+                    st.date_input("Date", key="an_date")
+                    st.selectbox("Kind", list(an.MANUAL_KINDS), key="an_kind",
+                                 format_func=an.KIND_LABELS.get)
+                    st.text_input("What happened", key="an_text", max_chars=an.MAX_TEXT)
+                    st.checkbox("Public (shown on the public site)", key="an_public")
+                    st.form_submit_button("Add annotation", on_click=_annotate)
 
     _documents(stat, mine, carried)
 

@@ -13,7 +13,7 @@ from metrics import audit
 from metrics.access import operator
 from metrics.users import add_user, get_user, list_users
 from metrics.workspace import Workspace
-from tests.apptest import frames
+from tests.apptest import frames, open_box
 from tests.conftest import AS_OF, ROOT
 
 PAGE = "views/admin.py"
@@ -85,6 +85,10 @@ def test_signed_in_admin_lists_adds_and_deactivates_users(ws: Workspace) -> None
     users = _frame(at, "admin_users_table")
     assert list(users["E-mail"]) == [LEAD, ADMIN]
     assert list(users["Role"]) == ["Agency lead", "Administrator"]
+    labels = [e.label for e in at.expander]
+    assert "Add a user, or change one's role" in labels and "Deactivate a user" in labels
+    assert not at.text_input  # the forms are drawn once opened
+    open_box(at, "au_open", "du_open")
 
     # every problem at once, nothing written, the typed values kept
     at.text_input(key="au_email").input("not-an-address")
@@ -132,7 +136,7 @@ def test_signed_in_admin_lists_adds_and_deactivates_users(ws: Workspace) -> None
 
 
 def test_admin_cannot_take_away_own_admin_role(ws: Workspace) -> None:
-    at = _open(user=ADMIN)
+    at = open_box(_open(user=ADMIN), "au_open")
     at.text_input(key="au_email").input(ADMIN.upper())
     at.selectbox(key="au_role").set_value("governor_staff")
     at.button(key=SAVE).click().run()
@@ -164,6 +168,7 @@ def test_agency_lead_never_reaches_the_page(ws: Workspace) -> None:
 def test_local_mode_opens_the_page_and_names_the_local_user(ws: Workspace) -> None:
     at = _open()
     assert "Local mode" in " ".join(i.value for i in at.info)
+    open_box(at, "au_open")
     at.text_input(key="au_email").input("cdo@gov.lakeland.gov")
     at.selectbox(key="au_role").set_value("data_steward")
     at.button(key=SAVE).click().run()

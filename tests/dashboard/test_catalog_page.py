@@ -11,7 +11,7 @@ from metrics.access import operator
 from metrics.governance.inventory import get, save_dataset
 from metrics.governance.roadmap import list_actions
 from metrics.workspace import Workspace
-from tests.apptest import frames, open_view
+from tests.apptest import frames, open_box, open_view
 
 PAGE = "views/catalog.py"
 SAVE = "FormSubmitter:inv_form-Save dataset"
@@ -40,6 +40,9 @@ def test_inventory_seeded_and_downloads(copy_env: Path) -> None:
 
 def test_restriction_rule_and_save(copy_env: Path) -> None:
     at = _open("inventory")
+    assert "Edit a dataset, or add one" in [e.label for e in at.expander]
+    assert not at.text_input  # the form is drawn once opened
+    open_box(at, "inv_edit_open")
     at.selectbox(key="inv_pick").select("dhs_child_welfare").run()
     assert at.text_input(key="inv_title").value == "Child welfare case findings"
     at.checkbox(key="inv_restricted").check()
@@ -57,7 +60,7 @@ def test_restriction_rule_and_save(copy_env: Path) -> None:
 
 
 def test_stale_edit_is_refused(copy_env: Path) -> None:
-    at = _open("inventory")
+    at = open_box(_open("inventory"), "inv_edit_open")
     at.selectbox(key="inv_pick").select("dhs_snap").run()
     ws = Workspace.open(copy_env)
     with ws.session() as s:  # another steward saves first
@@ -95,6 +98,7 @@ def test_roadmap_tab_edit(copy_env: Path) -> None:
     ws = Workspace.open(copy_env)
     with ws.session() as s:
         first = list_actions(s)[0]
+    open_box(at, "rm_edit_open")
     at.selectbox(key="rm_pick").select(first.id).run()
     at.selectbox(key="rm_status").select("in progress")
     at.button(key=SAVE_ACTION).click().run()

@@ -12,7 +12,7 @@ from metrics import commitments as cm
 from metrics.access import operator
 from metrics.annotations import list_annotations
 from metrics.workspace import Workspace
-from tests.apptest import frames
+from tests.apptest import frames, open_box
 from tests.conftest import AS_OF, ROOT
 
 PAGE = "views/commitments.py"
@@ -49,6 +49,8 @@ def _frames(at: AppTest) -> list:
 def test_create_session_then_record_a_commitment(ws: Workspace) -> None:
     at = _open()
     assert "No stat session yet" in _texts(at)
+    assert not at.date_input  # the form is drawn once opened
+    open_box(at, "ns_open")
     at.date_input(key="ns_date").set_value(date(2026, 11, 20))
     at.selectbox(key="ns_focus").set_value("agency:doe")
     at.button(key="FormSubmitter:new_session-Create session").click().run()
@@ -144,7 +146,7 @@ def test_update_status_and_a_clash_is_refused(ws: Workspace) -> None:
 
 def test_annotation_form(ws: Workspace) -> None:
     *_, november = _seed(ws)
-    at = _open(november)
+    at = open_box(_open(november), "an_open")
     at.selectbox(key="an_kpi").set_value("prenatal_care")
     at.date_input(key="an_date").set_value(date(2026, 7, 1))
     at.selectbox(key="an_kind").set_value("policy")

@@ -20,6 +20,7 @@ from metrics import commitments as cm
 from metrics.access import AREAS, Viewer, can_open, local_viewer, operator
 from metrics.users import add_user
 from metrics.workspace import Workspace
+from tests.apptest import open_box
 from tests.conftest import AS_OF, ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -158,7 +159,10 @@ def _data_health(at: AppTest, role: str) -> None:
 
 
 def _catalog(at: AppTest, role: str) -> None:
-    assert ("Save dataset" in buttons(at)) == (role in {"steward", "admin", "local"})
+    edits = role in {"steward", "admin", "local"}
+    assert ("Edit a dataset, or add one" in [e.label for e in at.expander]) == edits
+    open_box(at, "inv_edit_open")  # opening it draws nothing for a role that may not edit
+    assert ("Save dataset" in buttons(at)) == edits
 
 
 def _publish(at: AppTest, role: str) -> None:
@@ -166,6 +170,8 @@ def _publish(at: AppTest, role: str) -> None:
 
 
 def _admin(at: AppTest, role: str) -> None:
+    assert "Add a user, or change one's role" in [e.label for e in at.expander]
+    open_box(at, "au_open")
     assert "Save user" in buttons(at)
 
 
@@ -200,7 +206,7 @@ def test_lead_cannot_open_another_agencys_feed(env: Path) -> None:
 
 
 def test_lead_refused_a_session_for_another_agency(env: Path) -> None:
-    at = open_as("lead", "commitments")
+    at = open_box(open_as("lead", "commitments"), "ns_open")
     at.selectbox(key="ns_focus").set_value("agency:dhs")
     at.button(key="FormSubmitter:new_session-Create session").click().run()
     errors = text(at)
