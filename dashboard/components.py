@@ -3,8 +3,6 @@ downloads, links back, open commitments."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
@@ -13,7 +11,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import downloads, state
-from dashboard.htmltable import html_table
+from dashboard.charts import INTERACTIVE, chart, interactive_switch  # noqa: F401 - re-exported
+from dashboard.htmltable import figures_html, html_table
 from dashboard.plaintext import plain
 from metrics import presentation as P
 from metrics.annotations import list_annotations
@@ -65,36 +64,6 @@ def stale_badge(stale: bool) -> None:
         st.badge("Stale: the next batch is overdue", icon=":material/schedule:", color="orange")
 
 
-FIGURES_CSS = """<style>
-dl.sd-figures { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0 0 1rem; }
-dl.sd-figures > div { flex: 1 1 10rem; border: 1px solid #d0d0d0; border-radius: .5rem;
-  padding: .5rem .75rem; }
-dl.sd-figures dt { color: #595959; font-size: .9rem; font-weight: normal; }
-dl.sd-figures dd { margin: .15rem 0 0; font-size: 1.6rem; font-weight: 600; line-height: 1.2;
-  overflow-wrap: anywhere; }
-dl.sd-figures dd.sd-note { font-size: .85rem; font-weight: normal; color: #595959; }
-dl.sd-figures .sd-icon { font-family: "Material Symbols Rounded"; font-weight: normal;
-  vertical-align: -0.15em; margin-right: .2rem; }
-</style>"""
-
-
-def figures_html(items: Sequence[tuple[str, str] | tuple[str, str, str]],
-                 icons: Mapping[str, str] | None = None) -> str:
-    """Headline figures side by side as a description list: each label above its value
-    (and an optional note under it), wrapping instead of being cut ("34.4 per 100,…")."""
-    icons = icons or {}
-    cells = []
-    for label, value, *note in items:
-        icon = icons.get(label, "")
-        mark = (f'<span class="sd-icon" aria-hidden="true">'
-                f'{html.escape(icon.removeprefix(":material/").removesuffix(":"))}</span>'
-                if icon else "")
-        extra = f'<dd class="sd-note">{html.escape(note[0])}</dd>' if note and note[0] else ""
-        cells.append(f"<div><dt>{mark}{html.escape(label)}</dt>"
-                     f"<dd>{html.escape(value)}</dd>{extra}</div>")
-    return f'{FIGURES_CSS}<dl class="sd-figures">{"".join(cells)}</dl>'
-
-
 def figures_row(items: Sequence[tuple[str, str] | tuple[str, str, str]]) -> None:
     """Headline figures side by side (one element for the browser: drawn at once)."""
     st.html(figures_html(items))
@@ -107,36 +76,7 @@ def status_counts(counts: Mapping[str, int]) -> None:
                          icons={looks[s].word: looks[s].icon for s in counts}))
 
 
-# --- charts ---------------------------------------------------------------------------
-
-#: Session key of the "interactive charts" switch (off: charts are drawn on the server).
-INTERACTIVE = "interactive_charts"
-
-
-def interactive_switch() -> None:
-    """The reader's choice between charts drawn as pictures (they appear at once) and
-    interactive Plotly charts (values on hover, zoom; a second or more to appear)."""
-    st.toggle("Interactive charts", key=INTERACTIVE,
-              help="Off: charts are pictures drawn on the server, which appear at once. On: "
-                   "each value shows on hover and charts zoom, but they take a second or "
-                   "more to appear.")
-
-
-def chart(fig: Any, *, key: str, width: int = 720) -> None:
-    """A Plotly figure: inline SVG drawn on the server unless the reader asked for
-    interactive charts (:func:`interactive_switch`)."""
-    if st.session_state.get(INTERACTIVE):
-        st.plotly_chart(fig, key=key, config={"displaylogo": False})
-        return
-    from dashboard.svgfig import to_svg
-
-    svg = to_svg(fig, width=width)
-    # an image, not inline markup: the browser draws it natively, without building a node
-    # per mark; its alt text is the chart's title (its description is the caption below)
-    found = re.search(r"<title[^>]*>([^<]*)</title>", svg)
-    alt = html.unescape(found.group(1)) if found else "Chart"
-    st.image(svg, alt=alt, width="stretch")
-
+# --- charts: dashboard.charts (shared with the public app) ----------------------------
 
 def on_demand(label: str, *, key: str, icon: str | None = None) -> Any | None:
     """An expander whose contents are drawn only once the reader opens it (forms and tables

@@ -1,4 +1,5 @@
-"""Plain tables as HTML: what the pages show for tables of up to a few dozen rows.
+"""Plain tables and headline figures as HTML: what the pages show for tables of up to a few
+dozen rows, and for figures side by side.
 
 A browser draws an HTML table at once (Streamlit's table and grid elements each cost a
 noticeable part of a second on a modest laptop); text wraps inside the page, nothing is cut,
@@ -12,7 +13,7 @@ read back with its types.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -112,3 +113,33 @@ def html_table(df: pl.DataFrame, *, decimals: int | None = None,
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (f'{TABLE_CSS}<table class="sd-data">{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+FIGURES_CSS = """<style>
+dl.sd-figures { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0 0 1rem; }
+dl.sd-figures > div { flex: 1 1 10rem; border: 1px solid #d0d0d0; border-radius: .5rem;
+  padding: .5rem .75rem; }
+dl.sd-figures dt { color: #595959; font-size: .9rem; font-weight: normal; }
+dl.sd-figures dd { margin: .15rem 0 0; font-size: 1.6rem; font-weight: 600; line-height: 1.2;
+  overflow-wrap: anywhere; }
+dl.sd-figures dd.sd-note { font-size: .85rem; font-weight: normal; color: #595959; }
+dl.sd-figures .sd-icon { font-family: "Material Symbols Rounded"; font-weight: normal;
+  vertical-align: -0.15em; margin-right: .2rem; }
+</style>"""
+
+
+def figures_html(items: Sequence[tuple[str, str] | tuple[str, str, str]],
+                 icons: Mapping[str, str] | None = None) -> str:
+    """Headline figures side by side as a description list: each label above its value
+    (and an optional note under it), wrapping instead of being cut ("34.4 per 100,…")."""
+    icons = icons or {}
+    cells = []
+    for label, value, *note in items:
+        icon = icons.get(label, "")
+        mark = (f'<span class="sd-icon" aria-hidden="true">'
+                f'{html.escape(icon.removeprefix(":material/").removesuffix(":"))}</span>'
+                if icon else "")
+        extra = f'<dd class="sd-note">{html.escape(note[0])}</dd>' if note and note[0] else ""
+        cells.append(f"<div><dt>{mark}{html.escape(label)}</dt>"
+                     f"<dd>{html.escape(value)}</dd>{extra}</div>")
+    return f'{FIGURES_CSS}<dl class="sd-figures">{"".join(cells)}</dl>'

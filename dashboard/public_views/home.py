@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import public_figures as pf
+from dashboard.htmltable import figures_html
 from dashboard.plaintext import plain
 from dashboard.public_views.data import SnapshotMissing, month_text, show_missing, snapshot
 from metrics.public_html import largest_gap, svg_line
@@ -46,8 +47,8 @@ for priority, kpis in by_priority.items():
         left, mid, right = st.columns([1, 1, 2])
         word = s.get("status", "no data")
         with left:
-            st.metric(f"Statewide, {s.get('period_display') or s.get('period') or 'no data'}",
-                      pf.fmt(k, s.get("value")))
+            st.html(figures_html([(f"Statewide, {s.get('period_display') or s.get('period') or 'no data'}",
+                                   pf.fmt(k, s.get("value")))]))
             st.markdown(f"**:{COLOURS.get(word, 'gray')}[Status: {plain(word)}.]**")
         with mid:
             st.html(svg_line(points, label=f"{k['name']}: trend, {len(points)} periods; hidden "

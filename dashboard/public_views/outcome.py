@@ -6,6 +6,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import public_figures as pf
+from dashboard.charts import chart, interactive_switch
+from dashboard.htmltable import html_table
 from dashboard.plaintext import plain
 from dashboard.public_views.data import (
     SnapshotMissing,
@@ -43,6 +45,7 @@ plabel = labels.get(period, "no data") if period else "no data"
 target = snap.targets.get(kpi_id)
 
 st.title(plain(kpi["name"]))
+interactive_switch()
 st.markdown(f"**Status: {plain(status.get('status', 'no data'))}.** "
             f"{plain(status.get('explanation', ''))}")
 st.markdown(f"{plain(kpi['priority'])} · {plain(kpi['goal'])} · {plain(kpi['agency'])} · data current through "
@@ -60,12 +63,10 @@ groups = latest.filter((pl.col("region") == "all") & (pl.col("group") != "all"))
 if groups.height:
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(pf.group_chart(kpi, groups, snap.groups, plabel), key="chart-groups",
-                        config={"displaylogo": False})
+        chart(pf.group_chart(kpi, groups, snap.groups, plabel), key="chart-groups")
         st.markdown(pf.describe_groups(kpi, groups, snap.groups, plabel))
     with right:
-        st.dataframe(pf.breakdown_table(kpi, groups, "group", snap.groups, "Group"),
-                     hide_index=True, key="table-groups")
+        st.html(html_table(pf.breakdown_table(kpi, groups, "group", snap.groups, "Group")))
     for code in sorted(g for g in groups.get_column("group").unique() if is_combined(g)):
         st.caption(combined_note(code))
 else:
@@ -85,12 +86,11 @@ regions = latest.filter((pl.col("group") == "all") & (pl.col("region") != "all")
 if regions.height and snap.geojson:
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(pf.region_map(kpi, regions, snap.geojson, snap.regions, plabel),
-                        key="chart-regions", config={"displaylogo": False})
+        chart(pf.region_map(kpi, regions, snap.geojson, snap.regions, plabel),
+              key="chart-regions")
         st.markdown(pf.describe_regions(kpi, regions, snap.regions, plabel))
     with right:
-        st.dataframe(pf.breakdown_table(kpi, regions, "region", snap.regions, "Region"),
-                     hide_index=True, key="table-regions")
+        st.html(html_table(pf.breakdown_table(kpi, regions, "region", snap.regions, "Region")))
 else:
     st.write(f"No figures by region for {plabel}.")
 
@@ -98,13 +98,12 @@ st.header("Over time")
 trend = obs.filter((pl.col("region") == "all") & (pl.col("group") == "all")).sort("period_end")
 left, right = st.columns([1, 1])
 with left:
-    st.plotly_chart(pf.trend_chart(kpi, trend, target, labels), key="chart-trend",
-                    config={"displaylogo": False})
+    chart(pf.trend_chart(kpi, trend, target, labels), key="chart-trend")
     st.markdown(pf.describe_trend(kpi, trend, labels))
 with right:
     table = pf.breakdown_table(kpi, trend.with_columns(
         pl.col("period").replace_strict(labels, default=pl.col("period"))), "period", {}, "Period")
-    st.dataframe(table, hide_index=True, key="table-trend")
+    st.html(html_table(table))
 
 st.header("Methodology")
 st.write(kpi.get("description", ""))

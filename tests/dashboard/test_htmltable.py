@@ -66,7 +66,7 @@ def test_links_are_made_only_of_addresses_inside_the_app_or_on_the_web() -> None
 
 
 def test_figures_say_each_label_with_its_value() -> None:
-    from dashboard.components import figures_html
+    from dashboard.htmltable import figures_html
 
     markup = figures_html([("On track", "12"), ("KPIs updated on time", "19 of 20", "95% of KPIs"),
                            ("Name <b>", "a & b")], icons={"On track": ":material/check_circle:"})

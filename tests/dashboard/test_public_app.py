@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import public_figures as pf
 from metrics.access import operator
 from metrics.publish import build_snapshot
+from tests.apptest import INTERACTIVE, charts_shown, frames, svg_alts, svg_figures
 from tests.conftest import AS_OF, ROOT
 from tests.metrics.test_publish import demo_source
 
@@ -83,18 +84,18 @@ def test_outcome_page(site: AppTest, snapshot_root: Path, kpi_id: str) -> None:
     assert site.markdown[english + 1].value == (
         f'<h2 lang="es">Resumen</h2><p lang="es">'
         f'{html.escape(summaries["es"][kpi_id]["text"])}</p>')
-    charts = site.get("plotly_chart")
-    assert len(charts) == 3
-    specs = [json.loads(c.proto.spec) for c in charts]
-    assert specs[1]["data"][0]["type"] == "choroplethmap"
-    assert specs[1]["layout"]["map"]["style"] == "white-bg"
+    # the charts come as pictures drawn on the server, each with its title as alt text
+    assert len(svg_figures(site)) == 3 and not site.get("plotly_chart")
+    alts = svg_alts(site)
+    assert len(alts) == 3 and alts[2].endswith(", statewide, over time"), alts
     # a chart never stands alone: a table beside it and a text alternative under it
-    assert len(site.dataframe) == 3
+    tables = frames(site)
+    assert len(tables) == 3
     captions = [c.value for c in site.markdown]
     assert any(c.startswith("Bar chart of") for c in captions)
     assert any(c.startswith("Map of") for c in captions)
     assert any(c.startswith("Line chart of") for c in captions)
-    groups = site.dataframe[0].value
+    groups = tables[0].value
     hidden = groups[groups["Value"].str.startswith("suppressed")]
     # the demo's small groups are labelled, never blank; prenatal care's NHPI is too small
     # to publish most months, so it is shown together with AIAN, and the page says why
@@ -108,11 +109,20 @@ def test_outcome_page(site: AppTest, snapshot_root: Path, kpi_id: str) -> None:
     assert (groups["Value"].str.len() > 0).all()
     labels = [d.label for d in site.get("download_button")]
     assert len(labels) == 4
+    # asked for, the same charts are interactive (Plotly): the map is a choropleth on a
+    # blank background (no tiles to fetch)
+    site.session_state[INTERACTIVE] = True
+    site.run()
+    specs = [json.loads(c.proto.spec) for c in site.get("plotly_chart")]
+    assert len(specs) == 3 and not svg_figures(site)
+    assert specs[1]["data"][0]["type"] == "choroplethmap"
+    assert specs[1]["layout"]["map"]["style"] == "white-bg"
 
 
 def test_suppressed_groups_are_labelled_in_the_chart(site: AppTest) -> None:
     site.switch_page("public_views/outcome.py")
     site.query_params["kpi"] = "infant_mortality"
+    site.session_state[INTERACTIVE] = True
     site.run()
     spec = json.loads(site.get("plotly_chart")[0].proto.spec)
     hidden = [t for t in spec["data"] if t.get("name") == "Not shown (privacy)"]
@@ -127,7 +137,7 @@ def test_unknown_or_private_kpi_shows_nothing_of_it(site: AppTest, kpi_id: str) 
     site.run()
     assert not site.exception
     assert site.title[0].value == "Outcome not published"
-    assert not site.get("plotly_chart") and not site.dataframe
+    assert not charts_shown(site) and not frames(site)
     text = _texts(site)
     assert "maltreatment" not in text.lower().replace(kpi_id, "")
     if kpi_id:
