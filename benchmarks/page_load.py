@@ -19,6 +19,9 @@
    A page FAILS when it shows an error (an exception or an error box) or draws fewer charts
    than it should (``CHARTS``); its median is compared with the budget (1.5 s). The
    server's peak memory is read from /proc. The exit code is 1 when a page fails.
+3. A snapshot of (a copy of) the workspace is published; the public app's pages
+   (``statdesk serve-public``) are timed the same way, and the static site's pages (served
+   by a plain file server) until their load event, first visit and returning visitor.
 
 The machine is shared and noisy: compare figures measured in one run, not across runs.
 """
@@ -75,7 +78,7 @@ CHARTS = {"session": 0, "kpi": 5, "agency": 0, "equity": 1, "commitments": 0,
 PARAMS = {"kpi": "?id=prenatal_care"}
 
 
-def check(page: Any, url_path: str) -> str:
+def check(page: Any, want: int) -> str:
     """'' when the page is right, else what is wrong with it."""
     errors = page.locator(ERRORS)
     if errors.count():
@@ -83,7 +86,6 @@ def check(page: Any, url_path: str) -> str:
     # charts drawn on the server (inline SVG) or by Plotly in the browser
     drawn = (page.locator('[data-testid="stImage"] img[src^="data:image/svg+xml"]').count()
              + page.locator('[data-testid="stPlotlyChart"] .main-svg').count())
-    want = CHARTS.get(url_path, 0)
     if drawn < want:
         return f"draws {drawn} chart(s), {want} expected"
     return ""
@@ -113,9 +115,10 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def load(browser: Any, url: str, screenshot: Path | None = None,
-         url_path: str | None = None, context: Any = None) -> float | str:
+         want: int | None = None, context: Any = None) -> float | str:
     """Seconds from navigation to a finished script with every chart drawn, or what is
-    wrong with the page (when ``url_path`` is given and the page is wrong).  A fresh
+    wrong with the page (when ``want``, the charts it must draw, is given and the page is
+    wrong).  A fresh
     browser context (a first visit: nothing cached) unless ``context`` is given (a
     returning visitor: the browser's cache holds the app's scripts; a new tab and a new
     session on the server all the same)."""
@@ -134,9 +137,9 @@ def load(browser: Any, url: str, screenshot: Path | None = None,
         page.wait_for_function("() => window.__sdDrawnAt !== undefined", timeout=120_000)
         page.wait_for_timeout(150)  # a late rerun would move the moment on
         took = float(page.evaluate("window.__sdDrawnAt")) / 1000
-        if url_path is not None:
+        if want is not None:
             page.wait_for_timeout(200)  # late error boxes
-            wrong = check(page, url_path)
+            wrong = check(page, want)
             if wrong:
                 return wrong
         if screenshot is not None:
@@ -183,6 +186,109 @@ def save_screenshot(page: Any, path: Path) -> None:
     print(f"Screenshot written to {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 
+Results = dict[str, tuple[float, list[float]] | str]
+
+
+def measure(browser: Any, base: str, pages: dict[str, tuple[int, str]], runs: int,
+            results: Results, warm: dict[str, list[float]], *,
+            timer: Any = None) -> None:
+    """First visits (a fresh browser context each), then a returning visitor (one context
+    whose HTTP cache holds the site's files) for each page: ``pages`` maps a name to (charts
+    it must draw, path). ``timer``: how one load is timed (default :func:`load`)."""
+    timer = timer or load
+    for name, (want, path) in pages.items():
+        first = timer(browser, base + path, want=want)
+        if isinstance(first, str):
+            results[name] = first
+            continue
+        times = [timer(browser, base + path, want=want) for _ in range(runs)]
+        wrong = next((t for t in times if isinstance(t, str)), None)
+        results[name] = wrong if wrong is not None else (first, [float(t) for t in times])
+    returning = browser.new_context(viewport={"width": 1400, "height": 900})
+    timer(browser, base + next(iter(pages.values()))[1], context=returning)
+    for name, (want, path) in pages.items():
+        if isinstance(results[name], str):
+            continue
+        again = [timer(browser, base + path, want=want, context=returning) for _ in range(runs)]
+        wrong = next((t for t in again if isinstance(t, str)), None)
+        if wrong is not None:
+            results[name] = wrong
+        else:
+            warm[name] = [float(t) for t in again]
+    returning.close()
+
+
+#: The public app's pages (``statdesk serve-public``) and the charts each must draw.
+PUBLIC_APP = {"Public app: priority outcomes (/)": (0, "/"),
+              "Public app: outcome detail (/outcome?kpi=prenatal_care)":
+                  (3, "/outcome?kpi=prenatal_care"),
+              "Public app: about the data (/about)": (0, "/about")}
+#: The static public site's pages and the SVG charts each must hold.
+STATIC_SITE = {"Static site: home (index.html)": (1, "/index.html"),
+               "Static site: outcome (kpi/prenatal_care.html)": (1, "/kpi/prenatal_care.html"),
+               "Static site: about (about.html)": (0, "/about.html")}
+
+
+def load_static(browser: Any, url: str, want: int | None = None,
+                context: Any = None) -> float | str:
+    """Seconds from navigation to the end of the page's load event (the page's own clock),
+    or what is wrong with it (fewer SVG charts than ``want``)."""
+    own = context is None
+    if own:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        response = page.goto(url, wait_until="load")
+        if response is None or response.status != 200:
+            return f"answers HTTP {response.status if response else 'nothing'}"
+        took = float(page.evaluate(
+            "performance.getEntriesByType('navigation')[0].loadEventEnd")) / 1000
+        if want is not None and page.locator("svg").count() < want:
+            return f"holds {page.locator('svg').count()} chart(s), {want} expected"
+        return took
+    finally:
+        page.close()
+        if own:
+            context.close()
+
+
+def public_pages(workspace: Path, tmp: Path, runs: int, results: Results,
+                 warm: dict[str, list[float]]) -> None:
+    """Publish a snapshot of (a copy of) the workspace, then time the public app's pages and
+    the static site's pages, served as a reader gets them."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.common import free_port
+
+    copy = tmp / "public-ws"
+    shutil.copytree(workspace, copy)
+    statdesk = Path(sys.executable).with_name("statdesk")
+    subprocess.run([str(statdesk), "publish", str(tmp / "site"), "-w", str(copy), "--as-of",
+                    AS_OF], check=True, stdout=subprocess.DEVNULL)
+    snap = sorted((tmp / "site").iterdir())[-1]
+    os.environ["STATDESK_SNAPSHOT"] = str(snap)
+    app, app_base = start_server(copy, script="dashboard/public_app.py")
+    port = free_port()
+    static = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(snap)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)  # the file server is up within a moment
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            measure(browser, app_base, PUBLIC_APP, runs, results, warm)
+            measure(browser, f"http://127.0.0.1:{port}", STATIC_SITE, runs, results, warm,
+                    timer=load_static)
+            browser.close()
+    finally:
+        os.environ.pop("STATDESK_SNAPSHOT", None)
+        for proc in (app, static):
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--claims", type=int, default=1_050_000,
@@ -192,6 +298,8 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path,
                     help="use this built workspace instead of building the demo")
     ap.add_argument("--screenshot", type=Path, help="save the stat session page as a PNG here")
+    ap.add_argument("--no-public", dest="public", action="store_false",
+                    help="leave out the public app and the static public site")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} not found: apt-get install chromium")
@@ -218,30 +326,9 @@ def main() -> None:
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                for name, (url_path, path) in pages.items():
-                    first = load(browser, base + path, url_path=url_path)
-                    if isinstance(first, str):
-                        results[name] = first
-                        continue
-                    times = [load(browser, base + path, url_path=url_path)
-                             for _ in range(args.runs)]
-                    wrong = next((t for t in times if isinstance(t, str)), None)
-                    results[name] = wrong if wrong is not None else (
-                        first, [float(t) for t in times])
-                # a returning visitor: one browser whose cache already holds the app's files
-                returning = browser.new_context(viewport={"width": 1400, "height": 900})
-                load(browser, base + "/", context=returning)
-                for name, (url_path, path) in pages.items():
-                    if isinstance(results[name], str):
-                        continue
-                    again = [load(browser, base + path, url_path=url_path, context=returning)
-                             for _ in range(args.runs)]
-                    wrong = next((t for t in again if isinstance(t, str)), None)
-                    if wrong is not None:
-                        results[name] = wrong
-                    else:
-                        warm[name] = [float(t) for t in again]
-                returning.close()
+                measure(browser, base, {name: (CHARTS.get(url_path, 0), path)
+                                        for name, (url_path, path) in pages.items()},
+                        args.runs, results, warm)
                 if args.screenshot is not None:
                     load(browser, base + "/", screenshot=args.screenshot)
                 browser.close()
@@ -249,6 +336,8 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+        if args.public:
+            public_pages(workspace, Path(tmp), args.runs, results, warm)
         peer = bare_streamlit(Path(tmp), args.runs)
 
     print()
