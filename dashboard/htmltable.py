@@ -52,7 +52,9 @@ def _kind(dtype: pl.DataType) -> str:
 
 
 TABLE_CSS = """<style>
-table.sd-data { width: 100%; border-collapse: collapse; margin: 0 0 .5rem; font-size: .9rem; }
+div.sd-scroll { overflow-x: auto; max-width: 100%; margin: 0 0 .5rem; }
+div.sd-scroll:focus { outline: 2px solid #0b5394; outline-offset: 2px; }
+table.sd-data { width: 100%; border-collapse: collapse; font-size: .9rem; }
 table.sd-data th { text-align: left; font-weight: 600; padding: .3rem .5rem;
   border-bottom: 2px solid #d0d0d0; vertical-align: bottom; overflow-wrap: anywhere; }
 table.sd-data td { padding: .3rem .5rem; border-bottom: 1px solid #e6e6e6; vertical-align: top;
@@ -111,8 +113,12 @@ def html_table(df: pl.DataFrame, *, decimals: int | None = None,
                              f"{html.escape(f(v))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'{TABLE_CSS}<table class="sd-data">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    # a table wider than its column scrolls inside its own region (reachable by keyboard),
+    # never the page; numbers are never broken across lines
+    name = caption or "Table of " + ", ".join(labels.get(c, c) for c in df.columns[:3])
+    return (f'{TABLE_CSS}<div class="sd-scroll" role="region" tabindex="0" '
+            f'aria-label="{html.escape(name)}"><table class="sd-data">{cap}<thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 FIGURES_CSS = """<style>

@@ -5,6 +5,7 @@ URL: ``catalog?tab=inventory|agreements|roadmap``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,6 +109,18 @@ def _load_dataset(dsid: str) -> None:
     st.session_state.pop("inv_stale", None)
 
 
+def _written(stale_key: str, write: Callable[[], Any]) -> Any:
+    """The record ``write`` saved, or None when it was refused: the problems are listed, or
+    the refusal (no right to edit, or someone saved first) is kept for the banner."""
+    try:
+        return write()
+    except InventoryError as exc:
+        _problems(exc)
+    except (AccessDenied, StaleEdit) as exc:
+        st.session_state[stale_key] = f"Not saved: {exc}"
+    return None
+
+
 def inventory_tab() -> None:
     added = state.read(ensure_inventory, reg, at=datetime.now(UTC))  # seeds an empty inventory
     frame = state.read(inventory_frame, reg)
@@ -163,16 +176,10 @@ def inventory_tab() -> None:
         if submitted:
             values = {f: st.session_state[f"inv_{f}"] for f in FIELDS}
             values["feed_ids"] = "; ".join(values["feed_ids"])
-            try:
-                saved = state.write(save_dataset, reg, values, expected_version=loaded_version,
-                                    by=_who(), at=datetime.now(UTC))
-            except InventoryError as exc:
-                _problems(exc)
-            except AccessDenied as exc:
-                st.session_state["inv_stale"] = f"Not saved: {exc}"
-            except StaleEdit as exc:
-                st.session_state["inv_stale"] = f"Not saved: {exc}"
-            else:
+            saved = _written("inv_stale", lambda: state.write(
+                save_dataset, reg, values, expected_version=loaded_version, by=_who(),
+                at=datetime.now(UTC)))
+            if saved is not None:
                 st.session_state["inv_flash"] = (f"Saved '{saved.dataset.dataset_id}' "
                                                  f"(version {saved.dataset.version}).")
                 st.session_state["inv_loaded"] = (None, None)
@@ -250,18 +257,11 @@ def roadmap_tab() -> None:
             st.date_input("Due date", key="rm_due", format="YYYY-MM-DD")
             submitted = st.form_submit_button("Save action", type="primary")
         if submitted:
-            try:
-                act = state.write(update_action, pick, status=st.session_state["rm_status"],
-                                  owner=st.session_state["rm_owner"],
-                                  due_on=st.session_state["rm_due"], expected_version=version,
-                                  by=_who(), at=datetime.now(UTC))
-            except InventoryError as exc:
-                _problems(exc)
-            except AccessDenied as exc:
-                st.session_state["rm_stale"] = f"Not saved: {exc}"
-            except StaleEdit as exc:
-                st.session_state["rm_stale"] = f"Not saved: {exc}"
-            else:
+            act = _written("rm_stale", lambda: state.write(
+                update_action, pick, status=st.session_state["rm_status"],
+                owner=st.session_state["rm_owner"], due_on=st.session_state["rm_due"],
+                expected_version=version, by=_who(), at=datetime.now(UTC)))
+            if act is not None:
                 st.session_state["rm_flash"] = f"Saved '{act.title}' (version {act.version})."
                 st.session_state["rm_loaded"] = (None, None)
                 st.rerun()
