@@ -48,7 +48,7 @@ EXCEPTION = '[data-testid="stException"]'
 CHARTS_DRAWN = """n => {
   const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
   const pictures = document.querySelectorAll(
-    '[data-testid="stImage"] img[src^="data:image/svg+xml"]').length;
+    'img[src^="data:image/svg+xml"]').length;
   return charts.length + pictures >= n && charts.every(c => c.querySelector('.main-svg'));
 }"""
 # The frontend looks for the server's base path from a deep link (/kpi/_stcore/health ...):

@@ -84,7 +84,7 @@ def check(page: Any, want: int) -> str:
     if errors.count():
         return f"shows an error: {(errors.first.inner_text() or '').strip()[:160]}"
     # charts drawn on the server (inline SVG) or by Plotly in the browser
-    drawn = (page.locator('[data-testid="stImage"] img[src^="data:image/svg+xml"]').count()
+    drawn = (page.locator('img[src^="data:image/svg+xml"]').count()
              + page.locator('[data-testid="stPlotlyChart"] .main-svg').count())
     if drawn < want:
         return f"draws {drawn} chart(s), {want} expected"

@@ -31,24 +31,25 @@ def open_view(view: str, *, timeout: int = 60, interactive: bool = False,
     return at
 
 
+_PICTURE = re.compile(r'<img class="sd-chart" alt="([^"]*)"[^>]*'
+                      r'src="data:image/svg\+xml;base64,([^"]+)"')
+
+
+def _pictures(at: AppTest) -> list[tuple[str, str]]:
+    """(alt text, SVG) of each chart drawn on the server, in page order."""
+    return [(html.unescape(alt), base64.b64decode(data).decode("utf-8"))
+            for node in _nodes(at, "html") for alt, data in _PICTURE.findall(node.value)]
+
+
 def svg_figures(at: AppTest) -> list[str]:
-    """The charts drawn on the server: the SVG of each image the page shows (their alt
+    """The charts drawn on the server: the SVG of each picture the page shows (their alt
     text is checked by :func:`svg_alts`)."""
-    out = []
-    for node in _nodes(at, "image"):
-        for img in node.proto.imgs:
-            if img.url.startswith(SVG_URL):
-                out.append(base64.b64decode(img.url[len(SVG_URL):]).decode("utf-8"))
-    return out
+    return [svg for _, svg in _pictures(at)]
 
 
 def svg_alts(at: AppTest) -> list[str]:
     """The alt text of each chart drawn on the server."""
-    return [img.alt for node in _nodes(at, "image") for img in node.proto.imgs
-            if img.url.startswith(SVG_URL)]
-
-
-SVG_URL = "data:image/svg+xml;base64,"
+    return [alt for alt, _ in _pictures(at)]
 
 
 def _nodes(at: AppTest, kind: str) -> list[Any]:

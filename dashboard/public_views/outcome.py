@@ -45,7 +45,7 @@ plabel = labels.get(period, "no data") if period else "no data"
 target = snap.targets.get(kpi_id)
 
 st.title(plain(kpi["name"]))
-interactive_switch()
+interactive_switch("public_views/outcome.py")
 st.markdown(f"**Status: {plain(status.get('status', 'no data'))}.** "
             f"{plain(status.get('explanation', ''))}")
 st.markdown(f"{plain(kpi['priority'])} · {plain(kpi['goal'])} · {plain(kpi['agency'])} · data current through "

@@ -42,7 +42,7 @@ as_of = state.today()
 ver = state.version()
 
 st.title("Data health")
-ui.interactive_switch()
+ui.interactive_switch("views/data_health.py")
 st.caption(f"Feed freshness against each feed's cadence and lag, judged on {as_of:%d %b %Y}. "
            "“Data current through” is the last day of data received; “next expected” is when "
            "the following batch is due.")

@@ -81,7 +81,6 @@ def _chart_and_table(fig: object, table: pl.DataFrame, key: str, summary: str, *
 
 
 st.title("Equity review")
-ui.interactive_switch()
 st.caption(f"Race and ethnicity under OMB SPD 15 (2024). Multiracial approach: "
            f"{MULTIRACIAL_APPROACH[DEFAULT_APPROACH]}")
 
@@ -96,6 +95,8 @@ except er.EquityRequestError as exc:
     narrower = any(params.get(p) for p in ("period", "region", "reference"))
     _bad_request(str(exc), kpi_id if kpi_id in rate_ids and narrower else None)
     raise
+
+ui.interactive_switch("views/equity.py")  # once the view asked for can be shown
 
 # --- (a) every KPI ------------------------------------------------------------------
 st.header("Which gaps widened or narrowed")

@@ -58,7 +58,6 @@ asked_id = ui.param("id")
 if asked_id is None or asked_id in reg.kpis:  # the picker: opens on the riskiest KPI
     asked_id = kpi_picker(reg, asked_id)
 st.title(reg.kpis[asked_id].name if asked_id in reg.kpis else "KPI detail")
-ui.interactive_switch()
 if asked_id is None:
     _stop_with("There is no KPI you may see yet. Ask the results office for access.")
 if state.hidden_from_viewer(asked_id):
@@ -77,6 +76,7 @@ for name, allowed, what in (("month", months, "month with data"),
                    f"Valid values: {', '.join(allowed[:12])}{' …' if len(allowed) > 12 else ''}.",
                    kpi_id=kpi_id)
 
+ui.interactive_switch("views/kpi.py")  # only for a KPI the page can show
 default_month = state.default_month()
 c1, c2, c3 = st.columns(3)
 month: str | None = None

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import components as ui
 from dashboard import downloads, room, state
+from dashboard.charts import switch_link
 from metrics.periods import display_label, parse_period
 from metrics.presentation import month_words
 
@@ -47,9 +48,11 @@ def _changes(month: str) -> object | None:
 reg = state.register()
 months = ui.months_with_data()
 default = state.default_month()
-present = st.toggle("Presentation mode (projector)", key="session_present",
-                    help="Large type, one priority per screen; the arrow keys move between "
-                         "priorities.")
+present = switch_link(
+    "views/session.py", param="present", key="session_present",
+    turn_on="Presentation mode (projector)", turn_off="Leave presentation mode",
+    icon=":material/co_present:",
+    help="Large type, one priority per screen; the arrow keys move between priorities.")
 st.title("Stat session")
 if not months or default is None:
     st.info("No data has been loaded yet, so there is nothing to review. Load the agencies' "

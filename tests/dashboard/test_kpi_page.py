@@ -366,5 +366,14 @@ def test_charts_are_drawn_on_the_server_unless_asked_to_be_interactive(app_env: 
     for p in pictures:
         assert 'role="img"' in p and "<desc" in p and "<script" not in p
     assert sorted(svg_alts(at)) == sorted(titles)  # the image's text alternative
-    at.toggle(key="interactive_charts").set_value(True).run()
+    # the switch is a link to the same view with ?charts=on (shown as words, not a widget)
+    [switch] = [p for p in at.get("page_link") if "interactive" in p.proto.label]
+    assert {"id=prenatal_care", "charts=on"} <= set(switch.proto.query_string.split("&"))
+    at.query_params["charts"] = "on"
+    at.run()
     assert len(at.get("plotly_chart")) == 5 and not svg_figures(at)
+    [back] = [p for p in at.get("page_link") if "pictures" in p.proto.label]
+    assert "charts=off" in back.proto.query_string
+    at.query_params.pop("charts")
+    at.run()  # the choice stays for the session
+    assert len(at.get("plotly_chart")) == 5

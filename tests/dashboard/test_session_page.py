@@ -211,7 +211,8 @@ def test_every_row_shows_status_value_target_and_reason_in_words(app_env: Path) 
 
 def test_presentation_mode_shows_one_priority_and_moves_with_buttons(app_env: Path) -> None:
     at = _run()
-    at.toggle(key="session_present").set_value(True).run()
+    at.query_params["present"] = "on"  # the "Presentation mode (projector)" link
+    at.run()
     assert not at.exception
     assert [h.value for h in at.header] == ["Healthy people and families"]
     assert any("Priority 1 of 5" in c.value for c in at.caption)

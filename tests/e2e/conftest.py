@@ -47,7 +47,7 @@ LOADING = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
            '[data-testid="stSkeletonElement"]')
 # a chart drawn by Plotly in the browser, or drawn on the server (an SVG image) and loaded
 CHART = ('[data-testid="stPlotlyChart"] .main-svg, '
-         '[data-testid="stImage"] img[src^="data:image/svg+xml"]')
+         'img[src^="data:image/svg+xml"]')
 EXCEPTION = '[data-testid="stException"]'
 # Names of Python exceptions (KeyError, StreamlitAPIException, ...) and tracebacks.
 PYTHON_ERROR = re.compile(r"Traceback \(most recent call last\)|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")

@@ -21,7 +21,7 @@ def test_deep_link_draws_the_heatmap(page: Any, app_server: str) -> None:
     text = main_text(page)
     assert "Equity review" in text and "Reference: Asian." in text
     # the heatmap is an SVG image drawn on the server: named by its title, labelled cells
-    heat = page.locator(f'[data-testid="stImage"] img[alt*="{HEATMAP_TITLE}"]')
+    heat = page.locator(f'img.sd-chart[alt*="{HEATMAP_TITLE}"]')
     assert heat.count() == 1
     heat.scroll_into_view_if_needed()
     box = heat.bounding_box()

@@ -130,7 +130,7 @@ def test_presentation_mode_moves_by_keyboard(sized: Any, app_server: str,
                                              tmp_path: Path) -> None:
     page = sized
     open_page(page, app_server, "/")
-    page.get_by_text("Presentation mode (projector)").click()
+    page.get_by_role("link", name="Presentation mode (projector)").first.click()
     wait_for_app(page)
     heading = page.locator('[data-testid="stMain"] h2').first
     assert heading.inner_text().strip() == "Healthy people and families"
