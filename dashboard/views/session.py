@@ -126,10 +126,11 @@ for pid in shown_priorities:
                         commitments=commitments)
 
 st.divider()
-# Drawn when opened: a table grid is heavy for the browser, and most sessions never open it.
-full = st.expander("The scorecard as one table, with every column", key="session_table_open",
-                   on_change="rerun")
-if full.open:
+# Drawn when opened: most sessions never open the table or download it.
+full = ui.on_demand("The scorecard as one table, with every column, and its downloads "
+                    "(CSV, Excel)", key="session_table_open", icon=":material/table:")
+if full is not None:
     with full:
+        ui.download_buttons({"Scorecard": card}, name=f"scorecard-{month}",
+                            key="session_download")
         ui.table(card, key="session_table", hide=("KPI id",))
-ui.download_buttons({"Scorecard": card}, name=f"scorecard-{month}", key="session_download")

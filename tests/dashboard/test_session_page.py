@@ -39,13 +39,16 @@ def _run(*, open_table: bool = True, **params: str) -> AppTest:
 
 def test_full_table_is_drawn_only_when_opened(app_env: Path) -> None:
     at = _run(open_table=False)
-    assert "The scorecard as one table, with every column" in [e.label for e in at.expander]
+    assert ("The scorecard as one table, with every column, and its downloads (CSV, Excel)"
+            in [e.label for e in at.expander])
+    assert not at.get("download_button")  # drawn with the table
     assert _scorecard(at).empty  # the grid is not sent until the expander is opened
-    assert len(at.get("download_button")) == 2  # the downloads need no opening
     at.session_state["session_table_open"] = True
     at.run()
     assert not at.exception
     assert len(_scorecard(at)) == 20
+    assert [b.label for b in at.get("download_button")] == [
+        "Download scorecard (CSV)", "Download all tables (Excel)"]
 
 
 def _scorecard(at: AppTest) -> pd.DataFrame:
