@@ -10,8 +10,11 @@
    request until the script has finished, no element is still loading and every Plotly
    chart is drawn. The moment is taken by the page's own clock (``performance.now()``,
    counted from the navigation's start, the instant that state is first reached), so the
-   figures do not include the browser driver's polling and round trips. The first load
-   of each page (cold caches) is shown apart; the median is over ``--runs`` loads after it.
+   figures do not include the browser driver's polling and round trips. The app is started
+   as ``statdesk run`` starts it (``python -m dashboard.serve``: its pages are prepared once
+   the server answers) and timed once that is done; ``--no-prepare`` starts it with plain
+   ``streamlit run`` instead, so that the first load of each page waits for the data. The
+   first load of each page is shown apart; the median is over ``--runs`` loads after it.
    The same pages are then loaded ``--runs`` times each by a returning visitor: one browser
    context whose HTTP cache already holds the app's scripts (each load still a new tab, a
    new server session and the whole page run and drawn). A bare Streamlit page (a title
@@ -160,7 +163,7 @@ def bare_streamlit(tmp: Path, runs: int) -> list[float]:
 
     app = tmp / "bare_app.py"
     app.write_text(BARE_APP, encoding="utf-8")
-    proc, base = start_server(tmp, script=str(app))
+    proc, base = start_server(tmp, script=str(app), prepare=False)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -253,7 +256,7 @@ def load_static(browser: Any, url: str, want: int | None = None,
 
 
 def public_pages(workspace: Path, tmp: Path, runs: int, results: Results,
-                 warm: dict[str, list[float]]) -> None:
+                 warm: dict[str, list[float]], *, prepare: bool = True) -> None:
     """Publish a snapshot of (a copy of) the workspace, then time the public app's pages and
     the static site's pages, served as a reader gets them."""
     import shutil
@@ -269,7 +272,7 @@ def public_pages(workspace: Path, tmp: Path, runs: int, results: Results,
                     AS_OF], check=True, stdout=subprocess.DEVNULL)
     snap = sorted((tmp / "site").iterdir())[-1]
     os.environ["STATDESK_SNAPSHOT"] = str(snap)
-    app, app_base = start_server(copy, script="dashboard/public_app.py")
+    app, app_base = start_server(copy, script="dashboard/public_app.py", prepare=prepare)
     port = free_port()
     static = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
                                "127.0.0.1", "--directory", str(snap)],
@@ -300,6 +303,9 @@ def main() -> None:
     ap.add_argument("--screenshot", type=Path, help="save the stat session page as a PNG here")
     ap.add_argument("--no-public", dest="public", action="store_false",
                     help="leave out the public app and the static public site")
+    ap.add_argument("--no-prepare", dest="prepare", action="store_false",
+                    help="start the apps with plain 'streamlit run' (pages not prepared at "
+                         "start: the first load of each page waits for the data)")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} not found: apt-get install chromium")
@@ -311,7 +317,7 @@ def main() -> None:
         if workspace is None:
             workspace = Path(tmp) / "ws"
             build = build_demo(workspace, args.claims)
-        proc, base = start_server(workspace.resolve())
+        proc, base = start_server(workspace.resolve(), prepare=args.prepare)
         from playwright.sync_api import sync_playwright
 
         from dashboard.pages_registry import PAGES
@@ -337,7 +343,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=20)
         if args.public:
-            public_pages(workspace, Path(tmp), args.runs, results, warm)
+            public_pages(workspace, Path(tmp), args.runs, results, warm, prepare=args.prepare)
         peer = bare_streamlit(Path(tmp), args.runs)
 
     print()

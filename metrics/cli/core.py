@@ -413,10 +413,11 @@ def run(workspace: WorkspaceOpt = None,
 
 
 def streamlit_command(module: str, port: int) -> list[str]:
-    """The command that serves the Streamlit app ``module`` (found by module name) on ``port``."""
+    """The command that serves the Streamlit app ``module`` (found by module name) on ``port``
+    (``dashboard.serve``: Streamlit, with the app's pages prepared as soon as it answers)."""
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         fail(f"the app module '{module}' is not installed; reinstall StatDesk.")
-    return [sys.executable, "-m", "streamlit", "run", spec.origin, "--server.port", str(port),
+    return [sys.executable, "-m", "dashboard.serve", spec.origin, "--server.port", str(port),
             "--server.address", os.environ.get("STATDESK_ADDRESS", "127.0.0.1"),
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]

@@ -1,8 +1,10 @@
 """Fixtures and helpers for browser tests (real server, real Chromium).
 
 Fixtures
-    ``app_server``   base URL (``http://127.0.0.1:PORT``) of ``streamlit run dashboard/app.py``
+    ``app_server``   base URL (``http://127.0.0.1:PORT``) of the internal app started as
+                     ``statdesk run`` starts it (``python -m dashboard.serve``, pages prepared)
                      on the shared demo workspace, STATDESK_AS_OF=2026-11-25; one per session.
+    ``served_app``   (base URL, server log) of that same server.
     ``browser``      a Playwright Chromium (Debian's ``/usr/bin/chromium``); one per session.
     ``page``         a fresh page in a fresh browser context (1400x1000), closed after the test.
 
@@ -52,6 +54,8 @@ EXCEPTION = '[data-testid="stException"]'
 # Names of Python exceptions (KeyError, StreamlitAPIException, ...) and tracebacks.
 PYTHON_ERROR = re.compile(r"Traceback \(most recent call last\)|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
 SERVER_START_TIMEOUT = 90.0
+# What ``dashboard.serve`` logs once the pages are prepared (or could not be).
+PREPARED = re.compile(r"^StatDesk: .*(pages prepared|could not be prepared)", re.M)
 
 # Text nodes joined by spaces, so that words in neighbouring elements stay apart.
 _TEXT_JS = """sel => {
@@ -80,10 +84,13 @@ def free_port() -> int:
 
 
 def start_server(workspace: Path, *, env: dict[str, str] | None = None,
-                 app: str = "dashboard/app.py") -> tuple[subprocess.Popen[bytes], str, Path]:
+                 app: str = "dashboard/app.py", prepare: bool = False
+                 ) -> tuple[subprocess.Popen[bytes], str, Path]:
     """Start ``streamlit run APP`` on a free port; return (process, base URL, log file).
 
     The server runs on ``workspace`` with STATDESK_AS_OF pinned; extra ``env`` wins.
+    ``prepare``: started as ``statdesk run`` starts it (``python -m dashboard.serve``), and
+    returned once the log says whether its pages were prepared.
     The caller stops it with ``stop_server``.
     """
     port = free_port()
@@ -91,7 +98,8 @@ def start_server(workspace: Path, *, env: dict[str, str] | None = None,
     full_env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
     full_env.update({"STATDESK_WORKSPACE": str(workspace), "STATDESK_AS_OF": AS_OF.isoformat()})
     full_env.update(env or {})
-    cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
+    launcher = ["-m", "dashboard.serve", app] if prepare else ["-m", "streamlit", "run", app]
+    cmd = [sys.executable, *launcher, "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     with log.open("wb") as out:
@@ -103,8 +111,9 @@ def start_server(workspace: Path, *, env: dict[str, str] | None = None,
             raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc, base, log
+                answered = r.read().decode().strip() == "ok"
+            if answered and (not prepare or PREPARED.search(log.read_text(errors="replace"))):
+                return proc, base, log
         except OSError:
             pass
         time.sleep(0.3)
@@ -123,13 +132,20 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_server(demo_workspace: Path) -> Iterator[str]:
-    """Base URL of the internal app running on the demo workspace."""
-    proc, base, _log = start_server(demo_workspace)
+def served_app(demo_workspace: Path) -> Iterator[tuple[str, Path]]:
+    """(base URL, server log) of the internal app on the demo workspace, started as
+    ``statdesk run`` starts it, its pages prepared."""
+    proc, base, log = start_server(demo_workspace, prepare=True)
     try:
-        yield base
+        yield base, log
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(served_app: tuple[str, Path]) -> str:
+    """Base URL of the internal app running on the demo workspace."""
+    return served_app[0]
 
 
 @pytest.fixture(scope="session")
