@@ -94,3 +94,21 @@ def test_packet_downloads_as_pdf_with_text(page: Any, private: dict[str, Any],
         page.get_by_role("button", name="Packet (HTML)").click()
     html = Path(info.value.path()).read_text(encoding="utf8")
     assert '<html lang="en">' in html and "https://" not in html
+
+
+def test_commitment_recorded_by_keyboard_alone(page: Any, private: dict[str, Any]) -> None:
+    from tests.e2e.test_keyboard_browser import tab_to
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _goto(page, f"{private['base']}/commitments?session={private['session_id']}")
+    tab_to(page, lambda f: f["tag"] == "TEXTAREA" and f["label"] == "What will be done")
+    page.keyboard.type("Open two more prenatal clinics in Harbor")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Owner (a person)"
+    page.keyboard.type("Ana Ruiz")
+    tab_to(page, lambda f: f["tag"] == "BUTTON" and f["text"] == "Record commitment", limit=12)
+    page.keyboard.press("Enter")
+    page.get_by_text("Commitment #1 recorded for Ana Ruiz.").wait_for(timeout=60_000)
+    with private["ws"].session() as s:
+        [v] = cm.list_commitments(s, as_of=date(2026, 11, 25), session_id=private["session_id"])
+    assert (v.text, v.owner) == ("Open two more prenatal clinics in Harbor", "Ana Ruiz")
