@@ -27,16 +27,22 @@ def free_port() -> int:
 
 
 def start_server(workspace: Path, log: Path | None = None, *, as_of: str = AS_OF,
-                 timeout: float = 90, script: str = "dashboard/app.py", prepare: bool = True
-                 ) -> tuple[subprocess.Popen[bytes], str]:
+                 timeout: float = 90, script: str = "dashboard/app.py", prepare: bool = True,
+                 launcher: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """Serve the internal app (or another Streamlit ``script``) on ``workspace``; return
     the process and its base URL.  ``prepare``: started as ``statdesk run`` starts it
     (``python -m dashboard.serve``), and returned once its pages are prepared (the log line
-    is printed); else plain ``streamlit run``, returned once it answers."""
+    is printed); else plain ``streamlit run``, returned once it answers.  ``launcher``: the
+    Python arguments that start the server instead (given the script and options)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "STATDESK_DATABASE_URL"}
     env |= {"STATDESK_WORKSPACE": str(workspace), "STATDESK_AS_OF": as_of}
-    launcher = ["-m", "dashboard.serve", script] if prepare else ["-m", "streamlit", "run", script]
+    if launcher is not None:
+        prepare = False
+        launcher = [*launcher, script]
+    else:
+        launcher = (["-m", "dashboard.serve", script] if prepare
+                    else ["-m", "streamlit", "run", script])
     cmd = [sys.executable, *launcher, "--server.headless",
            "true", "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
