@@ -86,6 +86,8 @@ def check(page: Any, want: int) -> str:
     errors = page.locator(ERRORS)
     if errors.count():
         return f"shows an error: {(errors.first.inner_text() or '').strip()[:160]}"
+    if page.locator('[role="dialog"]:has-text("Page not found")').count():
+        return "shows Streamlit's 'Page not found' box: its address leads nowhere"
     # charts drawn on the server (inline SVG) or by Plotly in the browser
     drawn = (page.locator('img[src^="data:image/svg+xml"]').count()
              + page.locator('[data-testid="stPlotlyChart"] .main-svg').count())

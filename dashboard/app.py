@@ -12,6 +12,7 @@ if str(ROOT.parent) not in sys.path:  # running from a source checkout
     sys.path.insert(0, str(ROOT.parent))
 
 from dashboard.auth import gate  # noqa: E402
+from dashboard.nav import HOME_PATH, home_alias  # noqa: E402
 from dashboard.pages_registry import PAGES  # noqa: E402
 from metrics.access import can_open  # noqa: E402
 
@@ -45,17 +46,24 @@ def _icon(url_path: str, icon: str) -> str:
     return icon if icon.startswith(":material/") else ICONS.get(url_path, ":material/article:")
 
 
+visible = [spec for spec in PAGES
+           if (ROOT / spec.path).exists() and can_open(viewer, spec.url_path)]
+home = next((spec for spec in visible if spec.default), visible[0] if visible else None)
 sections: dict[str, list] = {}
-for spec in PAGES:
-    if not (ROOT / spec.path).exists() or not can_open(viewer, spec.url_path):
-        continue
-    page = st.Page(str(ROOT / spec.path), title=spec.title, url_path=spec.url_path,
-                   icon=_icon(spec.url_path, spec.icon), default=spec.default)
+home_page = None
+for spec in visible:
+    page = st.Page(str(ROOT / spec.path), title=spec.title,
+                   url_path=HOME_PATH if spec is home else spec.url_path,
+                   icon=_icon(spec.url_path, spec.icon), default=spec is home)
+    home_page = page if spec is home else home_page
     sections.setdefault(spec.section, []).append(page)
+# The default page's usual path (/session) opens it at "/" (dashboard/nav.py).
+aliases = [] if home is None or home_page is None else [
+    home_alias(home_page, home.url_path, home.title)]
 
 # One flat list: sectioned navigation puts headings inside the <ul>, which screen readers
 # (and axe-core) reject as list markup; the section order is kept.
-nav = st.navigation([page for pages in sections.values() for page in pages])
+nav = st.navigation([page for pages in sections.values() for page in pages] + aliases)
 st.html(APP_CSS)
 with st.sidebar:
     st.caption("StatDesk · Governor's Office of Results")

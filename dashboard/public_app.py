@@ -18,10 +18,15 @@ if str(ROOT.parent) not in sys.path:  # running from a source checkout
 
 st.set_page_config(page_title="Equity snapshot", layout="wide")
 
+from dashboard.nav import HOME_PATH, home_alias  # noqa: E402
+
+home = st.Page(str(ROOT / "public_views/home.py"), title="Priority outcomes", url_path=HOME_PATH,
+               default=True)
 pages = [
-    st.Page(str(ROOT / "public_views/home.py"), title="Priority outcomes", url_path="home", default=True),
+    home,
     st.Page(str(ROOT / "public_views/outcome.py"), title="Outcome detail", url_path="outcome"),
     st.Page(str(ROOT / "public_views/about.py"), title="About the data", url_path="about"),
+    home_alias(home, "home", "Priority outcomes"),  # /home opens "/"
 ]
 nav = st.navigation(pages)
 with st.sidebar:

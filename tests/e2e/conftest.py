@@ -218,8 +218,11 @@ def main_text(page: Any) -> str:
 
 
 def python_errors(page: Any) -> list[str]:
-    """Exception boxes and Python error names or tracebacks visible anywhere on the page."""
+    """Exception boxes, Python error names or tracebacks visible anywhere on the page, and
+    Streamlit's "Page not found" box (an address that leads nowhere)."""
     found = [str(t) for t in page.locator(EXCEPTION).all_text_contents()]
+    found += [str(t) for t in page.locator('[role="dialog"]').all_inner_texts()
+              if "Page not found" in t]
     text = str(page.locator('[data-testid="stApp"]').first.inner_text())
     found += [m.group(0) for m in PYTHON_ERROR.finditer(text)]
     return found

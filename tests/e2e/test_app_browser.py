@@ -123,3 +123,14 @@ def test_unknown_kpi_says_so_and_offers_a_way_back(page: Any, app_server: str) -
     wait_for_app(page)
     assert python_errors(page) == []
     assert "no_such_kpi" not in main_text(page)
+
+
+def test_the_stat_sessions_own_address_opens_it_with_its_parameters(page: Any,
+                                                                      app_server: str) -> None:
+    """/session (the default page's path in the registry) is the stat session at "/", not a
+    "Page not found" box; its parameters come along."""
+    open_page(page, app_server, "/session?present=on")
+    page.wait_for_url(f"{app_server}/?present=on")
+    wait_for_app(page)
+    assert python_errors(page) == []
+    assert page.get_by_role("link", name="Leave presentation mode").count() == 1

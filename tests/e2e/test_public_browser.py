@@ -156,3 +156,14 @@ def test_spanish_summary_is_marked_as_spanish(page: Any, public_server: str, sna
     assert main.locator(f'{heading}[lang="es"]').first.inner_text().strip() == "Resumen"
     texts = [t.strip() for t in main.locator('p[lang="es"]').all_inner_texts()]
     assert resumen in texts
+
+
+def test_the_home_pages_own_address_opens_it(page: Any, public_server: str) -> None:
+    """/home is the priority outcomes page at "/", not a "Page not found" box."""
+    open_page(page, public_server, "/home")
+    page.wait_for_url(f"{public_server}/")
+    wait_for_app(page)
+    assert python_errors(page) == []
+    assert page.locator("h1").first.inner_text().strip() != ""
+    assert [t for t, _ in sidebar_pages(page)] == ["Priority outcomes", "Outcome detail",
+                                                   "About the data"]
