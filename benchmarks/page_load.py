@@ -324,13 +324,12 @@ def main() -> None:
 
         from dashboard.pages_registry import PAGES
 
+        PARAMS["kpi"] = f"?id={args.kpi}"
         # the default page at "/", where the navigation leads (its own path switches to it)
         paths = {p.url_path: "/" if p.default else f"/{p.url_path}{PARAMS.get(p.url_path, '')}"
                  for p in PAGES if (ROOT / "dashboard" / p.path).exists()}
         pages = {f"{p.title} ({paths[p.url_path]})": (p.url_path, paths[p.url_path])
                  for p in PAGES if p.url_path in paths}
-        if args.kpi != "prenatal_care":
-            PARAMS["kpi"] = f"?id={args.kpi}"
         results: dict[str, tuple[float, list[float]] | str] = {}
         warm: dict[str, list[float]] = {}
         try:
