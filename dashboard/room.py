@@ -45,12 +45,12 @@ table.sd-card td { padding: .45rem .5rem .15rem; vertical-align: top;
   overflow-wrap: anywhere; }
 table.sd-card tr.sd-second td { padding: 0 .5rem .5rem; border-bottom: 1px solid #d0d0d0;
   color: #595959; font-size: .9rem; }
-table.sd-card col.c0 { width: 14%; } table.sd-card col.c1 { width: 21%; }
+table.sd-card col.c0 { width: 16%; } table.sd-card col.c1 { width: 20%; }
 table.sd-card col.c2 { width: 12%; } table.sd-card col.c3 { width: 13%; }
-table.sd-card col.c4 { width: 40%; }
+table.sd-card col.c4 { width: 39%; }
 .sd-badge { display: inline-flex; align-items: center; gap: .25rem; font-weight: 600;
   border: 1px solid; border-radius: .5rem; padding: .05rem .45rem; margin: 0 .25rem .25rem 0;
-  background: #fff; white-space: nowrap; }
+  background: #fff; max-width: 100%; box-sizing: border-box; }
 .sd-icon { font-family: "Material Symbols Rounded"; font-weight: normal; font-size: 1.1em;
   line-height: 1; }
 .sd-sub { color: #595959; font-size: .9rem; }

@@ -77,6 +77,19 @@ def _cut_text(page: Any) -> list[str]:
         && !e.closest('[data-baseweb="select"]')).map(e => e.textContent.trim())"""))
 
 
+def _spilling(page: Any) -> list[str]:
+    """Texts in a table cell of the main area that run past their cell's edge (a badge over
+    the next column's KPI name)."""
+    return list(page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stMain"] td')].flatMap(td => {
+          const cell = td.getBoundingClientRect();
+          return [...td.querySelectorAll('*')].filter(e => {
+            const b = e.getBoundingClientRect();
+            return b.width > 0 && (b.right > cell.right + 1 || b.left < cell.left - 1);
+          }).map(e => e.textContent.trim().slice(0, 80));
+        })"""))
+
+
 def _overflow(page: Any) -> int:
     """How many pixels the main area would scroll sideways (0: none)."""
     return int(page.evaluate("""() => {
@@ -100,6 +113,7 @@ def test_every_page_is_readable_and_accessible(sized: Any, app_server: str, url_
     assert main_text(page).strip(), f"{url_path} is empty"
     assert _overflow(page) <= 1, f"{url_path} scrolls sideways at {width} px"
     assert _cut_text(page) == [], f"{url_path} cuts text off at {width} px"
+    assert _spilling(page) == [], f"{url_path}: text runs out of its table cell at {width} px"
     assert _serious_axe(page) == []
 
 
@@ -122,6 +136,7 @@ def test_each_scorecard_row_shows_its_reason_on_screen(sized: Any, app_server: s
         text = row.inner_text()
         for part in (s.name, s.value_text, s.target_text, s.status.capitalize()):
             assert part in text, (s.kpi_id, part)
+    assert _spilling(page) == [], f"text runs out of its scorecard cell at {width} px"
     _shot(page, f"session-rows-{width}", tmp_path)
 
 
