@@ -140,8 +140,9 @@ def _prepare_in_background(args: Sequence[str], pages: Sequence[str]) -> None:
         from streamlit import config
 
         try:
-            time.sleep(0.2)  # the options are read when the server starts
-            path = config.get_option("server.baseUrlPath").strip("/")
+            # a base path given on the command line, else the one in .streamlit/config.toml
+            path = (option(args, "--server.baseUrlPath", "")
+                    or config.get_option("server.baseUrlPath") or "").strip("/")
             base = f"http://{host}:{port}" + (f"/{path}" if path else "")
             count, took, errors = prepare(base, base.replace("http", "ws", 1)
                                           + "/_stcore/stream", pages)
